@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The front door: nobody needs to know meson to build, test or try lbd.
+#   make        build into build/
+#   make deps   install every Debian 12 package the build and the tests need
+#   make test   deps + build + every test suite
+#   make demo   deps + build + lbd on its virtual lab
+#   make fuzz   the packet-core fuzzer, for FUZZ_SECONDS
+
+BUILD ?= build
+MESON_OPTS ?=
+
+# Build: compiler, meson, DPDK, libconfig, cmocka.
+DEPS_BUILD = gcc make pkg-config meson ninja-build libdpdk-dev dpdk-dev dpdk \
+	libconfig-dev libcmocka-dev
+# Tests and the lab: packet crafting and capture, real peers, namespaces, the
+# fuzzer (clang with its sanitizer runtimes), diagrams and plots.
+DEPS_TEST = python3 python3-scapy tshark iproute2 ethtool procps psmisc \
+	curl wrk hping3 iperf3 nginx-light clang libclang-rt-14-dev graphviz gnuplot-nox
+
+.PHONY: all deps test demo fuzz clean
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+# Idempotent: installs only when something is missing, after refreshing the index.
+deps:
+	@missing=$$(for p in $(DEPS_BUILD) $(DEPS_TEST); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
+			|| echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all installed"; exit 0; fi; \
+	echo "deps: installing$$(echo $$missing | sed 's/^/ /')"; \
+	if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi; \
+	$$SUDO apt-get update && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $$missing
+
+test: deps all
+	meson test -C $(BUILD) --print-errorlogs --num-processes 1
+
+demo: deps all
+	tests/demo.sh $(BUILD)
+
+# The packet-core fuzzer, for as long as FUZZ_SECONDS (default: an hour).
+FUZZ_SECONDS ?= 3600
+fuzz: all
+	tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,800 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Configuration loader (see config.h).
+ *
+ * Two passes over the libconfig tree. The first walks it against a schema (the
+ * tables below: every key, its type and range) and reports unknown keys, wrong
+ * types and out-of-range numbers. The second reads the values that passed into
+ * struct lb_conf and checks what a schema cannot: addresses, prefixes, MACs,
+ * names, duplicates and DR's rules. A value the first pass rejected is simply
+ * skipped by the second, so each mistake is reported once.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "control/config.h"
+#include "dataplane/sched.h"
+
+enum kind { K_INT, K_STR, K_BOOL, K_STRS, K_LIST, K_GROUP };
+
+struct key {
+	const char *name;
+	enum kind kind;
+	bool required;
+	long long min, max;		/* K_INT */
+	const struct key *sub;		/* K_LIST (of groups), K_GROUP */
+};
+
+static const struct key port_keys[] = {
+	{ "device", K_STR, true, 0, 0, NULL },
+	{ "address", K_STR, true, 0, 0, NULL },
+	{ "mac", K_STR, false, 0, 0, NULL },
+	{ "mtu", K_INT, false, 576, 9702, NULL },
+	{ NULL, 0, false, 0, 0, NULL },
+};
+
+static const struct key dest_keys[] = {
+	{ "address", K_STR, true, 0, 0, NULL },
+	{ "port", K_INT, false, 0, 65535, NULL },
+	{ "weight", K_INT, false, 0, 65535, NULL },
+	{ "mac", K_STR, false, 0, 0, NULL },
+	{ "upper_threshold", K_INT, false, 0, INT32_MAX, NULL },
+	{ "lower_threshold", K_INT, false, 0, INT32_MAX, NULL },
+	{ NULL, 0, false, 0, 0, NULL },
+};
+
+static const struct key service_keys[] = {
+	{ "protocol", K_STR, true, 0, 0, NULL },
+	{ "vip", K_STR, true, 0, 0, NULL },
+	{ "port", K_INT, true, 0, 65535, NULL },
+	{ "scheduler", K_STR, false, 0, 0, NULL },
+	{ "sched_flags", K_STRS, false, 0, 0, NULL },
+	{ "persistence", K_INT, false, 0, LB_MAX_TIMEOUT, NULL },
+	{ "netmask", K_STR, false, 0, 0, NULL },
+	{ "real_servers", K_LIST, false, 0, 0, dest_keys },
+	{ NULL, 0, false, 0, 0, NULL },
+};
+
+static const struct key timeout_keys[] = {
+	{ "none", K_INT, false, 1, LB_MAX_TIMEOUT, NULL },
+	{ "established", K_INT, false, 1, LB_MAX_TIMEOUT, NULL },
+	{ "syn_sent", K_INT, false, 1, LB_MAX_TIMEOUT, NULL },
+	{ "syn_recv", K_INT, false, 1, LB_MAX_TIMEOUT, NULL },
+	{ "fin_wait", K_INT, false, 1, LB_MAX_TIMEOUT, NULL },
+	{ "time_wait", K_INT, false, 1, LB_MAX_TIMEOUT, NULL },
+	{ "close", K_INT, false, 1, LB_MAX_TIMEOUT, NULL },
+	{ "close_wait", K_INT, false, 1, LB_MAX_TIMEOUT, NULL },
+	{ "last_ack", K_INT, false, 1, LB_MAX_TIMEOUT, NULL },
+	{ "listen", K_INT, false, 1, LB_MAX_TIMEOUT, NULL },
+	{ "synack", K_INT, false, 1, LB_MAX_TIMEOUT, NULL },
+	{ "udp", K_INT, false, 1, LB_MAX_TIMEOUT, NULL },
+	{ NULL, 0, false, 0, 0, NULL },
+};
+
+static const struct key dataplane_keys[] = {
+	{ "mbufs", K_INT, false, 1024, 1 << 30, NULL },
+	{ "connections", K_INT, false, 16, 1 << 28, NULL },
+	{ "burst", K_INT, false, 1, 256, NULL },
+	{ "sloppy_tcp", K_BOOL, false, 0, 0, NULL },
+	{ "secure_tcp", K_BOOL, false, 0, 0, NULL },
+	{ "expire_nodest_conn", K_BOOL, false, 0, 0, NULL },
+	{ NULL, 0, false, 0, 0, NULL },
+};
+
+static const struct key control_keys[] = {
+	{ "socket", K_STR, false, 0, 0, NULL },
+	{ "group", K_STR, false, 0, 0, NULL },
+	{ "admin_group", K_STR, false, 0, 0, NULL },
+	{ NULL, 0, false, 0, 0, NULL },
+};
+
+static const struct key top_keys[] = {
+	{ "eal", K_STRS, false, 0, 0, NULL },
+	{ "ports", K_LIST, true, 0, 0, port_keys },
+	{ "services", K_LIST, false, 0, 0, service_keys },
+	{ "timeouts", K_GROUP, false, 0, 0, timeout_keys },
+	{ "dataplane", K_GROUP, false, 0, 0, dataplane_keys },
+	{ "control", K_GROUP, false, 0, 0, control_keys },
+	{ NULL, 0, false, 0, 0, NULL },
+};
+
+/* Problems are kept and printed in line order once the whole file is read. */
+struct problem {
+	int line;
+	int seq;
+	char *text;
+};
+
+struct loader {
+	const char *path;
+	FILE *errs;
+	int n_errs;
+	struct problem *problems;
+	int n_kept;
+	int cap;
+};
+
+static void __attribute__((format(printf, 3, 4)))
+report(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	const char *file = s != NULL ? config_setting_source_file(s) : NULL;
+	int line = s != NULL ? (int)config_setting_source_line(s) : 0;
+	char msg[512];
+	char *text;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* The root group has no line of its own: a key missing from it is line 1's. */
+	if (line == 0)
+		line = 1;
+	if (asprintf(&text, "%s:%d: %s", file != NULL ? file : ld->path, line, msg) < 0)
+		text = NULL;
+	if (ld->n_kept == ld->cap) {
+		int cap = ld->cap ? ld->cap * 2 : 16;
+		struct problem *p = realloc(ld->problems, (size_t)cap * sizeof(*p));
+
+		if (p == NULL) {
+			free(text);
+			text = NULL;
+		} else {
+			ld->problems = p;
+			ld->cap = cap;
+		}
+	}
+	if (text == NULL) {	/* out of memory: print at once rather than lose it */
+		fprintf(ld->errs, "%s:%d: %s\n", ld->path, line, msg);
+		ld->n_errs++;
+		return;
+	}
+	ld->problems[ld->n_kept] = (struct problem){ line, ld->n_kept, text };
+	ld->n_kept++;
+	ld->n_errs++;
+}
+
+static int
+problem_cmp(const void *a, const void *b)
+{
+	const struct problem *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void
+print_problems(struct loader *ld)
+{
+	int i, n = ld->n_kept;
+
+	if (ld->problems == NULL)
+		return;
+	qsort(ld->problems, (size_t)n, sizeof(*ld->problems), problem_cmp);
+	for (i = 0; i < n; i++) {
+		fprintf(ld->errs, "%s\n", ld->problems[i].text);
+		free(ld->problems[i].text);
+	}
+	free(ld->problems);
+	ld->problems = NULL;
+}
+
+static const char *
+kind_name(enum kind k)
+{
+	switch (k) {
+	case K_INT: return "an integer";
+	case K_STR: return "a string";
+	case K_BOOL: return "true or false";
+	case K_STRS: return "a list of strings, [ \"...\", ... ]";
+	case K_LIST: return "a list of groups, ( { ... }, ... )";
+	case K_GROUP: return "a group, { ... }";
+	}
+	return "?";
+}
+
+static bool
+is_int(const config_setting_t *s)
+{
+	int t = config_setting_type(s);
+
+	return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
+}
+
+static bool
+kind_matches(const config_setting_t *s, const struct key *k)
+{
+	int t = config_setting_type(s);
+	int i, n;
+
+	switch (k->kind) {
+	case K_INT:
+		return is_int(s);
+	case K_STR:
+		return t == CONFIG_TYPE_STRING;
+	case K_BOOL:
+		return t == CONFIG_TYPE_BOOL;
+	case K_STRS:
+		if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
+			return false;
+		n = config_setting_length(s);
+		for (i = 0; i < n; i++)
+			if (config_setting_type(config_setting_get_elem(s, i)) !=
+					CONFIG_TYPE_STRING)
+				return false;
+		return true;
+	case K_LIST:
+		return t == CONFIG_TYPE_LIST;
+	case K_GROUP:
+		return t == CONFIG_TYPE_GROUP;
+	}
+	return false;
+}
+
+static const struct key *
+find_key(const struct key *keys, const char *name)
+{
+	for (; keys->name != NULL; keys++)
+		if (strcmp(keys->name, name) == 0)
+			return keys;
+	return NULL;
+}
+
+static void check_group(struct loader *ld, const config_setting_t *g,
+		const struct key *keys, const char *where);
+
+/* Pass one: unknown keys, types, ranges, missing keys. */
+static void
+check_setting(struct loader *ld, const config_setting_t *s, const struct key *k,
+		const char *where)
+{
+	long long v;
+	int i, n;
+
+	if (!kind_matches(s, k)) {
+		report(ld, s, "'%s' in %s must be %s", k->name, where, kind_name(k->kind));
+		return;
+	}
+	switch (k->kind) {
+	case K_INT:
+		v = config_setting_get_int64(s);
+		if (v < k->min || v > k->max)
+			report(ld, s, "'%s' = %lld is out of range [%lld, %lld]",
+					k->name, v, k->min, k->max);
+		break;
+	case K_LIST:
+		n = config_setting_length(s);
+		for (i = 0; i < n; i++) {
+			const config_setting_t *e = config_setting_get_elem(s, i);
+
+			if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+				report(ld, e, "each entry of '%s' must be a group, { ... }",
+						k->name);
+			else
+				check_group(ld, e, k->sub, k->name);
+		}
+		break;
+	case K_GROUP:
+		check_group(ld, s, k->sub, k->name);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+check_group(struct loader *ld, const config_setting_t *g, const struct key *keys,
+		const char *where)
+{
+	const struct key *k;
+	int i, n = config_setting_length(g);
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, i);
+		const char *name = config_setting_name(s);
+
+		k = find_key(keys, name);
+		if (k == NULL)
+			report(ld, s, "unknown key '%s' in %s", name, where);
+		else
+			check_setting(ld, s, k, where);
+	}
+	for (k = keys; k->name != NULL; k++)
+		if (k->required && config_setting_get_member(g, k->name) == NULL)
+			report(ld, g, "missing '%s' in %s", k->name, where);
+}
+
+/* Pass two helpers: the setting if present and valid per the schema, else NULL. */
+static const config_setting_t *
+valid(const config_setting_t *g, const struct key *keys, const char *name)
+{
+	const config_setting_t *s = config_setting_get_member(g, name);
+	const struct key *k = find_key(keys, name);
+	long long v;
+
+	if (s == NULL || k == NULL || !kind_matches(s, k))
+		return NULL;
+	if (k->kind == K_INT) {
+		v = config_setting_get_int64(s);
+		if (v < k->min || v > k->max)
+			return NULL;
+	}
+	return s;
+}
+
+static bool
+get_u32(const config_setting_t *g, const struct key *keys, const char *name,
+		uint32_t *v)
+{
+	const config_setting_t *s = valid(g, keys, name);
+
+	if (s == NULL)
+		return false;
+	*v = (uint32_t)config_setting_get_int64(s);
+	return true;
+}
+
+static const char *
+get_str(const config_setting_t *g, const struct key *keys, const char *name)
+{
+	const config_setting_t *s = valid(g, keys, name);
+
+	return s != NULL ? config_setting_get_string(s) : NULL;
+}
+
+static bool
+get_bool(const config_setting_t *g, const struct key *keys, const char *name, bool def)
+{
+	const config_setting_t *s = valid(g, keys, name);
+
+	return s != NULL ? config_setting_get_bool(s) != 0 : def;
+}
+
+int
+lb_parse_ipv4(const char *s, uint32_t *addr)
+{
+	struct in_addr in;
+
+	if (inet_pton(AF_INET, s, &in) != 1)
+		return -EINVAL;
+	*addr = in.s_addr;
+	return 0;
+}
+
+int
+lb_parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+	int i;
+
+	if (strlen(s) != 17 ||
+			sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+				&b[3], &b[4], &b[5], &tail) != 6)
+		return -EINVAL;
+	for (i = 0; i < 6; i++) {
+		if (s[i * 3 + 2] != ':' && i < 5)
+			return -EINVAL;
+		mac[i] = (uint8_t)b[i];
+	}
+	return 0;
+}
+
+const char *
+lb_proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? "TCP" : proto == IPPROTO_UDP ? "UDP" : "?";
+}
+
+static bool
+unicast_host(uint32_t addr)
+{
+	uint32_t h = ntohl(addr);
+
+	return h != 0 && h != 0xffffffffu && (h >> 28) != 0xe && (h >> 24) != 127;
+}
+
+static void
+get_mac(struct loader *ld, const config_setting_t *g, const struct key *keys,
+		bool *has, uint8_t mac[6])
+{
+	const char *s = get_str(g, keys, "mac");
+
+	*has = false;
+	if (s == NULL)
+		return;
+	if (lb_parse_mac(s, mac) < 0)
+		report(ld, config_setting_get_member(g, "mac"),
+				"bad MAC address '%s' (expected xx:xx:xx:xx:xx:xx)", s);
+	else if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+		report(ld, config_setting_get_member(g, "mac"),
+				"MAC address '%s' is not a unicast address", s);
+	else
+		*has = true;
+}
+
+static void
+load_port(struct loader *ld, const config_setting_t *g, struct lb_conf_port *p)
+{
+	const char *dev = get_str(g, port_keys, "device");
+	const char *addr = get_str(g, port_keys, "address");
+	uint32_t mtu = 1500;
+
+	p->line = (int)config_setting_source_line(g);
+	if (dev != NULL) {
+		if (dev[0] == '\0')
+			report(ld, config_setting_get_member(g, "device"),
+					"'device' must not be empty");
+		p->device = strdup(dev);
+	}
+	if (addr != NULL) {
+		char buf[64], *slash, *end;
+		long prefix;
+
+		snprintf(buf, sizeof(buf), "%s", addr);
+		slash = strchr(buf, '/');
+		if (slash == NULL) {
+			report(ld, config_setting_get_member(g, "address"),
+					"port address '%s' needs a prefix length, as in 192.0.2.2/24",
+					addr);
+		} else {
+			*slash = '\0';
+			errno = 0;
+			prefix = strtol(slash + 1, &end, 10);
+			if (lb_parse_ipv4(buf, &p->addr) < 0 || !unicast_host(p->addr))
+				report(ld, config_setting_get_member(g, "address"),
+						"bad IPv4 address '%s'", buf);
+			else if (slash[1] == '\0' || *end != '\0' || prefix < 1 || prefix > 32)
+				report(ld, config_setting_get_member(g, "address"),
+						"bad prefix length '/%s' (expected 1..32)", slash + 1);
+			else
+				p->prefix = (uint8_t)prefix;
+		}
+	}
+	get_mac(ld, g, port_keys, &p->has_mac, p->mac);
+	get_u32(g, port_keys, "mtu", &mtu);
+	p->mtu = (uint16_t)mtu;
+}
+
+static bool
+in_subnet(uint32_t addr, const struct lb_conf_port *p)
+{
+	uint32_t mask = p->prefix == 0 ? 0 : htonl(~0u << (32 - p->prefix));
+
+	return p->prefix != 0 && (addr & mask) == (p->addr & mask);
+}
+
+static void
+load_dest(struct loader *ld, struct lb_conf *conf, const struct lb_conf_service *svc,
+		const config_setting_t *g, struct lb_conf_dest *d)
+{
+	const char *addr = get_str(g, dest_keys, "address");
+	uint32_t port = svc->port;
+	unsigned int i;
+
+	d->line = (int)config_setting_source_line(g);
+	d->weight = 1;
+	get_u32(g, dest_keys, "weight", &d->weight);
+	get_u32(g, dest_keys, "upper_threshold", &d->u_threshold);
+	get_u32(g, dest_keys, "lower_threshold", &d->l_threshold);
+	if (d->u_threshold != 0 && d->l_threshold > d->u_threshold)
+		report(ld, g, "lower_threshold %u is above upper_threshold %u",
+				d->l_threshold, d->u_threshold);
+	if (get_u32(g, dest_keys, "port", &port) && port != svc->port)
+		report(ld, config_setting_get_member(g, "port"),
+				"real server port %u differs from the service port %u:"
+				" direct routing cannot change ports", port, svc->port);
+	d->port = svc->port;
+	get_mac(ld, g, dest_keys, &d->has_mac, d->mac);
+	if (addr == NULL)
+		return;
+	if (lb_parse_ipv4(addr, &d->addr) < 0 || !unicast_host(d->addr)) {
+		report(ld, config_setting_get_member(g, "address"),
+				"bad IPv4 address '%s'", addr);
+		d->addr = 0;
+		return;
+	}
+	/* Only against ports whose own address is valid, or one typo reports twice. */
+	for (i = 0; i < conf->n_ports; i++)
+		if (conf->ports[i].prefix == 0 || in_subnet(d->addr, &conf->ports[i]))
+			break;
+	if (conf->n_ports > 0 && i == conf->n_ports)
+		report(ld, config_setting_get_member(g, "address"),
+				"real server %s is on no port's subnet: direct routing needs it"
+				" on a connected network", addr);
+}
+
+static void
+load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
+		struct lb_conf_service *svc)
+{
+	const config_setting_t *s;
+	const char *str;
+	unsigned int i, j;
+
+	svc->line = (int)config_setting_source_line(g);
+	svc->sched = LB_SCHED_WLC;
+	svc->netmask = 0xffffffffu;
+
+	str = get_str(g, service_keys, "protocol");
+	if (str != NULL) {
+		if (strcasecmp(str, "tcp") == 0)
+			svc->proto = IPPROTO_TCP;
+		else if (strcasecmp(str, "udp") == 0)
+			svc->proto = IPPROTO_UDP;
+		else
+			report(ld, config_setting_get_member(g, "protocol"),
+					"unknown protocol '%s' (expected \"tcp\" or \"udp\")", str);
+	}
+	str = get_str(g, service_keys, "vip");
+	if (str != NULL && (lb_parse_ipv4(str, &svc->vip) < 0 || !unicast_host(svc->vip))) {
+		report(ld, config_setting_get_member(g, "vip"), "bad IPv4 address '%s'", str);
+		svc->vip = 0;
+	}
+	for (i = 0; svc->vip != 0 && i < conf->n_ports; i++)
+		if (conf->ports[i].addr == svc->vip)
+			report(ld, config_setting_get_member(g, "vip"),
+					"vip %s is also the address of port '%s'", str,
+					conf->ports[i].device ? conf->ports[i].device : "?");
+	str = get_str(g, service_keys, "scheduler");
+	if (str != NULL) {
+		int k = lb_sched_from_name(str);
+
+		if (k < 0)
+			report(ld, config_setting_get_member(g, "scheduler"),
+					"unknown scheduler '%s' (expected rr, wrr, lc, wlc, sed,"
+					" nq, sh or mh)", str);
+		else
+			svc->sched = k;
+	}
+	s = valid(g, service_keys, "sched_flags");
+	for (i = 0; s != NULL && i < (unsigned int)config_setting_length(s); i++) {
+		const char *f = config_setting_get_string_elem(s, (int)i);
+		int bit = lb_sched_flag_from_name(svc->sched, f);
+
+		if (bit < 0)
+			report(ld, s, "scheduler flag '%s' does not apply to scheduler %s",
+					f, lb_sched_name(svc->sched));
+		else
+			svc->sched_flags |= (uint32_t)bit;
+	}
+	get_u32(g, service_keys, "persistence", &svc->persistence);
+	str = get_str(g, service_keys, "netmask");
+	if (str != NULL) {
+		uint32_t h;
+
+		if (lb_parse_ipv4(str, &svc->netmask) < 0 ||
+				((h = ntohl(svc->netmask)) != 0 && (~h & (~h + 1)) != 0) ||
+				h == 0) {
+			report(ld, config_setting_get_member(g, "netmask"),
+					"bad netmask '%s' (expected a contiguous mask such as"
+					" 255.255.255.0)", str);
+			svc->netmask = 0xffffffffu;
+		}
+	}
+	if (get_u32(g, service_keys, "port", &i)) {
+		svc->port = (uint16_t)i;
+		if (i == 0 && svc->persistence == 0)
+			report(ld, config_setting_get_member(g, "port"),
+					"Zero port specified for non-persistent service");
+	}
+
+	s = valid(g, service_keys, "real_servers");
+	if (s == NULL)
+		return;
+	svc->dests = calloc((size_t)config_setting_length(s) + 1, sizeof(*svc->dests));
+	if (svc->dests == NULL) {
+		report(ld, s, "out of memory");
+		return;
+	}
+	for (i = 0; i < (unsigned int)config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		struct lb_conf_dest *d = &svc->dests[svc->n_dests];
+
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+			continue;
+		load_dest(ld, conf, svc, e, d);
+		for (j = 0; d->addr != 0 && j < svc->n_dests; j++)
+			if (svc->dests[j].addr == d->addr) {
+				report(ld, e, "duplicate real server %s:%u (first at line %d)",
+						config_setting_get_string(
+							config_setting_get_member(e, "address")),
+						d->port, svc->dests[j].line);
+				break;
+			}
+		if (d->addr != 0 && j == svc->n_dests)
+			svc->n_dests++;
+	}
+}
+
+static void
+load_services(struct loader *ld, struct lb_conf *conf, const config_setting_t *list)
+{
+	unsigned int i, j, n = (unsigned int)config_setting_length(list);
+	char a[INET_ADDRSTRLEN];
+
+	conf->services = calloc(n + 1, sizeof(*conf->services));
+	if (conf->services == NULL) {
+		report(ld, list, "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(list, i);
+		struct lb_conf_service *svc = &conf->services[conf->n_services];
+
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+			continue;
+		load_service(ld, conf, g, svc);
+		if (svc->proto == 0 || svc->vip == 0) {
+			free(svc->dests);
+			memset(svc, 0, sizeof(*svc));
+			continue;
+		}
+		for (j = 0; j < conf->n_services; j++) {
+			const struct lb_conf_service *o = &conf->services[j];
+
+			if (o->proto == svc->proto && o->vip == svc->vip && o->port == svc->port)
+				break;
+		}
+		if (j < conf->n_services) {
+			inet_ntop(AF_INET, &svc->vip, a, sizeof(a));
+			report(ld, g, "duplicate service %s %s:%u (first at line %d)",
+					lb_proto_name(svc->proto), a, svc->port,
+					conf->services[j].line);
+			free(svc->dests);
+			memset(svc, 0, sizeof(*svc));
+			continue;
+		}
+		conf->n_services++;
+	}
+}
+
+static void
+load_ports(struct loader *ld, struct lb_conf *conf, const config_setting_t *list)
+{
+	unsigned int i, j, n = (unsigned int)config_setting_length(list);
+
+	if (n == 0)
+		report(ld, list, "'ports' is empty: lbd needs at least one port");
+	if (n > LB_MAX_PORTS) {
+		report(ld, list, "%u ports configured, at most %u are supported",
+				n, LB_MAX_PORTS);
+		n = LB_MAX_PORTS;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(list, i);
+		struct lb_conf_port *p = &conf->ports[conf->n_ports];
+
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+			continue;
+		load_port(ld, g, p);
+		for (j = 0; p->device != NULL && j < conf->n_ports; j++)
+			if (conf->ports[j].device != NULL &&
+					strcmp(conf->ports[j].device, p->device) == 0)
+				report(ld, g, "duplicate port '%s' (first at line %d)",
+						p->device, conf->ports[j].line);
+		conf->n_ports++;
+	}
+}
+
+static void
+load_control(struct loader *ld, struct lb_conf *conf, const config_setting_t *g)
+{
+	const char *s;
+
+	s = get_str(g, control_keys, "socket");
+	if (s != NULL) {
+		if (s[0] != '/' || strlen(s) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			report(ld, config_setting_get_member(g, "socket"),
+					"socket path must be absolute and shorter than %zu bytes",
+					sizeof(((struct sockaddr_un *)0)->sun_path));
+		else {
+			free(conf->socket);
+			conf->socket = strdup(s);
+		}
+	}
+	s = get_str(g, control_keys, "group");
+	if (s != NULL)
+		conf->socket_group = strdup(s);
+	s = get_str(g, control_keys, "admin_group");
+	if (s != NULL)
+		conf->admin_group = strdup(s);
+}
+
+static void
+load_tree(struct loader *ld, struct lb_conf *conf, const config_setting_t *root)
+{
+	const config_setting_t *s, *g;
+	unsigned int i;
+
+	check_group(ld, root, top_keys, "the top level");
+
+	s = valid(root, top_keys, "eal");
+	if (s != NULL) {
+		conf->n_eal = (unsigned int)config_setting_length(s);
+		conf->eal = calloc(conf->n_eal + 1, sizeof(char *));
+		for (i = 0; conf->eal != NULL && i < conf->n_eal; i++)
+			conf->eal[i] = strdup(config_setting_get_string_elem(s, (int)i));
+	}
+	s = valid(root, top_keys, "ports");
+	if (s != NULL)
+		load_ports(ld, conf, s);
+	s = valid(root, top_keys, "services");
+	if (s != NULL)
+		load_services(ld, conf, s);
+
+	g = valid(root, top_keys, "timeouts");
+	for (i = 0; g != NULL && i < LB_S_COUNT; i++)
+		get_u32(g, timeout_keys, lb_state_key(i), &conf->timeout[i]);
+
+	g = valid(root, top_keys, "dataplane");
+	if (g != NULL) {
+		get_u32(g, dataplane_keys, "mbufs", &conf->mbufs);
+		get_u32(g, dataplane_keys, "connections", &conf->connections);
+		get_u32(g, dataplane_keys, "burst", &conf->burst);
+		conf->sloppy_tcp = get_bool(g, dataplane_keys, "sloppy_tcp", false);
+		conf->secure_tcp = get_bool(g, dataplane_keys, "secure_tcp", false);
+		conf->expire_nodest_conn = get_bool(g, dataplane_keys,
+				"expire_nodest_conn", false);
+	}
+	g = valid(root, top_keys, "control");
+	if (g != NULL)
+		load_control(ld, conf, g);
+}
+
+int
+lb_conf_load(struct lb_conf *conf, const char *path, FILE *errs)
+{
+	struct loader ld = { .path = path, .errs = errs, .n_errs = 0 };
+	config_t cfg;
+
+	memset(conf, 0, sizeof(*conf));
+	conf->path = strdup(path);
+	memcpy(conf->timeout, lb_state_timeout_default, sizeof(conf->timeout));
+	conf->mbufs = 65535;
+	conf->connections = 1048576;
+	conf->burst = 32;
+	conf->socket = strdup(LB_CONF_DEFAULT_SOCKET);
+
+	config_init(&cfg);
+	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
+		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
+			fprintf(errs, "%s:0: cannot read file: %s\n", path, strerror(errno));
+		else
+			fprintf(errs, "%s:%d: %s\n",
+					config_error_file(&cfg) ? config_error_file(&cfg) : path,
+					config_error_line(&cfg), config_error_text(&cfg));
+		config_destroy(&cfg);
+		return 1;
+	}
+	load_tree(&ld, conf, config_root_setting(&cfg));
+	print_problems(&ld);
+	config_destroy(&cfg);
+	return ld.n_errs;
+}
+
+void
+lb_conf_free(struct lb_conf *conf)
+{
+	unsigned int i;
+
+	for (i = 0; conf->eal != NULL && i < conf->n_eal; i++)
+		free(conf->eal[i]);
+	free(conf->eal);
+	for (i = 0; i < conf->n_ports; i++)
+		free(conf->ports[i].device);
+	for (i = 0; conf->services != NULL && i < conf->n_services; i++)
+		free(conf->services[i].dests);
+	free(conf->services);
+	free(conf->socket);
+	free(conf->socket_group);
+	free(conf->admin_group);
+	free(conf->path);
+	memset(conf, 0, sizeof(*conf));
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The configuration file: load a libconfig file into struct lb_conf, checking
+ * every key against one schema.
+ *
+ * The loader never stops at the first problem: an operator fixing a file wants
+ * every mistake at once, each as "FILE:LINE: message" on the line that holds it.
+ * It does not touch DPDK, so `lbd --check` runs anywhere, without root or
+ * hugepages. Control thread only.
+ */
+#ifndef LB_CONFIG_H
+#define LB_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dataplane/tcp_state.h"
+
+#define LB_CONF_DEFAULT_PATH	"/etc/lbd/lbd.conf"
+#define LB_CONF_DEFAULT_SOCKET	"/run/lbd/lbd.sock"
+#define LB_MAX_PORTS		8
+#define LB_MAX_TIMEOUT		(31u * 24 * 3600)	/* 31 days, the timer's range */
+#define LB_PERSIST_DEFAULT	360u	/* ipvsadm -p without a value */
+
+struct lb_conf_port {
+	char *device;		/* ethdev name: PCI address or vdev name */
+	uint32_t addr;		/* network order */
+	uint8_t prefix;		/* 0..32 */
+	bool has_mac;
+	uint8_t mac[6];
+	uint16_t mtu;		/* IPv4 MTU toward the real servers */
+	int line;
+};
+
+struct lb_conf_dest {
+	uint32_t addr;		/* network order */
+	uint16_t port;		/* host order */
+	uint32_t weight;	/* 0..65535 */
+	uint32_t u_threshold;	/* -x, 0 = none */
+	uint32_t l_threshold;	/* -y, 0 = none */
+	bool has_mac;
+	uint8_t mac[6];
+	int line;
+};
+
+struct lb_conf_service {
+	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint32_t vip;		/* network order */
+	uint16_t port;		/* host order; 0 = every port (persistent only) */
+	int sched;		/* enum lb_sched_kind */
+	uint32_t sched_flags;	/* LB_SCHED_F_* */
+	uint32_t persistence;	/* seconds, 0 = off */
+	uint32_t netmask;	/* network order */
+	struct lb_conf_dest *dests;
+	unsigned int n_dests;
+	int line;
+};
+
+struct lb_conf {
+	char *path;
+	char **eal;		/* EAL arguments from the file, NULL-terminated */
+	unsigned int n_eal;
+	struct lb_conf_port ports[LB_MAX_PORTS];
+	unsigned int n_ports;
+	struct lb_conf_service *services;
+	unsigned int n_services;
+	uint32_t timeout[LB_S_COUNT];	/* seconds, per state */
+	/* dataplane */
+	uint32_t mbufs;
+	uint32_t connections;
+	uint32_t burst;
+	bool sloppy_tcp;
+	bool secure_tcp;
+	bool expire_nodest_conn;
+	/* control */
+	char *socket;
+	char *socket_group;	/* may list */
+	char *admin_group;	/* may change; NULL = root only */
+};
+
+/*
+ * Load and check path into conf (which the call initialises). Every problem is
+ * printed to errs as "FILE:LINE: message". Returns the number of problems
+ * found, 0 when the file is valid; conf must be released with lb_conf_free()
+ * in every case.
+ */
+int lb_conf_load(struct lb_conf *conf, const char *path, FILE *errs);
+void lb_conf_free(struct lb_conf *conf);
+
+/* Text forms shared by the loader, lbd's logs and lbadm. */
+int lb_parse_ipv4(const char *s, uint32_t *addr);
+int lb_parse_mac(const char *s, uint8_t mac[6]);
+const char *lb_proto_name(uint8_t proto);	/* "TCP" / "UDP" */
+
+#endif

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The daemon's life: EAL (the command line's options, else the file's), the
+ * packet pool, ports with one queue pair per worker lcore, the services
+ * snapshot, the workers, then the control loop on the main lcore until
+ * SIGINT/SIGTERM. Stopping is the reverse: workers leave their loops (and
+ * flush their TX buffers), ports are stopped and closed (so devices such as
+ * net_pcap complete their output), memory is returned, exit status 0.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "control/daemon.h"
+#include "control/model.h"
+#include "control/neigh.h"
+#include "control/port.h"
+#include "dataplane/worker.h"
+
+#define RING_SIZE	1024
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static char **
+eal_args(const struct lb_conf *conf, const char *prog, int eal_argc, char **eal_argv,
+		int *argc)
+{
+	int n = eal_argc > 0 ? eal_argc : (int)conf->n_eal;
+	char **src = eal_argc > 0 ? eal_argv : conf->eal;
+	char **argv = calloc((size_t)n + 2, sizeof(char *));
+	int i;
+
+	if (argv == NULL)
+		return NULL;
+	argv[0] = (char *)(uintptr_t)prog;
+	for (i = 0; i < n; i++)
+		argv[i + 1] = src[i];
+	*argc = n + 1;
+	return argv;
+}
+
+struct daemon {
+	struct rte_mempool *pool;
+	struct lb_port_info ports[LB_MAX_PORTS_DP];
+	uint32_t n_ports;
+	struct lb_worker *workers[LB_MAX_WORKERS];
+	uint16_t n_workers;
+	struct rte_rcu_qsbr *qsbr;
+};
+
+static int
+create_workers(struct daemon *d, const struct lb_conf *conf)
+{
+	uint32_t cap = conf->connections / d->n_workers, now = lb_clock_now();
+	size_t qsz = rte_rcu_qsbr_get_memsize(d->n_workers);
+	uint16_t i, p;
+	char name[32];
+
+	if (cap < 16)
+		cap = 16;
+	d->qsbr = rte_zmalloc("lb_qsbr", qsz, RTE_CACHE_LINE_SIZE);
+	if (d->qsbr == NULL || rte_rcu_qsbr_init(d->qsbr, d->n_workers) != 0)
+		return -ENOMEM;
+	for (i = 0; i < d->n_workers; i++) {
+		struct lb_worker *wk = lb_worker_create(i, cap, now, d->pool);
+
+		if (wk == NULL)
+			return -ENOMEM;
+		d->workers[i] = wk;
+		wk->burst = (uint16_t)conf->burst;
+		wk->qsbr = d->qsbr;
+		snprintf(name, sizeof(name), "lb_to_ctl_%u", i);
+		wk->to_ctl = rte_ring_create(name, RING_SIZE, SOCKET_ID_ANY,
+				RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "lb_from_ctl_%u", i);
+		wk->from_ctl = rte_ring_create(name, RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
+		if (wk->to_ctl == NULL || wk->from_ctl == NULL)
+			return -ENOMEM;
+		for (p = 0; p < d->n_ports; p++) {
+			wk->txb[p] = rte_zmalloc("lb_txb", RTE_ETH_TX_BUFFER_SIZE(LB_MAX_BURST), 0);
+			if (wk->txb[p] == NULL)
+				return -ENOMEM;
+			rte_eth_tx_buffer_init(wk->txb[p], wk->burst);
+			rte_eth_tx_buffer_set_err_callback(wk->txb[p],
+					rte_eth_tx_buffer_count_callback, &wk->stats.tx_dropped);
+		}
+		if (rte_rcu_qsbr_thread_register(d->qsbr, i) != 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void
+free_workers(struct daemon *d)
+{
+	struct rte_mbuf *m;
+	uint16_t i, p;
+
+	for (i = 0; i < d->n_workers; i++) {
+		struct lb_worker *wk = d->workers[i];
+
+		if (wk == NULL)
+			continue;
+		while (wk->to_ctl != NULL && rte_ring_dequeue(wk->to_ctl, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		while (wk->from_ctl != NULL && rte_ring_dequeue(wk->from_ctl, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(wk->to_ctl);
+		rte_ring_free(wk->from_ctl);
+		for (p = 0; p < LB_MAX_PORTS_DP; p++)
+			rte_free(wk->txb[p]);
+		lb_worker_free(wk);
+	}
+	rte_free(d->qsbr);
+}
+
+/* At exit, the workers' counters summed, one "name value" per line, so a
+ * run on a pcap can be checked against what went in. */
+static void
+log_counters(const struct daemon *d)
+{
+	struct lb_core_stats t;
+	uint16_t i;
+	int r;
+
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i < d->n_workers; i++) {
+		const struct lb_core_stats *s = &d->workers[i]->stats;
+
+		t.rx += s->rx;
+		t.fwd += s->fwd;
+		t.reply += s->reply;
+		t.to_control += s->to_control;
+		t.sent_icmp += s->sent_icmp;
+		t.sent_icmp_limited += s->sent_icmp_limited;
+		t.sent_control += s->sent_control;
+		t.tx_dropped += s->tx_dropped;
+		t.conn_created += s->conn_created;
+		t.conn_expired += s->conn_expired;
+		t.conn_reused += s->conn_reused;
+		for (r = 0; r < LB_DROP_COUNT; r++)
+			t.drop[r] += s->drop[r];
+	}
+	RTE_LOG(INFO, USER1, "counter rx %" PRIu64 "\n", t.rx);
+	RTE_LOG(INFO, USER1, "counter fwd %" PRIu64 "\n", t.fwd);
+	RTE_LOG(INFO, USER1, "counter reply %" PRIu64 "\n", t.reply);
+	RTE_LOG(INFO, USER1, "counter to_control %" PRIu64 "\n", t.to_control);
+	RTE_LOG(INFO, USER1, "counter sent_icmp %" PRIu64 "\n", t.sent_icmp);
+	RTE_LOG(INFO, USER1, "counter sent_icmp_limited %" PRIu64 "\n", t.sent_icmp_limited);
+	RTE_LOG(INFO, USER1, "counter sent_control %" PRIu64 "\n", t.sent_control);
+	RTE_LOG(INFO, USER1, "counter tx_dropped %" PRIu64 "\n", t.tx_dropped);
+	RTE_LOG(INFO, USER1, "counter conn_created %" PRIu64 "\n", t.conn_created);
+	RTE_LOG(INFO, USER1, "counter conn_expired %" PRIu64 "\n", t.conn_expired);
+	RTE_LOG(INFO, USER1, "counter conn_reused %" PRIu64 "\n", t.conn_reused);
+	for (r = 0; r < LB_DROP_COUNT; r++)
+		RTE_LOG(INFO, USER1, "counter drop.%s %" PRIu64 "\n", lb_drop_name[r], t.drop[r]);
+}
+
+static int
+run(struct daemon *d, const struct lb_conf *conf)
+{
+	unsigned int lcore;
+	uint16_t want, i = 0;
+	int rc;
+
+	want = (uint16_t)RTE_MIN(rte_lcore_count() - 1, (unsigned int)LB_MAX_WORKERS);
+	if (want == 0) {
+		RTE_LOG(ERR, USER1, "lbd needs a worker lcore besides the main one (-l 0-1)\n");
+		return -EINVAL;
+	}
+	d->pool = rte_pktmbuf_pool_create("lb_mbufs", conf->mbufs, 256, 0,
+			RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (d->pool == NULL) {
+		RTE_LOG(ERR, USER1, "cannot create a pool of %u mbufs: %s\n", conf->mbufs,
+				rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	d->n_workers = want;
+	rc = lb_ports_init(conf, d->pool, &d->n_workers, d->ports);
+	if (rc != 0)
+		return rc;
+	d->n_ports = conf->n_ports;
+	rc = lb_model_init(conf, d->ports, d->n_ports);
+	if (rc == 0)
+		rc = lb_model_publish(NULL);
+	if (rc == 0)
+		rc = create_workers(d, conf);
+	if (rc != 0) {
+		RTE_LOG(ERR, USER1, "start-up failed: %s\n", strerror(-rc));
+		return rc;
+	}
+	lb_neigh_init(d->pool, d->workers, d->n_workers);
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (i == d->n_workers)
+			break;
+		d->workers[i]->lcore_id = lcore;
+		rte_eal_remote_launch(lb_worker_loop, d->workers[i], lcore);
+		i++;
+	}
+	RTE_LOG(INFO, USER1, "lbd " LB_VERSION ": %u port(s), %u worker(s), %u service(s),"
+			" %u connections per worker\n", d->n_ports, d->n_workers,
+			conf->n_services, lb_conn_capacity(d->workers[0]->ct));
+
+	lb_neigh_announce();
+	while (!stop) {
+		lb_neigh_poll(lb_clock_now());
+		usleep(10 * 1000);
+	}
+	RTE_LOG(INFO, USER1, "lbd: stopping\n");
+	for (i = 0; i < d->n_workers; i++)
+		d->workers[i]->stop = true;
+	rte_eal_mp_wait_lcore();
+	log_counters(d);
+	return 0;
+}
+
+int
+lb_daemon_run(struct lb_conf *conf, const char *prog, int eal_argc, char **eal_argv)
+{
+	struct daemon d;
+	char **argv;
+	int argc, rc;
+
+	memset(&d, 0, sizeof(d));
+	argv = eal_args(conf, prog, eal_argc, eal_argv, &argc);
+	if (argv == NULL)
+		return 1;
+	if (rte_eal_init(argc, argv) < 0) {
+		fprintf(stderr, "lbd: cannot initialise the EAL: %s\n", rte_strerror(rte_errno));
+		free(argv);
+		return 1;
+	}
+	free(argv);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	lb_clock_init();
+
+	rc = run(&d, conf);
+
+	lb_ports_fini(d.ports, d.n_ports);
+	free_workers(&d);
+	lb_model_fini();
+	rte_mempool_free(d.pool);
+	rte_eal_cleanup();
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port set-up (see port.h). All ports get the same number of queues, the
+ * smallest any of them supports, so that worker i always owns queue i on
+ * every port and a frame may leave by any port without a shared TX queue.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_log.h>
+
+#include "control/port.h"
+
+#define RX_DESC	1024
+#define TX_DESC	1024
+
+static int
+find_port(const struct lb_conf_port *cp, uint16_t *pid)
+{
+	if (rte_eth_dev_get_port_by_name(cp->device, pid) != 0) {
+		RTE_LOG(ERR, USER1, "port '%s': no such device (is it probed? add --vdev,"
+				" or allow its PCI address, in the EAL options)\n", cp->device);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int
+setup_port(const struct lb_conf_port *cp, uint16_t pid, uint16_t nq,
+		struct rte_mempool *pool, struct lb_port_info *info)
+{
+	struct rte_eth_conf pconf = { 0 };
+	struct rte_eth_dev_info di;
+	uint16_t nrxd = RX_DESC, ntxd = TX_DESC, q;
+	struct rte_ether_addr mac;
+	int rc;
+
+	rc = rte_eth_dev_info_get(pid, &di);
+	if (rc != 0)
+		return rc;
+	if (nq > 1) {
+		pconf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		pconf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IPV4 |
+				RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP) &
+			di.flow_type_rss_offloads;
+		if (pconf.rx_adv_conf.rss_conf.rss_hf == 0)
+			pconf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+	}
+	if (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
+		pconf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+	if (di.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
+		pconf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	rc = rte_eth_dev_configure(pid, nq, nq, &pconf);
+	if (rc != 0) {
+		RTE_LOG(ERR, USER1, "port '%s': configure: %s\n", cp->device, strerror(-rc));
+		return rc;
+	}
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrxd, &ntxd);
+	if (rc != 0)
+		return rc;
+	for (q = 0; q < nq; q++) {
+		rc = rte_eth_rx_queue_setup(pid, q, nrxd, rte_eth_dev_socket_id(pid), NULL, pool);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(pid, q, ntxd, rte_eth_dev_socket_id(pid), NULL);
+		if (rc != 0) {
+			RTE_LOG(ERR, USER1, "port '%s': queue %u: %s\n", cp->device, q,
+					strerror(-rc));
+			return rc;
+		}
+	}
+	if (cp->has_mac) {
+		memcpy(mac.addr_bytes, cp->mac, RTE_ETHER_ADDR_LEN);
+		if (rte_eth_dev_default_mac_addr_set(pid, &mac) != 0) {
+			/* The device keeps its own: take frames for ours anyway. */
+			RTE_LOG(WARNING, USER1, "port '%s': cannot set MAC, going promiscuous\n",
+					cp->device);
+			rte_eth_promiscuous_enable(pid);
+		}
+	} else {
+		rte_eth_macaddr_get(pid, &mac);
+	}
+	rc = rte_eth_dev_start(pid);
+	if (rc != 0) {
+		RTE_LOG(ERR, USER1, "port '%s': start: %s\n", cp->device, strerror(-rc));
+		return rc;
+	}
+	info->port_id = pid;
+	info->mac = mac;
+	info->addr = cp->addr;
+	info->mask = rte_cpu_to_be_32(cp->prefix == 0 ? 0 : ~0u << (32 - cp->prefix));
+	info->mtu = cp->mtu;
+	return 0;
+}
+
+int
+lb_ports_init(const struct lb_conf *conf, struct rte_mempool *pool, uint16_t *n_queues,
+		struct lb_port_info *info)
+{
+	uint16_t pids[LB_MAX_PORTS_DP], nq = *n_queues;
+	struct rte_eth_dev_info di;
+	uint32_t i;
+	int rc;
+
+	for (i = 0; i < conf->n_ports; i++) {
+		rc = find_port(&conf->ports[i], &pids[i]);
+		if (rc != 0)
+			return rc;
+		rc = rte_eth_dev_info_get(pids[i], &di);
+		if (rc != 0)
+			return rc;
+		if (di.max_rx_queues < nq || di.max_tx_queues < nq) {
+			uint16_t m = RTE_MIN(di.max_rx_queues, di.max_tx_queues);
+
+			RTE_LOG(WARNING, USER1, "port '%s' has %u queue pair(s): %u worker(s)"
+					" instead of %u\n", conf->ports[i].device, m, m, nq);
+			nq = m;
+		}
+	}
+	if (nq == 0)
+		return -EINVAL;
+	for (i = 0; i < conf->n_ports; i++) {
+		rc = setup_port(&conf->ports[i], pids[i], nq, pool, &info[i]);
+		if (rc != 0)
+			return rc;
+	}
+	*n_queues = nq;
+	return 0;
+}
+
+void
+lb_ports_fini(const struct lb_port_info *info, uint32_t n_ports)
+{
+	uint32_t i;
+
+	for (i = 0; i < n_ports; i++) {
+		rte_eth_dev_stop(info[i].port_id);
+		rte_eth_dev_close(info[i].port_id);
+	}
+}

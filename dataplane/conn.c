@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Connection table and timing wheel (see conn.h for the design).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <rte_hash_crc.h>
+
+#include "dataplane/conn.h"
+
+#define BUCKET_SLOTS	8
+#define WHEEL_BITS	12	/* 4096 one-second slots: 68 minutes per turn */
+#define WHEEL_SLOTS	(1u << WHEEL_BITS)
+#define WHEEL_MASK	(WHEEL_SLOTS - 1)
+
+struct bucket {
+	uint32_t sig[BUCKET_SLOTS];	/* low half of the hash, never 0; 0 = empty */
+	uint32_t idx[BUCKET_SLOTS];
+} __rte_cache_aligned;
+
+struct lb_conn_table {
+	struct bucket *buckets;
+	struct lb_conn *conns;
+	uint32_t bucket_mask;
+	uint32_t capacity;
+	uint32_t count;
+	uint32_t free_head;
+	/* wheel */
+	uint32_t wheel_time;	/* next second to visit */
+	uint32_t pending;	/* entries of the slot being visited */
+	uint32_t pending_time;
+	uint32_t slot[WHEEL_SLOTS];
+	size_t map_len;
+	void *map;
+};
+
+static void *
+map_zeroed(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Two lines per lookup over hundreds of MB: TLB misses matter. */
+	madvise(p, len, MADV_HUGEPAGE);
+	return p;
+}
+
+struct lb_conn_table *
+lb_conn_table_create(uint32_t capacity, uint32_t now)
+{
+	struct lb_conn_table *ct;
+	uint32_t nb = 1, i;
+	size_t blen, clen;
+
+	if (capacity == 0 || capacity > (1u << 28)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	while (nb < capacity / 2 || nb < 1)
+		nb <<= 1;
+	ct = calloc(1, sizeof(*ct));
+	if (ct == NULL)
+		return NULL;
+	blen = (size_t)nb * sizeof(struct bucket);
+	clen = (size_t)capacity * sizeof(struct lb_conn);
+	ct->map_len = blen + clen;
+	ct->map = map_zeroed(ct->map_len);
+	if (ct->map == NULL) {
+		free(ct);
+		return NULL;
+	}
+	ct->buckets = ct->map;
+	ct->conns = (struct lb_conn *)((char *)ct->map + blen);
+	ct->bucket_mask = nb - 1;
+	ct->capacity = capacity;
+	for (i = 0; i < capacity; i++)
+		ct->conns[i].next = i + 1 < capacity ? i + 1 : LB_CONN_NONE;
+	ct->free_head = 0;
+	for (i = 0; i < WHEEL_SLOTS; i++)
+		ct->slot[i] = LB_CONN_NONE;
+	ct->pending = LB_CONN_NONE;
+	ct->wheel_time = now;
+	return ct;
+}
+
+void
+lb_conn_table_free(struct lb_conn_table *ct)
+{
+	if (ct == NULL)
+		return;
+	munmap(ct->map, ct->map_len);
+	free(ct);
+}
+
+uint32_t
+lb_conn_capacity(const struct lb_conn_table *ct)
+{
+	return ct->capacity;
+}
+
+uint32_t
+lb_conn_count(const struct lb_conn_table *ct)
+{
+	return ct->count;
+}
+
+uint64_t
+lb_conn_hash(const struct lb_conn_key *k)
+{
+	uint64_t w[2];
+	uint32_t h1, h2;
+
+	memcpy(w, k, sizeof(w));
+	h1 = rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0x9747b28c));
+	h2 = rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0x2f5a1b3d));
+	if (h1 == 0)
+		h1 = 1;
+	return ((uint64_t)h2 << 32) | h1;
+}
+
+static inline uint32_t
+bucket1(const struct lb_conn_table *ct, uint64_t hash)
+{
+	return (uint32_t)hash & ct->bucket_mask;
+}
+
+static inline uint32_t
+bucket2(const struct lb_conn_table *ct, uint64_t hash)
+{
+	return (uint32_t)(hash >> 32) & ct->bucket_mask;
+}
+
+void
+lb_conn_prefetch(const struct lb_conn_table *ct, uint64_t hash)
+{
+	rte_prefetch0(&ct->buckets[bucket1(ct, hash)]);
+	rte_prefetch0(&ct->buckets[bucket2(ct, hash)]);
+}
+
+static inline bool
+key_eq(const struct lb_conn_key *a, const struct lb_conn_key *b)
+{
+	const uint64_t *x = (const uint64_t *)a, *y = (const uint64_t *)b;
+
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
+static inline struct lb_conn *
+find_in(struct lb_conn_table *ct, const struct bucket *b, uint32_t sig,
+		const struct lb_conn_key *k, int *slot)
+{
+	int i;
+
+	for (i = 0; i < BUCKET_SLOTS; i++) {
+		if (b->sig[i] == sig) {
+			struct lb_conn *c = &ct->conns[b->idx[i]];
+
+			if (key_eq(&c->key, k)) {
+				if (slot != NULL)
+					*slot = i;
+				return c;
+			}
+		}
+	}
+	return NULL;
+}
+
+struct lb_conn *
+lb_conn_lookup(struct lb_conn_table *ct, const struct lb_conn_key *k, uint64_t hash)
+{
+	uint32_t sig = (uint32_t)hash;
+	struct lb_conn *c;
+
+	c = find_in(ct, &ct->buckets[bucket1(ct, hash)], sig, k, NULL);
+	if (c == NULL)
+		c = find_in(ct, &ct->buckets[bucket2(ct, hash)], sig, k, NULL);
+	return c;
+}
+
+static int
+free_slot(const struct bucket *b)
+{
+	int i;
+
+	for (i = 0; i < BUCKET_SLOTS; i++)
+		if (b->sig[i] == 0)
+			return i;
+	return -1;
+}
+
+static int
+used_slots(const struct bucket *b)
+{
+	int i, n = 0;
+
+	for (i = 0; i < BUCKET_SLOTS; i++)
+		n += b->sig[i] != 0;
+	return n;
+}
+
+/*
+ * Slot lists are doubly linked through entry indexes. The first entry of a
+ * list has, as prev, its list head encoded with the top bit set (entry
+ * indexes stay below 2^28): HEAD_SLOT | slot number, or HEAD_PENDING.
+ */
+#define HEAD_SLOT	0x80000000u
+#define HEAD_PENDING	0xc0000000u
+
+static inline uint32_t *
+head_of(struct lb_conn_table *ct, uint32_t prev)
+{
+	return prev == HEAD_PENDING ? &ct->pending : &ct->slot[prev & WHEEL_MASK];
+}
+
+static inline void
+list_push(struct lb_conn_table *ct, uint32_t *head, uint32_t head_code, uint32_t idx)
+{
+	struct lb_conn *c = &ct->conns[idx];
+
+	c->next = *head;
+	c->prev = head_code;
+	if (*head != LB_CONN_NONE)
+		ct->conns[*head].prev = idx;
+	*head = idx;
+}
+
+static inline void
+list_unlink(struct lb_conn_table *ct, struct lb_conn *c)
+{
+	if (c->prev & HEAD_SLOT)
+		*head_of(ct, c->prev) = c->next;
+	else
+		ct->conns[c->prev].next = c->next;
+	if (c->next != LB_CONN_NONE)
+		ct->conns[c->next].prev = c->prev;
+}
+
+/* Link into the slot the wheel visits first at or after c->expire. */
+static inline void
+wheel_link(struct lb_conn_table *ct, struct lb_conn *c, uint32_t idx)
+{
+	uint32_t target = c->expire, s;
+
+	if ((int32_t)(target - ct->wheel_time) < 0)
+		target = ct->wheel_time;	/* already due: the next slot visited */
+	c->visit = ct->wheel_time + ((target - ct->wheel_time) & WHEEL_MASK);
+	s = c->visit & WHEEL_MASK;
+	list_push(ct, &ct->slot[s], HEAD_SLOT | s, idx);
+}
+
+void
+lb_conn_relink(struct lb_conn_table *ct, struct lb_conn *c)
+{
+	/* Visit already passed: it is in the list being visited, seen shortly. */
+	if ((int32_t)(c->visit - ct->wheel_time) < 0)
+		return;
+	list_unlink(ct, c);
+	wheel_link(ct, c, lb_conn_index(ct, c));
+}
+
+struct lb_conn *
+lb_conn_insert(struct lb_conn_table *ct, const struct lb_conn_key *k, uint64_t hash,
+		uint32_t now, uint32_t expire)
+{
+	struct bucket *b1 = &ct->buckets[bucket1(ct, hash)];
+	struct bucket *b2 = &ct->buckets[bucket2(ct, hash)];
+	struct bucket *b;
+	struct lb_conn *c;
+	uint32_t idx;
+	int s;
+
+	if (ct->free_head == LB_CONN_NONE)
+		return NULL;
+	b = used_slots(b2) < used_slots(b1) ? b2 : b1;
+	s = free_slot(b);
+	if (s < 0)
+		return NULL;	/* both full: not seen below the table's capacity */
+
+	idx = ct->free_head;
+	c = &ct->conns[idx];
+	ct->free_head = c->next;
+	ct->count++;
+
+	lb_conn_write_begin(c);
+	c->key = *k;
+	c->state = 0;
+	c->flags = LB_CONN_F_USED;
+	c->dest = LB_CONN_NONE;
+	c->tmpl = LB_CONN_NONE;
+	c->created = now;
+	c->expire = expire;
+	c->pkts = 0;
+	lb_conn_write_end(c);
+
+	/* Published to lookups only once the entry is whole (same thread, but
+	 * the order keeps a reader's view of the index sane too). */
+	b->idx[s] = idx;
+	rte_smp_wmb();
+	b->sig[s] = (uint32_t)hash;
+	wheel_link(ct, c, idx);
+	return c;
+}
+
+static void
+unindex(struct lb_conn_table *ct, struct lb_conn *c, uint32_t idx)
+{
+	uint64_t hash = lb_conn_hash(&c->key);
+	struct bucket *b;
+	int i, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		b = &ct->buckets[pass == 0 ? bucket1(ct, hash) : bucket2(ct, hash)];
+		for (i = 0; i < BUCKET_SLOTS; i++)
+			if (b->sig[i] == (uint32_t)hash && b->idx[i] == idx) {
+				b->sig[i] = 0;
+				return;
+			}
+	}
+}
+
+static void
+release(struct lb_conn_table *ct, struct lb_conn *c, uint32_t idx)
+{
+	unindex(ct, c, idx);
+	lb_conn_write_begin(c);
+	c->flags = 0;
+	lb_conn_write_end(c);
+	c->next = ct->free_head;
+	ct->free_head = idx;
+	ct->count--;
+}
+
+uint32_t
+lb_conn_expire(struct lb_conn_table *ct, uint32_t now, uint32_t budget,
+		lb_conn_expire_cb cb, void *arg)
+{
+	uint32_t work = 0;
+
+	/* Asleep for more than a turn: one visit of every slot catches up. */
+	if (ct->pending == LB_CONN_NONE && (int32_t)(now - ct->wheel_time) >= (int32_t)WHEEL_SLOTS)
+		ct->wheel_time = now - WHEEL_SLOTS + 1;
+
+	while (work < budget) {
+		struct lb_conn *c;
+		uint32_t idx;
+
+		if (ct->pending == LB_CONN_NONE) {
+			if ((int32_t)(ct->wheel_time - now) > 0)
+				break;	/* caught up */
+			ct->pending = ct->slot[ct->wheel_time & WHEEL_MASK];
+			ct->slot[ct->wheel_time & WHEEL_MASK] = LB_CONN_NONE;
+			if (ct->pending != LB_CONN_NONE)
+				ct->conns[ct->pending].prev = HEAD_PENDING;
+			ct->pending_time = ct->wheel_time;
+			ct->wheel_time++;
+			work++;
+			continue;
+		}
+		idx = ct->pending;
+		c = &ct->conns[idx];
+		list_unlink(ct, c);
+		work++;
+		if ((int32_t)(c->expire - now) <= 0) {
+			if (cb != NULL)
+				cb(c, arg);
+			release(ct, c, idx);
+		} else {
+			wheel_link(ct, c, idx);
+		}
+	}
+	return work;
+}
+
+bool
+lb_conn_read(const struct lb_conn_table *ct, uint32_t idx, struct lb_conn *out)
+{
+	const volatile struct lb_conn *c = &ct->conns[idx];
+	uint32_t s1, s2;
+
+	for (;;) {
+		s1 = c->seq;
+		rte_smp_rmb();
+		if (s1 & 1) {
+			rte_pause();
+			continue;
+		}
+		memcpy(out, (const void *)c, sizeof(*out));
+		rte_smp_rmb();
+		s2 = c->seq;
+		if (s1 == s2)
+			return (out->flags & LB_CONN_F_USED) != 0;
+	}
+}
+
+struct lb_conn *
+lb_conn_at(struct lb_conn_table *ct, uint32_t idx)
+{
+	return idx < ct->capacity ? &ct->conns[idx] : NULL;
+}
+
+uint32_t
+lb_conn_index(const struct lb_conn_table *ct, const struct lb_conn *c)
+{
+	return (uint32_t)(c - ct->conns);
+}

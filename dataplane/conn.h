@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The per-worker connection table and its timing wheel.
+ *
+ * Each worker owns one table: only that worker inserts, changes and frees
+ * entries, so the packet path needs no lock and no atomic. Other threads (the
+ * control plane listing connections) read entries in place through a
+ * per-entry sequence counter, which the owner bumps around every change of an
+ * entry's identity or state (a seqlock whose write side is two plain stores).
+ *
+ * Layout: a fixed pool of 64-byte entries (one cache line each) and an index
+ * of 64-byte buckets holding 8 (signature, entry) pairs. A key hashes to two
+ * buckets; an insert goes to the emptier one ("two choices"), so with as many
+ * bucket slots as 4x the capacity a full table still never finds both buckets
+ * full in practice. A lookup costs two bucket lines and one entry line, all
+ * of which the caller prefetches a burst ahead. Per live connection: 64 bytes
+ * of entry + 32 bytes of index = 96 bytes, the timer included (below).
+ *
+ * Expiry is a wheel of one-second slots, lazy in the way nginx's timers are:
+ * a packet that extends an entry's life only writes the new expiry second; the
+ * entry stays in the slot of the expiry it had when it was last placed. When
+ * the wheel reaches that slot, the entry is freed if its time has come, or
+ * moved to the slot of its current expiry. Only a move to an earlier second
+ * (a state with a shorter timeout: FIN, RST) relinks at once, in O(1), which
+ * happens once or twice in a connection's life, never per packet. Timeouts longer than the wheel just go round
+ * more than once. lb_conn_expire() does a bounded amount of this work per
+ * call, so no number of simultaneous expiries stalls the worker.
+ *
+ * Why not rte_hash: see the figure in docs/benchmarks.md (lookup of a 1M-entry
+ * table); rte_hash's key store adds a cache line per lookup and its
+ * lock-free mode a second, and it keeps no timer.
+ */
+#ifndef LB_CONN_H
+#define LB_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_atomic.h>
+#include <rte_common.h>
+#include <rte_pause.h>
+#include <rte_prefetch.h>
+
+#define LB_CONN_NONE		UINT32_MAX
+#define LB_CONN_F_USED		0x01	/* entry holds a connection */
+#define LB_CONN_F_TEMPLATE	0x02	/* persistence template */
+#define LB_CONN_F_ASSURED	0x04	/* template: a connection reached ESTABLISHED */
+
+/* The 5-tuple, laid out so that a key is two 8-byte words. */
+struct lb_conn_key {
+	uint32_t caddr;		/* network order */
+	uint32_t vaddr;
+	uint16_t cport;
+	uint16_t vport;
+	uint8_t proto;
+	uint8_t pad[3];		/* always 0 */
+};
+
+struct lb_conn {
+	uint32_t seq;		/* odd while the owner changes the entry */
+	uint8_t state;		/* enum lb_conn_state */
+	uint8_t flags;		/* LB_CONN_F_* */
+	uint16_t _r0;
+	struct lb_conn_key key;	/* 16 bytes */
+	uint32_t dest;		/* lb_dests id */
+	uint32_t expire;	/* absolute second at which it expires */
+	uint32_t visit;		/* second at which the wheel visits its slot */
+	uint32_t next;		/* wheel slot list, or free list */
+	uint32_t prev;		/* wheel slot list (see conn.c) */
+	uint32_t tmpl;		/* persistence template entry, or LB_CONN_NONE */
+	uint32_t created;	/* second it was created */
+	uint32_t _r1;
+	uint64_t pkts;		/* packets seen, for listing and defences */
+} __rte_cache_aligned;
+
+struct lb_conn_table;
+
+/* Called by lb_conn_expire() for each entry about to be freed. */
+typedef void (*lb_conn_expire_cb)(struct lb_conn *c, void *arg);
+
+/*
+ * Control plane, at start: a table of capacity entries (>= 1). Memory comes
+ * from anonymous mappings (transparent huge pages where available), so it is
+ * not limited by the EAL's memory. Returns NULL with errno set.
+ */
+struct lb_conn_table *lb_conn_table_create(uint32_t capacity, uint32_t now);
+void lb_conn_table_free(struct lb_conn_table *ct);
+
+uint32_t lb_conn_capacity(const struct lb_conn_table *ct);
+uint32_t lb_conn_count(const struct lb_conn_table *ct);
+
+/* Owner only: hash, prefetch, find, add. */
+uint64_t lb_conn_hash(const struct lb_conn_key *k);
+void lb_conn_prefetch(const struct lb_conn_table *ct, uint64_t hash);
+struct lb_conn *lb_conn_lookup(struct lb_conn_table *ct, const struct lb_conn_key *k,
+		uint64_t hash);
+
+/*
+ * A new entry for key k (not already present), in state NONE, flags USED,
+ * expiring at expire; the caller fills in the rest between
+ * lb_conn_write_begin/end. NULL when the table is full.
+ */
+struct lb_conn *lb_conn_insert(struct lb_conn_table *ct, const struct lb_conn_key *k,
+		uint64_t hash, uint32_t now, uint32_t expire);
+
+/*
+ * Advance the wheel to now, freeing due entries (cb first) and moving
+ * refreshed ones; at most budget units of work (an entry or a slot). Returns
+ * the work done; budget not used up means the wheel has caught up with now.
+ */
+uint32_t lb_conn_expire(struct lb_conn_table *ct, uint32_t now, uint32_t budget,
+		lb_conn_expire_cb cb, void *arg);
+
+void lb_conn_relink(struct lb_conn_table *ct, struct lb_conn *c);
+
+/*
+ * Owner: the entry now expires at second expire. Later than before (a packet
+ * refreshing its state) is one store; earlier than the wheel's visit of the
+ * entry's slot (a move to a state with a shorter timeout) moves the entry to
+ * an earlier slot, so that it still expires on time.
+ */
+static inline void
+lb_conn_set_expire(struct lb_conn_table *ct, struct lb_conn *c, uint32_t expire)
+{
+	c->expire = expire;
+	if ((int32_t)(expire - c->visit) < 0)
+		lb_conn_relink(ct, c);
+}
+
+/* Owner: bracket any change readers must see whole (key, state, dest, flags). */
+static inline void
+lb_conn_write_begin(struct lb_conn *c)
+{
+	c->seq++;
+	rte_smp_wmb();	/* x86: a compiler barrier; stores keep their order */
+}
+
+static inline void
+lb_conn_write_end(struct lb_conn *c)
+{
+	rte_smp_wmb();
+	c->seq++;
+}
+
+/*
+ * Any thread: copy entry idx into *out if it holds a connection; false if it
+ * is free. Never blocks the owner; retries while the owner is mid-change.
+ */
+bool lb_conn_read(const struct lb_conn_table *ct, uint32_t idx, struct lb_conn *out);
+
+/* The entry at idx (tests, and the owner resolving c->tmpl). */
+struct lb_conn *lb_conn_at(struct lb_conn_table *ct, uint32_t idx);
+uint32_t lb_conn_index(const struct lb_conn_table *ct, const struct lb_conn *c);
+
+#endif

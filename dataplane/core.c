@@ -1,0 +1,575 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The packet core of an LVS-DR director (see worker.h).
+ *
+ * A burst is handled in two passes. The first parses every frame and, for
+ * those bound to a service, hashes the 5-tuple and prefetches its two index
+ * buckets; the second handles each frame, by which time those lines are
+ * (mostly) in cache. Each frame gets exactly one outcome: forwarded, replied,
+ * handed to the control plane, or dropped under a named reason; lbd's own
+ * ICMP errors are new frames, counted apart.
+ *
+ * DR forwarding touches only the Ethernet header, the TTL and the IPv4
+ * checksum (updated incrementally, RFC 1624); addresses, ports and the L4
+ * checksum are left as the client sent them.
+ */
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include "dataplane/pkt.h"
+
+/* ICMP types DPDK 22.11 does not name. */
+#define ICMP_DEST_UNREACH	3
+#define ICMP_SOURCE_QUENCH	4
+#define ICMP_TIME_EXCEEDED	11
+#define ICMP_CODE_PORT_UNREACH	3
+#define ICMP_CODE_FRAG_NEEDED	4
+#include "dataplane/worker.h"
+
+struct lb_dest *lb_dests;
+struct lb_snap *lb_snap_current;
+
+static inline void
+drop(struct lb_worker *wk, struct rte_mbuf *m, unsigned int reason)
+{
+	wk->stats.drop[reason]++;
+	rte_pktmbuf_free(m);
+}
+
+static inline void
+emit(struct lb_out *out, struct rte_mbuf *m, uint16_t port)
+{
+	out->pkts[out->n] = m;
+	out->port[out->n] = port;
+	out->n++;
+}
+
+static inline struct rte_ipv4_hdr *
+ip_of(struct rte_mbuf *m, const struct lb_pkt *p)
+{
+	return rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l2_len);
+}
+
+/* ---- counts ---- */
+
+static inline void
+count_state(struct lb_worker *wk, uint32_t dest, unsigned int state, int delta)
+{
+	struct lb_dest_count *dc = &wk->dest_cnt[dest];
+
+	if (lb_state_is_active(state))
+		dc->active += (uint32_t)delta;
+	else
+		dc->inactive += (uint32_t)delta;
+}
+
+void
+lb_core_conn_expired(struct lb_conn *c, void *arg)
+{
+	struct lb_worker *wk = arg;
+
+	if (c->dest != LB_CONN_NONE)
+		count_state(wk, c->dest, c->state, -1);
+	wk->stats.conn_expired++;
+}
+
+/* ---- ICMP errors lbd sends ---- */
+
+static bool
+icmp_allowed(struct lb_worker *wk, uint32_t now)
+{
+	if (now != wk->icmp_time) {
+		uint64_t t = wk->icmp_tokens + (uint64_t)(now - wk->icmp_time) * LB_ICMP_RATE;
+
+		wk->icmp_tokens = t > LB_ICMP_BURST ? LB_ICMP_BURST : (uint32_t)t;
+		wk->icmp_time = now;
+	}
+	if (wk->icmp_tokens == 0) {
+		wk->stats.sent_icmp_limited++;
+		return false;
+	}
+	wk->icmp_tokens--;
+	return true;
+}
+
+/*
+ * An ICMP error about the frame orig (type/code, RFC 792: the original IPv4
+ * header and 8 bytes of its payload), from src, back out of rx_port to the
+ * frame's sender.
+ */
+static void
+send_icmp_error(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *orig, const struct lb_pkt *p, uint8_t type, uint8_t code,
+		uint16_t mtu, uint32_t src, uint32_t now, struct lb_out *out)
+{
+	const struct rte_ether_hdr *oeh = rte_pktmbuf_mtod(orig, const struct rte_ether_hdr *);
+	uint16_t quote = p->l3_len < sizeof(struct rte_ipv4_hdr) + 8 ?
+		p->l3_len : sizeof(struct rte_ipv4_hdr) + 8;
+	struct rte_ether_hdr *eh;
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *ic;
+	struct rte_mbuf *m;
+	uint16_t len;
+
+	if (wk->pool == NULL || !icmp_allowed(wk, now))
+		return;
+	if (rte_pktmbuf_data_len(orig) < p->l2_len + quote)
+		return;
+	m = rte_pktmbuf_alloc(wk->pool);
+	if (m == NULL)
+		return;
+	len = sizeof(*eh) + sizeof(*ip) + sizeof(*ic) + quote;
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, len);
+	if (eh == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rte_ether_addr_copy(&oeh->src_addr, &eh->dst_addr);
+	rte_ether_addr_copy(&snap->port[rx_port].mac, &eh->src_addr);
+	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eh + 1);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0xc0;	/* internetwork control, as Linux sends */
+	ip->total_length = rte_cpu_to_be_16(len - sizeof(*eh));
+	ip->packet_id = 0;
+	ip->fragment_offset = 0;
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = src;
+	ip->dst_addr = p->saddr;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ic = (struct rte_icmp_hdr *)(ip + 1);
+	ic->icmp_type = type;
+	ic->icmp_code = code;
+	ic->icmp_cksum = 0;
+	/* unused field, or next-hop MTU for fragmentation needed (RFC 1191) */
+	ic->icmp_ident = 0;
+	ic->icmp_seq_nb = rte_cpu_to_be_16(mtu);
+	memcpy(ic + 1, rte_pktmbuf_mtod_offset(orig, const void *, p->l2_len), quote);
+	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, sizeof(*ic) + quote);
+	m->port = orig->port;
+	wk->stats.sent_icmp++;
+	emit(out, m, rx_port);
+}
+
+/* ---- ARP ---- */
+
+static bool
+is_dest_addr(uint32_t addr, const struct lb_snap *snap)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < snap->n_svcs; i++)
+		for (j = 0; j < snap->svcs[i].sched.n; j++)
+			if (snap->svcs[i].sched.dest[j].addr == addr)
+				return true;
+	return false;
+}
+
+static void
+handle_arp(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *m, const struct lb_pkt *p, struct lb_out *out)
+{
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_arp_hdr *ah = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, p->l2_len);
+	const struct rte_ether_addr *mine = &snap->port[rx_port].mac;
+	uint32_t tip = ah->arp_data.arp_tip, sip = ah->arp_data.arp_sip;
+
+	if (ah->arp_opcode == RTE_BE16(RTE_ARP_OP_REQUEST) && sip != tip &&
+			(lb_snap_is_vip(snap, tip) || snap->port[rx_port].addr == tip)) {
+		ah->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
+		rte_ether_addr_copy(&ah->arp_data.arp_sha, &ah->arp_data.arp_tha);
+		rte_ether_addr_copy(mine, &ah->arp_data.arp_sha);
+		ah->arp_data.arp_tip = sip;
+		ah->arp_data.arp_sip = tip;
+		rte_ether_addr_copy(&eh->src_addr, &eh->dst_addr);
+		rte_ether_addr_copy(mine, &eh->src_addr);
+		wk->stats.reply++;
+		emit(out, m, rx_port);
+		return;
+	}
+	/* Replies and announcements from real servers feed the neighbour table. */
+	if (wk->to_ctl != NULL && is_dest_addr(sip, snap)) {
+		m->port = snap->port[rx_port].port_id;
+		if (rte_ring_sp_enqueue(wk->to_ctl, m) == 0) {
+			wk->stats.to_control++;
+			return;
+		}
+		drop(wk, m, LB_DROP_to_control_full);
+		return;
+	}
+	drop(wk, m, LB_DROP_arp_not_ours);
+}
+
+/* ---- ICMP to our addresses ---- */
+
+static void
+echo_reply(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *m, const struct lb_pkt *p, struct lb_out *out)
+{
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = ip_of(m, p);
+	struct rte_icmp_hdr *ic = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *, p->l4_off);
+	uint32_t sum;
+
+	ip->dst_addr = p->saddr;
+	ip->src_addr = p->daddr;
+	ip->time_to_live = 64;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	/* type 8 -> 0: the checksum grows by 0x0800 (RFC 1624). */
+	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	sum = (uint32_t)rte_be_to_cpu_16(ic->icmp_cksum) + 0x0800;
+	sum = (sum & 0xffff) + (sum >> 16);
+	ic->icmp_cksum = rte_cpu_to_be_16((uint16_t)sum);
+	rte_ether_addr_copy(&eh->src_addr, &eh->dst_addr);
+	rte_ether_addr_copy(&snap->port[rx_port].mac, &eh->src_addr);
+	wk->stats.reply++;
+	emit(out, m, rx_port);
+}
+
+/* ---- DR transmit ---- */
+
+static void
+dr_forward(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *m, const struct lb_pkt *p, const struct lb_dest *d,
+		uint32_t now, struct lb_out *out)
+{
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = ip_of(m, p);
+	uint64_t mac = __atomic_load_n(&d->mac, __ATOMIC_RELAXED);
+	uint32_t sum;
+
+	if (!(mac & LB_MAC_VALID)) {
+		drop(wk, m, LB_DROP_dest_unresolved);
+		return;
+	}
+	if (ip->time_to_live <= 1) {
+		send_icmp_error(wk, snap, rx_port, m, p, ICMP_TIME_EXCEEDED, 0, 0,
+				snap->port[rx_port].addr, now, out);
+		drop(wk, m, LB_DROP_ttl_exceeded);
+		return;
+	}
+	if (p->l3_len > d->mtu) {
+		if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG))
+			send_icmp_error(wk, snap, rx_port, m, p, ICMP_DEST_UNREACH,
+					ICMP_CODE_FRAG_NEEDED, d->mtu,
+					snap->port[rx_port].addr, now, out);
+		drop(wk, m, LB_DROP_frag_needed);
+		return;
+	}
+	/* TTL is the high byte of its 16-bit word: one less adds 0x0100 to the sum. */
+	ip->time_to_live--;
+	sum = (uint32_t)rte_be_to_cpu_16(ip->hdr_checksum) + 0x0100;
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)sum);
+
+	memcpy(&eh->dst_addr, &mac, RTE_ETHER_ADDR_LEN);
+	rte_ether_addr_copy(&snap->port[d->tx_port].mac, &eh->src_addr);
+	wk->stats.fwd++;
+	emit(out, m, d->tx_port);
+}
+
+/* ---- connections ---- */
+
+static inline uint32_t
+conn_timeout(const struct lb_snap *snap, unsigned int state)
+{
+	return snap->timeout[state];
+}
+
+/* A real server for a new connection of svc, or LB_CONN_NONE. */
+static uint32_t
+schedule(struct lb_worker *wk, const struct lb_svc *svc, const struct lb_pkt *p)
+{
+	struct lb_sched_count cnt[LB_MAX_DESTS_PER_SVC];
+	struct lb_sched_slot *slot = &wk->sched[svc->id];
+	uint32_t i, n = svc->sched.n;
+	int pos;
+
+	if (slot->gen != svc->gen) {
+		slot->gen = svc->gen;
+		slot->st = (struct lb_sched_state){ 0 };
+	}
+	switch (svc->sched.kind) {
+	case LB_SCHED_LC:
+	case LB_SCHED_WLC:
+	case LB_SCHED_SED:
+	case LB_SCHED_NQ:
+		for (i = 0; i < n; i++) {
+			const struct lb_dest_count *dc = &wk->dest_cnt[svc->dest_ids[i]];
+
+			cnt[i].active = dc->active;
+			cnt[i].inactive = dc->inactive;
+		}
+		break;
+	default:
+		break;
+	}
+	pos = lb_sched_pick(&svc->sched, &slot->st, cnt, p->saddr, p->sport);
+	return pos < 0 ? LB_CONN_NONE : svc->dest_ids[pos];
+}
+
+/* Bind c to a freshly scheduled server; false when none is available. */
+static bool
+conn_bind(struct lb_worker *wk, const struct lb_svc *svc, struct lb_conn *c,
+		const struct lb_pkt *p, uint32_t now)
+{
+	uint32_t dest = schedule(wk, svc, p);
+
+	if (dest == LB_CONN_NONE)
+		return false;
+	lb_conn_write_begin(c);
+	c->dest = dest;
+	c->state = LB_S_NONE;
+	c->created = now;
+	c->pkts = 0;
+	lb_conn_write_end(c);
+	count_state(wk, dest, LB_S_NONE, +1);
+	wk->svc_stats[svc->id].conns++;
+	wk->dest_stats[dest].conns++;
+	wk->stats.conn_created++;
+	return true;
+}
+
+/* End c's current connection (counts included) so that it can be reused. */
+static void
+conn_end(struct lb_worker *wk, struct lb_conn *c)
+{
+	if (c->dest != LB_CONN_NONE)
+		count_state(wk, c->dest, c->state, -1);
+	lb_conn_write_begin(c);
+	c->dest = LB_CONN_NONE;
+	lb_conn_write_end(c);
+	wk->stats.conn_reused++;
+}
+
+static void
+no_dest(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *m, const struct lb_pkt *p, uint32_t now, struct lb_out *out)
+{
+	/* As IPVS: port unreachable from the VIP, for TCP too. */
+	send_icmp_error(wk, snap, rx_port, m, p, ICMP_DEST_UNREACH, ICMP_CODE_PORT_UNREACH, 0, p->daddr,
+			now, out);
+	drop(wk, m, LB_DROP_no_dest);
+}
+
+static void
+handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *m, const struct lb_pkt *p, uint64_t hash, uint32_t now,
+		struct lb_out *out)
+{
+	const struct lb_svc *svc = lb_snap_service(snap, p->proto, p->daddr, p->dport);
+	struct lb_conn_key key = {
+		.caddr = p->saddr, .vaddr = p->daddr, .cport = p->sport, .vport = p->dport,
+		.proto = p->proto,
+	};
+	bool tcp = p->proto == IPPROTO_TCP;
+	bool syn = tcp && (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) ==
+		RTE_TCP_SYN_FLAG;
+	/* What may create an entry: a SYN, any datagram, any non-RST with sloppy_tcp. */
+	bool may_create = !tcp || syn ||
+		(snap->sloppy_tcp && !(p->tcp_flags & RTE_TCP_RST_FLAG));
+	const struct lb_dest *d;
+	struct lb_conn *c;
+	unsigned int state;
+
+	if (svc == NULL) {
+		drop(wk, m, LB_DROP_no_service);
+		return;
+	}
+	c = lb_conn_lookup(wk->ct, &key, hash);
+	if (c != NULL) {
+		bool expired = (int32_t)(c->expire - now) <= 0;
+		bool reuse = syn && (c->state == LB_S_TIME_WAIT || c->state == LB_S_CLOSE ||
+				c->state == LB_S_FIN_WAIT);
+		bool nodest = c->dest != LB_CONN_NONE && lb_dests[c->dest].removed &&
+			snap->expire_nodest_conn && may_create;
+
+		if (expired && !may_create) {
+			/* Late packet of a finished flow: as if the entry were gone. */
+			drop(wk, m, LB_DROP_tcp_no_conn);
+			return;
+		}
+		if (expired || reuse || nodest || c->dest == LB_CONN_NONE) {
+			if (c->dest != LB_CONN_NONE)
+				conn_end(wk, c);
+			if (!conn_bind(wk, svc, c, p, now)) {
+				/* Nothing to bind it to: let it expire now. */
+				lb_conn_set_expire(wk->ct, c, now);
+				no_dest(wk, snap, rx_port, m, p, now, out);
+				return;
+			}
+		}
+	} else {
+		if (!may_create) {
+			drop(wk, m, tcp ? LB_DROP_tcp_no_conn : LB_DROP_no_service);
+			return;
+		}
+		if (lb_conn_count(wk->ct) >= lb_conn_capacity(wk->ct)) {
+			drop(wk, m, LB_DROP_conn_full);
+			return;
+		}
+		c = lb_conn_insert(wk->ct, &key, hash, now, now + conn_timeout(snap, LB_S_NONE));
+		if (c == NULL) {
+			drop(wk, m, LB_DROP_conn_full);
+			return;
+		}
+		if (!conn_bind(wk, svc, c, p, now)) {
+			/* The wheel frees it within the second; it holds no server. */
+			lb_conn_set_expire(wk->ct, c, now);
+			no_dest(wk, snap, rx_port, m, p, now, out);
+			return;
+		}
+	}
+
+	d = &lb_dests[c->dest];
+	if (d->removed) {
+		drop(wk, m, LB_DROP_dest_removed);
+		return;
+	}
+
+	/* The state machine: input-only transitions, then the new state's timeout. */
+	state = tcp ? lb_tcp_trans[snap->tcp_table][c->state][lb_tcp_event_of(p->tcp_flags)] :
+		LB_S_UDP;
+	if (state != c->state) {
+		if (lb_state_is_active(state) != lb_state_is_active(c->state)) {
+			count_state(wk, c->dest, c->state, -1);
+			count_state(wk, c->dest, state, +1);
+		}
+		lb_conn_write_begin(c);
+		c->state = (uint8_t)state;
+		lb_conn_write_end(c);
+	}
+	lb_conn_set_expire(wk->ct, c, now + conn_timeout(snap, state));
+	c->pkts++;
+
+	wk->svc_stats[svc->id].inpkts++;
+	wk->svc_stats[svc->id].inbytes += p->l3_len;
+	wk->dest_stats[c->dest].inpkts++;
+	wk->dest_stats[c->dest].inbytes += p->l3_len;
+	dr_forward(wk, snap, rx_port, m, p, d, now, out);
+}
+
+/* An ICMP error about a packet VIP -> client: forward it to that flow's server. */
+static void
+handle_icmp_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *m, const struct lb_pkt *p, uint32_t now, struct lb_out *out)
+{
+	const struct rte_ipv4_hdr *in;
+	const uint16_t *ports;
+	struct lb_conn_key key;
+	struct lb_conn *c;
+	uint16_t off = p->l4_off + sizeof(struct rte_icmp_hdr);
+
+	if (p->l4_len < sizeof(struct rte_icmp_hdr) + sizeof(*in) + 4 ||
+			rte_pktmbuf_data_len(m) < off + sizeof(*in) + 4) {
+		drop(wk, m, LB_DROP_l4_short);
+		return;
+	}
+	in = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, off);
+	if ((in->version_ihl & 0xf) != 5 ||
+			(in->next_proto_id != IPPROTO_TCP && in->next_proto_id != IPPROTO_UDP) ||
+			in->src_addr != p->daddr) {
+		drop(wk, m, LB_DROP_icmp_no_conn);
+		return;
+	}
+	ports = (const uint16_t *)(in + 1);
+	key = (struct lb_conn_key){
+		.caddr = in->dst_addr, .vaddr = in->src_addr, .cport = ports[1],
+		.vport = ports[0], .proto = in->next_proto_id,
+	};
+	c = lb_conn_lookup(wk->ct, &key, lb_conn_hash(&key));
+	if (c == NULL || c->dest == LB_CONN_NONE || (int32_t)(c->expire - now) <= 0 ||
+			lb_dests[c->dest].removed) {
+		drop(wk, m, LB_DROP_icmp_no_conn);
+		return;
+	}
+	dr_forward(wk, snap, rx_port, m, p, &lb_dests[c->dest], now, out);
+}
+
+static void
+handle_ipv4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *m, const struct lb_pkt *p, uint64_t hash, uint32_t now,
+		struct lb_out *out)
+{
+	bool vip = lb_snap_is_vip(snap, p->daddr);
+	const struct rte_icmp_hdr *ic;
+
+	if (!vip && snap->port[rx_port].addr != p->daddr && lb_snap_own_port(snap, p->daddr) < 0) {
+		drop(wk, m, LB_DROP_ip_not_ours);
+		return;
+	}
+	if (p->is_frag) {
+		drop(wk, m, LB_DROP_ip_fragment);
+		return;
+	}
+	if (vip && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
+		handle_l4(wk, snap, rx_port, m, p, hash, now, out);
+		return;
+	}
+	if (p->proto != IPPROTO_ICMP) {
+		drop(wk, m, LB_DROP_ip_proto);
+		return;
+	}
+	ic = rte_pktmbuf_mtod_offset(m, const struct rte_icmp_hdr *, p->l4_off);
+	if (ic->icmp_type == RTE_IP_ICMP_ECHO_REQUEST && ic->icmp_code == 0) {
+		echo_reply(wk, snap, rx_port, m, p, out);
+		return;
+	}
+	if (vip && (ic->icmp_type == ICMP_DEST_UNREACH || ic->icmp_type == ICMP_SOURCE_QUENCH ||
+			ic->icmp_type == ICMP_TIME_EXCEEDED)) {
+		handle_icmp_related(wk, snap, rx_port, m, p, now, out);
+		return;
+	}
+	drop(wk, m, LB_DROP_icmp_unsupported);
+}
+
+void
+lb_core_rx(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf **pkts, uint16_t n, uint32_t now, struct lb_out *out)
+{
+	struct lb_pkt info[LB_MAX_BURST];
+	uint64_t hash[LB_MAX_BURST];
+	uint8_t verdict[LB_MAX_BURST];
+	uint16_t i;
+
+	/* Pass 1: parse, hash and prefetch. */
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct lb_pkt *p = &info[i];
+
+		wk->stats.rx++;
+		wk->stats.rx_bytes += rte_pktmbuf_pkt_len(m);
+		verdict[i] = (uint8_t)lb_pkt_parse(m, p);
+		hash[i] = 0;
+		if (verdict[i] == LB_PASS && p->kind == LB_PKT_IPV4 && !p->is_frag &&
+				(p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
+			struct lb_conn_key key = {
+				.caddr = p->saddr, .vaddr = p->daddr, .cport = p->sport,
+				.vport = p->dport, .proto = p->proto,
+			};
+
+			hash[i] = lb_conn_hash(&key);
+			lb_conn_prefetch(wk->ct, hash[i]);
+		}
+	}
+	/* Pass 2: decide. */
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (verdict[i] != LB_PASS)
+			drop(wk, m, verdict[i]);
+		else if (info[i].kind == LB_PKT_ARP)
+			handle_arp(wk, snap, rx_port, m, &info[i], out);
+		else
+			handle_ipv4(wk, snap, rx_port, m, &info[i], hash[i], now, out);
+	}
+}

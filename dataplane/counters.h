@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Counters: the one list of drop reasons, and the per-core, per-service and
+ * per-real-server counters.
+ *
+ * Every counter has exactly one writer, the worker that owns it, which updates
+ * it with a plain store (no atomic read-modify-write, no shared cache line);
+ * readers on other threads sum the copies of all workers. 64-bit loads and
+ * stores are single instructions on the 64-bit targets DPDK supports, so a
+ * reader never sees a torn value, only one that is a few packets old.
+ *
+ * Each received frame ends in exactly one outcome: forwarded, replied (turned
+ * into an ARP or echo reply in place), handed to the control plane, or dropped
+ * under one reason below. So rx = fwd + reply + to_control + sum(drops), which
+ * tests assert. Packets lbd originates (ICMP errors, ARP requests) are counted
+ * apart, under "sent".
+ */
+#ifndef LB_COUNTERS_H
+#define LB_COUNTERS_H
+
+#include <stdint.h>
+
+#include <rte_common.h>
+
+/* X(name, description): the drop reasons, in the order they are shown. */
+#define LB_DROP_REASONS(X) \
+	X(short_frame, "frame shorter than its headers") \
+	X(vlan_nested, "more than one 802.1Q tag") \
+	X(ethertype, "neither IPv4 nor ARP") \
+	X(arp_malformed, "ARP that is not Ethernet/IPv4") \
+	X(arp_not_ours, "ARP request for an address that is not ours") \
+	X(ip_version, "IP version is not 4") \
+	X(ip_ihl, "IPv4 header length below 5 words") \
+	X(ip_options, "IPv4 options") \
+	X(ip_len_short, "IPv4 total length below the header") \
+	X(ip_len_trunc, "IPv4 total length beyond the frame") \
+	X(ip_csum, "bad IPv4 header checksum") \
+	X(ip_not_ours, "destination is neither a VIP nor a port address") \
+	X(ip_fragment, "fragment to a VIP") \
+	X(ip_proto, "protocol lbd does not serve at this address") \
+	X(l4_short, "TCP/UDP/ICMP header beyond the packet") \
+	X(tcp_doff, "TCP data offset below 5 words or beyond the packet") \
+	X(no_service, "no service on this VIP port") \
+	X(tcp_no_conn, "TCP segment without SYN and no connection") \
+	X(no_dest, "no real server available (ICMP unreachable sent)") \
+	X(dest_removed, "connection's real server was deleted") \
+	X(dest_unresolved, "real server's MAC not resolved yet") \
+	X(conn_full, "connection table full") \
+	X(ttl_exceeded, "TTL would reach 0") \
+	X(frag_needed, "DF packet over the egress MTU (ICMP sent)") \
+	X(icmp_unsupported, "ICMP type lbd does not answer") \
+	X(icmp_no_conn, "ICMP error for no known connection") \
+	X(to_control_full, "control ring full")
+
+enum lb_drop {
+#define LB_X_ENUM(name, desc) LB_DROP_##name,
+	LB_DROP_REASONS(LB_X_ENUM)
+#undef LB_X_ENUM
+	LB_DROP_COUNT,
+};
+
+extern const char *const lb_drop_name[LB_DROP_COUNT];
+extern const char *const lb_drop_desc[LB_DROP_COUNT];
+
+/* One worker's own counters. */
+struct lb_core_stats {
+	uint64_t rx;		/* frames received */
+	uint64_t rx_bytes;
+	uint64_t fwd;		/* DR-forwarded to a real server */
+	uint64_t reply;		/* turned into an ARP or ICMP echo reply */
+	uint64_t to_control;	/* handed to the control plane (ARP for neighbours) */
+	uint64_t drop[LB_DROP_COUNT];
+	/* originated by lbd, not received */
+	uint64_t sent_icmp;	/* ICMP errors sent (unreachable, frag needed, time exceeded) */
+	uint64_t sent_icmp_limited;	/* ICMP errors not sent: over the rate limit */
+	uint64_t sent_control;	/* packets sent for the control plane (ARP requests) */
+	uint64_t tx;		/* frames handed to the driver */
+	uint64_t tx_dropped;	/* frames the driver refused (TX queue full) */
+	uint64_t conn_created;
+	uint64_t conn_expired;
+	uint64_t conn_reused;
+} __rte_cache_aligned;
+
+/* Per service and per real server, per worker: what ipvsadm --stats shows. */
+struct lb_traffic_stats {
+	uint64_t conns;
+	uint64_t inpkts;
+	uint64_t inbytes;
+};
+
+/* A real server's connections as one worker sees them. */
+struct lb_dest_count {
+	uint32_t active;
+	uint32_t inactive;
+};
+
+#endif

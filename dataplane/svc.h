@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the workers know of the configuration: real servers, services and the
+ * director's own addresses.
+ *
+ * Real servers live in one global array, lb_dests[], indexed by a stable id
+ * that connection entries store (4 bytes instead of a pointer). The control
+ * plane writes a real server's MAC (one 8-byte store, so a worker never sees
+ * half a MAC) and its "removed" flag; everything else in struct lb_dest is set
+ * before the id is published and never changes until the id is recycled, which
+ * happens only once no entry refers to it any more.
+ *
+ * Services are an immutable snapshot (struct lb_snap) that the control plane
+ * builds whole, publishes with one pointer store and frees after an RCU grace
+ * period. A worker loads the pointer once per burst and reports a quiescent
+ * state between bursts.
+ */
+#ifndef LB_SVC_H
+#define LB_SVC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+
+#include "dataplane/sched.h"
+#include "dataplane/tcp_state.h"
+
+#define LB_MAX_DESTS		4096	/* real servers over all services */
+#define LB_MAX_SERVICES		1024
+#define LB_MAX_PORTS_DP		8
+#define LB_MAX_DESTS_PER_SVC	1024
+
+#define LB_MAC_VALID		(1ull << 63)
+
+struct lb_dest {
+	uint64_t mac;		/* bytes 0..5 as on the wire, | LB_MAC_VALID; 0 = unresolved */
+	uint32_t addr;		/* network order */
+	uint16_t port;		/* network order */
+	uint16_t tx_port;	/* index in lb_snap.port[] of the port that reaches it */
+	uint32_t svc_id;
+	uint8_t removed;	/* deleted from its service */
+	uint8_t in_use;		/* id allocated (control plane's bookkeeping) */
+	uint16_t mtu;		/* of tx_port */
+} __rte_aligned(32);
+
+extern struct lb_dest *lb_dests;	/* [LB_MAX_DESTS] */
+
+struct lb_svc {
+	uint32_t id;		/* stable: index of stats and scheduler state */
+	uint32_t gen;		/* changes whenever sched is rebuilt */
+	uint32_t vip;		/* network order */
+	uint16_t port;		/* network order; 0 = every port */
+	uint8_t proto;
+	uint32_t persistence;	/* seconds */
+	uint32_t netmask;	/* network order */
+	struct lb_sched_svc sched;
+	uint32_t *dest_ids;	/* sched position -> lb_dests id */
+};
+
+struct lb_port_info {
+	uint16_t port_id;	/* ethdev */
+	struct rte_ether_addr mac;
+	uint32_t addr;		/* network order */
+	uint32_t mask;		/* network order */
+	uint16_t mtu;
+};
+
+struct lb_snap {
+	uint32_t n_svcs;
+	struct lb_svc *svcs;
+	/* Open addressing over (proto, vip, port) -> index in svcs; -1 = empty.
+	 * (0, vip, 0) entries mark the VIPs themselves, for ARP and ping. */
+	uint32_t lk_mask;
+	struct lb_svc_key {
+		uint32_t vip;
+		uint16_t port;
+		uint8_t proto;
+		uint8_t used;
+		int32_t idx;	/* -2 for a VIP marker */
+	} *lk;
+	uint32_t n_ports;
+	struct lb_port_info port[LB_MAX_PORTS_DP];
+	uint32_t timeout[LB_S_COUNT];	/* seconds */
+	uint8_t tcp_table;	/* enum lb_tcp_table */
+	bool sloppy_tcp;
+	bool expire_nodest_conn;
+};
+
+static inline uint32_t
+lb_svc_hash(uint8_t proto, uint32_t vip, uint16_t port)
+{
+	uint64_t k = ((uint64_t)vip << 24) ^ ((uint64_t)port << 8) ^ proto;
+
+	k *= 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(k >> 32);
+}
+
+static inline const struct lb_svc_key *
+lb_snap_find(const struct lb_snap *s, uint8_t proto, uint32_t vip, uint16_t port)
+{
+	uint32_t i = lb_svc_hash(proto, vip, port) & s->lk_mask;
+
+	for (;; i = (i + 1) & s->lk_mask) {
+		const struct lb_svc_key *k = &s->lk[i];
+
+		if (!k->used)
+			return NULL;
+		if (k->vip == vip && k->port == port && k->proto == proto)
+			return k;
+	}
+}
+
+/* The service for a packet to vip:port, falling back to an every-port service. */
+static inline const struct lb_svc *
+lb_snap_service(const struct lb_snap *s, uint8_t proto, uint32_t vip, uint16_t port)
+{
+	const struct lb_svc_key *k = lb_snap_find(s, proto, vip, port);
+
+	if (k == NULL)
+		k = lb_snap_find(s, proto, vip, 0);
+	return k != NULL ? &s->svcs[k->idx] : NULL;
+}
+
+static inline bool
+lb_snap_is_vip(const struct lb_snap *s, uint32_t addr)
+{
+	return lb_snap_find(s, 0, addr, 0) != NULL;
+}
+
+/* The port whose own address is addr, or -1. */
+static inline int
+lb_snap_own_port(const struct lb_snap *s, uint32_t addr)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->n_ports; i++)
+		if (s->port[i].addr == addr)
+			return (int)i;
+	return -1;
+}
+
+#endif

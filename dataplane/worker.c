@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker lcore's poll loop (see worker.h).
+ *
+ * One iteration: for each port, one RX burst through the packet core into
+ * per-port TX buffers; frames the control plane asked this worker to send;
+ * buffered frames flushed once they have waited LB_TX_DRAIN_US; a bounded
+ * slice of expiry work; a quiescent-state report so the control plane can
+ * free old snapshots. The snapshot pointer is loaded once per iteration.
+ */
+#include <stdlib.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "dataplane/worker.h"
+
+#define LB_TX_DRAIN_US	100
+
+static uint64_t clock_tsc0;
+static uint64_t clock_hz;
+
+void
+lb_clock_init(void)
+{
+	clock_hz = rte_get_tsc_hz();
+	clock_tsc0 = rte_rdtsc() - clock_hz;	/* start at second 1: 0 is "never" */
+}
+
+uint32_t
+lb_clock_now(void)
+{
+	return (uint32_t)((rte_rdtsc() - clock_tsc0) / clock_hz);
+}
+
+struct lb_worker *
+lb_worker_create(uint16_t index, uint32_t capacity, uint32_t now, struct rte_mempool *pool)
+{
+	struct lb_worker *wk = rte_zmalloc("lb_worker", sizeof(*wk), RTE_CACHE_LINE_SIZE);
+
+	if (wk == NULL)
+		return NULL;
+	wk->index = index;
+	wk->pool = pool;
+	wk->burst = 32;
+	wk->icmp_tokens = LB_ICMP_BURST;
+	wk->icmp_time = now;
+	wk->svc_stats = rte_zmalloc("lb_svc_stats",
+			LB_MAX_SERVICES * sizeof(*wk->svc_stats), RTE_CACHE_LINE_SIZE);
+	wk->dest_stats = rte_zmalloc("lb_dest_stats",
+			LB_MAX_DESTS * sizeof(*wk->dest_stats), RTE_CACHE_LINE_SIZE);
+	wk->dest_cnt = rte_zmalloc("lb_dest_cnt",
+			LB_MAX_DESTS * sizeof(*wk->dest_cnt), RTE_CACHE_LINE_SIZE);
+	wk->sched = rte_zmalloc("lb_sched",
+			LB_MAX_SERVICES * sizeof(*wk->sched), RTE_CACHE_LINE_SIZE);
+	wk->ct = lb_conn_table_create(capacity, now);
+	if (wk->svc_stats == NULL || wk->dest_stats == NULL || wk->dest_cnt == NULL ||
+			wk->sched == NULL || wk->ct == NULL) {
+		lb_worker_free(wk);
+		return NULL;
+	}
+	return wk;
+}
+
+void
+lb_worker_free(struct lb_worker *wk)
+{
+	if (wk == NULL)
+		return;
+	lb_conn_table_free(wk->ct);
+	rte_free(wk->svc_stats);
+	rte_free(wk->dest_stats);
+	rte_free(wk->dest_cnt);
+	rte_free(wk->sched);
+	rte_free(wk);
+}
+
+static void
+transmit(struct lb_worker *wk, const struct lb_snap *snap, struct lb_out *out)
+{
+	uint16_t i;
+
+	wk->stats.tx += out->n;
+	for (i = 0; i < out->n; i++) {
+		uint16_t p = out->port[i];
+
+		rte_eth_tx_buffer(snap->port[p].port_id, wk->index, wk->txb[p], out->pkts[i]);
+	}
+	out->n = 0;
+}
+
+int
+lb_worker_loop(void *arg)
+{
+	struct lb_worker *wk = arg;
+	struct rte_mbuf *pkts[LB_MAX_BURST];
+	uint64_t drain_tsc = rte_get_tsc_hz() / 1000000 * LB_TX_DRAIN_US;
+	uint64_t last_drain = rte_rdtsc();
+	struct lb_out out = { .n = 0 };
+	uint16_t p, n;
+
+	rte_rcu_qsbr_thread_online(wk->qsbr, wk->index);
+	while (!wk->stop) {
+		const struct lb_snap *snap = __atomic_load_n(&lb_snap_current, __ATOMIC_ACQUIRE);
+		uint32_t now = lb_clock_now();
+		uint64_t tsc;
+
+		for (p = 0; p < snap->n_ports; p++) {
+			n = rte_eth_rx_burst(snap->port[p].port_id, wk->index, pkts, wk->burst);
+			if (n == 0)
+				continue;
+			lb_core_rx(wk, snap, p, pkts, n, now, &out);
+			transmit(wk, snap, &out);
+		}
+		/* Frames from the control plane (ARP requests, announcements). */
+		if (wk->from_ctl != NULL) {
+			n = (uint16_t)rte_ring_sc_dequeue_burst(wk->from_ctl, (void **)pkts,
+					wk->burst, NULL);
+			for (p = 0; p < n; p++) {
+				uint16_t port = pkts[p]->hash.usr;	/* lb_snap.port[] index */
+
+				if (port >= snap->n_ports) {
+					rte_pktmbuf_free(pkts[p]);
+					continue;
+				}
+				wk->stats.sent_control++;
+				wk->stats.tx++;
+				rte_eth_tx_buffer(snap->port[port].port_id, wk->index,
+						wk->txb[port], pkts[p]);
+			}
+		}
+		tsc = rte_rdtsc();
+		if (tsc - last_drain >= drain_tsc) {
+			for (p = 0; p < snap->n_ports; p++)
+				rte_eth_tx_buffer_flush(snap->port[p].port_id, wk->index,
+						wk->txb[p]);
+			last_drain = tsc;
+		}
+		lb_conn_expire(wk->ct, now, LB_EXPIRE_BUDGET, lb_core_conn_expired, wk);
+		rte_rcu_qsbr_quiescent(wk->qsbr, wk->index);
+	}
+	for (p = 0; p < lb_snap_current->n_ports; p++)
+		rte_eth_tx_buffer_flush(lb_snap_current->port[p].port_id, wk->index, wk->txb[p]);
+	rte_rcu_qsbr_thread_offline(wk->qsbr, wk->index);
+	return 0;
+}

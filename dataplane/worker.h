@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A worker: one lcore's share of the dataplane, and the packet core it runs.
+ *
+ * struct lb_worker holds everything a worker writes: its connection table,
+ * counters, least-connection counts and scheduler positions. Each is written
+ * by this worker only; the control plane reads them (sums over workers)
+ * without a lock. Each worker's struct sits on its own cache lines.
+ *
+ * lb_core_rx() is the packet core: a burst of received frames in, a list of
+ * frames to transmit out, everything else freed and counted. It touches no
+ * port, so unit tests, the fuzzer and benchmarks call it directly with a
+ * virtual clock. lb_worker_loop() is the lcore's poll loop around it.
+ */
+#ifndef LB_WORKER_H
+#define LB_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "dataplane/conn.h"
+#include "dataplane/counters.h"
+#include "dataplane/sched.h"
+#include "dataplane/svc.h"
+
+#define LB_MAX_BURST		256
+#define LB_MAX_WORKERS		64
+#define LB_EXPIRE_BUDGET	256	/* wheel work per loop iteration */
+#define LB_ICMP_RATE		1000	/* ICMP errors per second per worker */
+#define LB_ICMP_BURST		100
+
+struct lb_sched_slot {
+	uint32_t gen;		/* the lb_svc.gen this state belongs to */
+	struct lb_sched_state st;
+};
+
+/* Frames to transmit, with the index (lb_snap.port[]) of the port to use. */
+struct lb_out {
+	uint16_t n;
+	uint16_t port[LB_MAX_BURST];
+	struct rte_mbuf *pkts[LB_MAX_BURST];
+};
+
+struct lb_worker {
+	struct lb_core_stats stats;
+	uint16_t index;			/* 0 .. workers-1: RX/TX queue number */
+	unsigned int lcore_id;
+	struct lb_conn_table *ct;
+	struct lb_traffic_stats *svc_stats;	/* [LB_MAX_SERVICES] */
+	struct lb_traffic_stats *dest_stats;	/* [LB_MAX_DESTS] */
+	struct lb_dest_count *dest_cnt;		/* [LB_MAX_DESTS] */
+	struct lb_sched_slot *sched;		/* [LB_MAX_SERVICES] */
+	struct rte_mempool *pool;		/* for the ICMP errors lbd sends */
+	struct rte_ring *to_ctl;		/* ARP for the neighbour table */
+	struct rte_ring *from_ctl;		/* frames the control plane sends */
+	uint32_t icmp_tokens;
+	uint32_t icmp_time;
+	/* the loop's */
+	struct rte_rcu_qsbr *qsbr;
+	struct rte_eth_dev_tx_buffer *txb[LB_MAX_PORTS_DP];
+	uint16_t burst;
+	volatile bool stop;
+} __rte_cache_aligned;
+
+/* The published snapshot, read by workers once per burst (RCU). */
+extern struct lb_snap *lb_snap_current;
+
+/*
+ * Process n frames received on port rx_port (index in snap->port[]) at second
+ * now. Frames to send are appended to out (out->n is not reset); all others
+ * are freed and counted. n <= LB_MAX_BURST - out->n.
+ */
+void lb_core_rx(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf **pkts, uint16_t n, uint32_t now, struct lb_out *out);
+
+/* The expiry callback for wk's table: counters of the entry's server. */
+void lb_core_conn_expired(struct lb_conn *c, void *arg);
+
+/* Allocate and free a worker's tables (control plane, at start and stop). */
+struct lb_worker *lb_worker_create(uint16_t index, uint32_t capacity, uint32_t now,
+		struct rte_mempool *pool);
+void lb_worker_free(struct lb_worker *wk);
+
+/* The clock workers and the control plane share: whole seconds since start. */
+uint32_t lb_clock_now(void);
+void lb_clock_init(void);
+
+/* rte_eal_remote_launch() entry point; arg is the struct lb_worker. */
+int lb_worker_loop(void *arg);
+
+#endif

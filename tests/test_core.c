@@ -1,0 +1,739 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The packet core, driven without ports: frames built here go through
+ * lb_core_rx() with a virtual clock, and each case states what must come
+ * out (forwarded to which MAC and port, a reply, a frame for the control
+ * plane, or a drop under which reason) in the style of a table of
+ * {description, input, expected verdict, expected output}. After every case
+ * the counters must account for every frame: rx = fwd + reply + to_control +
+ * drops.
+ *
+ * The services are loaded from tests/core/core.conf by the real loader.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <rte_arp.h>
+#include <rte_eal.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "control/config.h"
+#include "control/model.h"
+#include "dataplane/worker.h"
+
+#define IP(a, b, c, d) RTE_BE32(((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
+
+static const char *conf_path;
+static struct lb_conf conf;
+static struct rte_mempool *pool;
+static struct lb_worker *wk;
+static uint32_t now = 1000;
+
+static const struct rte_ether_addr port0_mac = {{ 2, 0, 0, 0, 0, 2 }};
+static const struct rte_ether_addr port1_mac = {{ 2, 0, 0, 0, 1, 2 }};
+static const struct rte_ether_addr client_mac = {{ 2, 0, 0, 0, 0, 0xc1 }};
+static const struct rte_ether_addr mac_a = {{ 2, 0, 0, 0, 0, 0x11 }};
+static const struct rte_ether_addr mac_b = {{ 2, 0, 0, 0, 0, 0x12 }};
+static const struct rte_ether_addr mac_c = {{ 2, 0, 0, 0, 0, 0x13 }};
+
+/* ---- frames ---- */
+
+struct spec {
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;	/* host order */
+	uint8_t proto;
+	uint8_t flags;		/* TCP */
+	uint8_t ttl;
+	uint16_t frag;		/* host order: flags and offset */
+	uint16_t payload;
+	bool vlan;
+};
+
+static struct rte_mbuf *
+frame(const struct spec *s)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint16_t l4 = s->proto == IPPROTO_TCP ? 20 : s->proto == IPPROTO_UDP ? 8 : 8;
+	uint16_t l2 = s->vlan ? 18 : 14;
+	uint16_t len = l2 + 20 + l4 + s->payload;
+	struct rte_ether_hdr *eh;
+	struct rte_ipv4_hdr *ip;
+	uint8_t *p;
+
+	assert_non_null(m);
+	p = (uint8_t *)rte_pktmbuf_append(m, len);
+	assert_non_null(p);
+	memset(p, 0, len);
+	eh = (struct rte_ether_hdr *)p;
+	eh->dst_addr = port0_mac;
+	eh->src_addr = client_mac;
+	if (s->vlan) {
+		struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(eh + 1);
+
+		eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_VLAN);
+		vh->vlan_tci = RTE_BE16(42);
+		vh->eth_proto = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	} else {
+		eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	}
+	ip = (struct rte_ipv4_hdr *)(p + l2);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(len - l2);
+	ip->time_to_live = s->ttl ? s->ttl : 64;
+	ip->next_proto_id = s->proto;
+	ip->fragment_offset = rte_cpu_to_be_16(s->frag);
+	ip->src_addr = s->saddr;
+	ip->dst_addr = s->daddr;
+	if (s->proto == IPPROTO_TCP) {
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+
+		th->src_port = rte_cpu_to_be_16(s->sport);
+		th->dst_port = rte_cpu_to_be_16(s->dport);
+		th->data_off = 5 << 4;
+		th->tcp_flags = s->flags;
+		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	} else if (s->proto == IPPROTO_UDP) {
+		struct rte_udp_hdr *uh = (struct rte_udp_hdr *)(ip + 1);
+
+		uh->src_port = rte_cpu_to_be_16(s->sport);
+		uh->dst_port = rte_cpu_to_be_16(s->dport);
+		uh->dgram_len = rte_cpu_to_be_16(8 + s->payload);
+		uh->dgram_cksum = rte_ipv4_udptcp_cksum(ip, uh);
+	}
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return m;
+}
+
+static struct rte_mbuf *
+tcp(uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport, uint8_t flags)
+{
+	struct spec s = { .saddr = saddr, .daddr = daddr, .sport = sport, .dport = dport,
+		.proto = IPPROTO_TCP, .flags = flags };
+
+	return frame(&s);
+}
+
+static struct rte_ipv4_hdr *
+ipv4(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+}
+
+static struct rte_mbuf *
+arp(uint16_t op, uint32_t sip, uint32_t tip, const struct rte_ether_addr *sha)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_ether_hdr *eh;
+	struct rte_arp_hdr *ah;
+
+	assert_non_null(m);
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, 60);
+	assert_non_null(eh);
+	memset(rte_pktmbuf_mtod(m, void *), 0, 60);
+	memset(&eh->dst_addr, 0xff, 6);
+	eh->src_addr = *sha;
+	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
+	ah = (struct rte_arp_hdr *)(eh + 1);
+	ah->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
+	ah->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ah->arp_hlen = 6;
+	ah->arp_plen = 4;
+	ah->arp_opcode = rte_cpu_to_be_16(op);
+	ah->arp_data.arp_sha = *sha;
+	ah->arp_data.arp_sip = sip;
+	ah->arp_data.arp_tip = tip;
+	return m;
+}
+
+/* ---- running ---- */
+
+struct result {
+	struct lb_out out;
+	uint64_t drop[LB_DROP_COUNT];
+	uint64_t fwd, reply, to_control, sent_icmp;
+};
+
+static void
+check_accounting(void)
+{
+	uint64_t sum = wk->stats.fwd + wk->stats.reply + wk->stats.to_control;
+	int i;
+
+	for (i = 0; i < LB_DROP_COUNT; i++)
+		sum += wk->stats.drop[i];
+	assert_int_equal(wk->stats.rx, sum);
+}
+
+/* Run one frame; returns what came out, counters as deltas. */
+static void
+run1(struct rte_mbuf *m, uint16_t rx_port, struct result *r)
+{
+	struct lb_core_stats before = wk->stats;
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	lb_core_rx(wk, lb_snap_current, rx_port, &m, 1, now, &r->out);
+	for (i = 0; i < LB_DROP_COUNT; i++)
+		r->drop[i] = wk->stats.drop[i] - before.drop[i];
+	r->fwd = wk->stats.fwd - before.fwd;
+	r->reply = wk->stats.reply - before.reply;
+	r->to_control = wk->stats.to_control - before.to_control;
+	r->sent_icmp = wk->stats.sent_icmp - before.sent_icmp;
+	check_accounting();
+}
+
+static void
+free_out(struct result *r)
+{
+	uint16_t i;
+
+	for (i = 0; i < r->out.n; i++)
+		rte_pktmbuf_free(r->out.pkts[i]);
+	r->out.n = 0;
+}
+
+static void
+expect_drop(struct rte_mbuf *m, unsigned int reason, uint16_t icmp_out)
+{
+	struct result r;
+	int i;
+
+	run1(m, 0, &r);
+	for (i = 0; i < LB_DROP_COUNT; i++)
+		if (r.drop[i] != (i == (int)reason))
+			fail_msg("expected drop '%s', got %s=%lu", lb_drop_name[reason],
+					lb_drop_name[i], (unsigned long)r.drop[i]);
+	assert_int_equal(r.fwd + r.reply + r.to_control, 0);
+	assert_int_equal(r.out.n, icmp_out);
+	assert_int_equal(r.sent_icmp, icmp_out);
+	free_out(&r);
+}
+
+/* Forwarded to dst (NULL: any of A, B, C); returns the frame (caller frees). */
+static struct rte_mbuf *
+expect_fwd(struct rte_mbuf *m, uint16_t rx_port, const struct rte_ether_addr *dst,
+		uint16_t tx_port)
+{
+	struct result r;
+	struct rte_ether_hdr *eh;
+
+	run1(m, rx_port, &r);
+	assert_int_equal(r.fwd, 1);
+	assert_int_equal(r.out.n, 1);
+	assert_int_equal(r.out.port[0], tx_port);
+	eh = rte_pktmbuf_mtod(r.out.pkts[0], struct rte_ether_hdr *);
+	if (dst != NULL)
+		assert_memory_equal(&eh->dst_addr, dst, 6);
+	else	/* any server of the wrr service */
+		assert_true(rte_is_same_ether_addr(&eh->dst_addr, &mac_a) ||
+				rte_is_same_ether_addr(&eh->dst_addr, &mac_b) ||
+				rte_is_same_ether_addr(&eh->dst_addr, &mac_c));
+	assert_memory_equal(&eh->src_addr, tx_port == 0 ? &port0_mac : &port1_mac, 6);
+	return r.out.pkts[0];
+}
+
+static uint16_t cport = 10000;
+
+/* ---- cases ---- */
+
+static void
+test_dr_forward_rewrites_only_l2_ttl_csum(void **ctx)
+{
+	struct rte_mbuf *in = tcp(IP(192, 0, 2, 1), ++cport, IP(10, 0, 0, 100), 80,
+			RTE_TCP_SYN_FLAG);
+	uint8_t orig[128];
+	uint16_t len = rte_pktmbuf_data_len(in);
+	struct rte_mbuf *out;
+	struct rte_ipv4_hdr *ip;
+
+	memcpy(orig, rte_pktmbuf_mtod(in, void *), len);
+	out = expect_fwd(in, 0, NULL, 0);
+	ip = ipv4(out);
+	assert_int_equal(rte_pktmbuf_data_len(out), len);
+	assert_int_equal(ip->time_to_live, 63);
+	/* the incremental update equals a full recomputation */
+	assert_int_equal(rte_raw_cksum(ip, 20), 0xffff);
+	/* IP addresses, ports, L4 and its checksum untouched: bytes 14..21 and 24.. */
+	assert_memory_equal((uint8_t *)ip, orig + 14, 8);
+	assert_memory_equal((uint8_t *)ip + 12, orig + 26, len - 26);
+	/* the TCP checksum, computed over the forwarded bytes, still holds */
+	assert_int_equal(__rte_ipv4_udptcp_cksum(ip, ip + 1), 0xffff);
+	rte_pktmbuf_free(out);
+}
+
+static void
+test_flow_sticks_to_its_server(void **ctx)
+{
+	uint16_t sp = ++cport;
+	struct rte_mbuf *out;
+	struct rte_ether_addr first;
+	int i;
+
+	out = expect_fwd(tcp(IP(192, 0, 2, 2), sp, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG),
+			0, NULL, 0);
+	/* whatever server it got, the rest of the flow goes there */
+	first = rte_pktmbuf_mtod(out, struct rte_ether_hdr *)->dst_addr;
+	rte_pktmbuf_free(out);
+	for (i = 0; i < 10; i++) {
+		out = expect_fwd(tcp(IP(192, 0, 2, 2), sp, IP(10, 0, 0, 100), 80,
+					RTE_TCP_ACK_FLAG), 0, &first, 0);
+		rte_pktmbuf_free(out);
+	}
+}
+
+static void
+test_wrr_432_through_the_core(void **ctx)
+{
+	/* A fresh worker: its wrr position starts at the beginning. */
+	static const struct rte_ether_addr *const want[] = {
+		&mac_a, &mac_a, &mac_b, &mac_a, &mac_b, &mac_c, &mac_a, &mac_b, &mac_c,
+	};
+	struct lb_worker *saved = wk;
+	unsigned int round, i;
+
+	wk = lb_worker_create(1, 1024, now, pool);
+	assert_non_null(wk);
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < RTE_DIM(want); i++) {
+			struct rte_mbuf *out = expect_fwd(tcp(IP(198, 51, 100, 1), ++cport,
+						IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG),
+					0, want[i], 0);
+
+			rte_pktmbuf_free(out);
+		}
+	lb_worker_free(wk);
+	wk = saved;
+}
+
+static void
+test_two_armed(void **ctx)
+{
+	struct rte_mbuf *out = expect_fwd(tcp(IP(192, 0, 2, 3), ++cport, IP(10, 0, 0, 103), 80,
+				RTE_TCP_SYN_FLAG), 0,
+			&(struct rte_ether_addr){{ 2, 0, 0, 0, 1, 0x21 }}, 1);
+
+	rte_pktmbuf_free(out);
+}
+
+static void
+test_vlan_tag_kept(void **ctx)
+{
+	struct spec s = { .saddr = IP(192, 0, 2, 4), .daddr = IP(10, 0, 0, 100), .sport = ++cport,
+		.dport = 80, .proto = IPPROTO_TCP, .flags = RTE_TCP_SYN_FLAG, .vlan = true };
+	struct rte_mbuf *out = expect_fwd(frame(&s), 0, NULL, 0);
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(out, struct rte_ether_hdr *);
+	struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(eh + 1);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(vh + 1);
+
+	assert_int_equal(eh->ether_type, RTE_BE16(RTE_ETHER_TYPE_VLAN));
+	assert_int_equal(vh->vlan_tci, RTE_BE16(42));
+	assert_int_equal(ip->time_to_live, 63);
+	assert_int_equal(rte_raw_cksum(ip, 20), 0xffff);
+	rte_pktmbuf_free(out);
+}
+
+static void
+test_udp(void **ctx)
+{
+	struct spec s = { .saddr = IP(192, 0, 2, 5), .daddr = IP(10, 0, 0, 100), .sport = 5353,
+		.dport = 53, .proto = IPPROTO_UDP, .payload = 12 };
+
+	rte_pktmbuf_free(expect_fwd(frame(&s), 0, &mac_a, 0));
+	rte_pktmbuf_free(expect_fwd(frame(&s), 0, &mac_a, 0));
+}
+
+static void
+test_arp_replies(void **ctx)
+{
+	static const uint32_t targets[] = { IP(10, 0, 0, 100), IP(10, 0, 0, 2) };
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(targets); i++) {
+		struct result r;
+		struct rte_ether_hdr *eh;
+		struct rte_arp_hdr *ah;
+
+		run1(arp(RTE_ARP_OP_REQUEST, IP(10, 0, 0, 50), targets[i], &client_mac), 0, &r);
+		assert_int_equal(r.reply, 1);
+		assert_int_equal(r.out.n, 1);
+		eh = rte_pktmbuf_mtod(r.out.pkts[0], struct rte_ether_hdr *);
+		ah = (struct rte_arp_hdr *)(eh + 1);
+		assert_memory_equal(&eh->dst_addr, &client_mac, 6);
+		assert_memory_equal(&eh->src_addr, &port0_mac, 6);
+		assert_int_equal(ah->arp_opcode, RTE_BE16(RTE_ARP_OP_REPLY));
+		assert_memory_equal(&ah->arp_data.arp_sha, &port0_mac, 6);
+		assert_int_equal(ah->arp_data.arp_sip, targets[i]);
+		assert_memory_equal(&ah->arp_data.arp_tha, &client_mac, 6);
+		assert_int_equal(ah->arp_data.arp_tip, IP(10, 0, 0, 50));
+		free_out(&r);
+	}
+	/* for someone else: not answered */
+	expect_drop(arp(RTE_ARP_OP_REQUEST, IP(10, 0, 0, 50), IP(10, 0, 0, 77), &client_mac),
+			LB_DROP_arp_not_ours, 0);
+}
+
+static void
+test_arp_from_server_goes_to_control(void **ctx)
+{
+	struct rte_mbuf *m = NULL;
+	struct result r;
+
+	run1(arp(RTE_ARP_OP_REPLY, IP(10, 0, 0, 14), IP(10, 0, 0, 2), &mac_c), 0, &r);
+	assert_int_equal(r.to_control, 1);
+	assert_int_equal(r.out.n, 0);
+	assert_int_equal(rte_ring_dequeue(wk->to_ctl, (void **)&m), 0);
+	rte_pktmbuf_free(m);
+}
+
+static void
+test_echo_reply(void **ctx)
+{
+	static const uint32_t targets[] = { IP(10, 0, 0, 100), IP(10, 0, 0, 2) };
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(targets); i++) {
+		struct spec s = { .saddr = IP(192, 0, 2, 6), .daddr = targets[i],
+			.proto = IPPROTO_ICMP, .payload = 24 };
+		struct rte_mbuf *m = frame(&s);
+		struct rte_ipv4_hdr *ip = ipv4(m);
+		struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ip + 1);
+		struct result r;
+
+		ic->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
+		ic->icmp_ident = RTE_BE16(7);
+		ic->icmp_cksum = ~rte_raw_cksum(ic, 8 + 24);
+		run1(m, 0, &r);
+		assert_int_equal(r.reply, 1);
+		assert_int_equal(r.out.n, 1);
+		ip = ipv4(r.out.pkts[0]);
+		ic = (struct rte_icmp_hdr *)(ip + 1);
+		assert_int_equal(ic->icmp_type, RTE_IP_ICMP_ECHO_REPLY);
+		assert_int_equal(ip->src_addr, targets[i]);
+		assert_int_equal(ip->dst_addr, IP(192, 0, 2, 6));
+		assert_int_equal(rte_raw_cksum(ip, 20), 0xffff);
+		assert_int_equal(rte_raw_cksum(ic, 8 + 24), 0xffff);
+		free_out(&r);
+	}
+}
+
+static void
+test_icmp_error_follows_its_flow(void **ctx)
+{
+	uint16_t sp = ++cport;
+	struct rte_mbuf *out, *m;
+	struct rte_ether_addr srv;
+	struct spec s = { .saddr = IP(192, 0, 2, 7), .daddr = IP(10, 0, 0, 100),
+		.proto = IPPROTO_ICMP, .payload = 28 };
+	struct rte_icmp_hdr *ic;
+	struct rte_ipv4_hdr *in;
+	uint16_t *ports;
+
+	out = expect_fwd(tcp(IP(192, 0, 2, 7), sp, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG),
+			0, NULL, 0);
+	srv = rte_pktmbuf_mtod(out, struct rte_ether_hdr *)->dst_addr;
+	rte_pktmbuf_free(out);
+	/* the client says: your packet VIP:80 -> me:sp could not be delivered */
+	m = frame(&s);
+	ic = (struct rte_icmp_hdr *)(ipv4(m) + 1);
+	ic->icmp_type = 3;
+	ic->icmp_code = 3;
+	in = (struct rte_ipv4_hdr *)(ic + 1);
+	in->version_ihl = RTE_IPV4_VHL_DEF;
+	in->next_proto_id = IPPROTO_TCP;
+	in->src_addr = IP(10, 0, 0, 100);
+	in->dst_addr = IP(192, 0, 2, 7);
+	ports = (uint16_t *)(in + 1);
+	ports[0] = RTE_BE16(80);
+	ports[1] = rte_cpu_to_be_16(sp);
+	rte_pktmbuf_free(expect_fwd(m, 0, &srv, 0));
+	/* and for a flow lbd never saw: dropped */
+	m = frame(&s);
+	ic = (struct rte_icmp_hdr *)(ipv4(m) + 1);
+	ic->icmp_type = 3;
+	in = (struct rte_ipv4_hdr *)(ic + 1);
+	in->version_ihl = RTE_IPV4_VHL_DEF;
+	in->next_proto_id = IPPROTO_TCP;
+	in->src_addr = IP(10, 0, 0, 100);
+	in->dst_addr = IP(192, 0, 2, 99);
+	expect_drop(m, LB_DROP_icmp_no_conn, 0);
+}
+
+/* Every drop reason the packet core can reach from a frame. */
+static void
+test_malformed_and_refused(void **ctx)
+{
+	struct rte_mbuf *m;
+	struct rte_ipv4_hdr *ip;
+	struct spec s;
+
+	m = rte_pktmbuf_alloc(pool);
+	rte_pktmbuf_append(m, 10);
+	expect_drop(m, LB_DROP_short_frame, 0);
+
+	m = tcp(IP(192, 0, 2, 8), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG);
+	rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	expect_drop(m, LB_DROP_ethertype, 0);
+
+	m = tcp(IP(192, 0, 2, 8), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG);
+	rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->ether_type = RTE_BE16(RTE_ETHER_TYPE_QINQ);
+	expect_drop(m, LB_DROP_vlan_nested, 0);
+
+	m = arp(RTE_ARP_OP_REQUEST, IP(10, 0, 0, 50), IP(10, 0, 0, 100), &client_mac);
+	rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, 14)->arp_hlen = 8;
+	expect_drop(m, LB_DROP_arp_malformed, 0);
+
+	m = tcp(IP(192, 0, 2, 8), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG);
+	ipv4(m)->version_ihl = 0x65;
+	expect_drop(m, LB_DROP_ip_version, 0);
+
+	m = tcp(IP(192, 0, 2, 8), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG);
+	ipv4(m)->version_ihl = 0x44;
+	expect_drop(m, LB_DROP_ip_ihl, 0);
+
+	m = tcp(IP(192, 0, 2, 8), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG);
+	ip = ipv4(m);
+	ip->version_ihl = 0x46;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	expect_drop(m, LB_DROP_ip_options, 0);
+
+	m = tcp(IP(192, 0, 2, 8), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG);
+	ipv4(m)->total_length = RTE_BE16(12);
+	expect_drop(m, LB_DROP_ip_len_short, 0);
+
+	m = tcp(IP(192, 0, 2, 8), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG);
+	ipv4(m)->total_length = RTE_BE16(1000);
+	expect_drop(m, LB_DROP_ip_len_trunc, 0);
+
+	m = tcp(IP(192, 0, 2, 8), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG);
+	ipv4(m)->hdr_checksum ^= 0x1111;
+	expect_drop(m, LB_DROP_ip_csum, 0);
+
+	expect_drop(tcp(IP(192, 0, 2, 8), 1, IP(10, 0, 0, 77), 80, RTE_TCP_SYN_FLAG),
+			LB_DROP_ip_not_ours, 0);
+
+	s = (struct spec){ .saddr = IP(192, 0, 2, 8), .daddr = IP(10, 0, 0, 100), .sport = 1,
+		.dport = 80, .proto = IPPROTO_TCP, .flags = RTE_TCP_SYN_FLAG,
+		.frag = RTE_IPV4_HDR_MF_FLAG };
+	expect_drop(frame(&s), LB_DROP_ip_fragment, 0);
+
+	s = (struct spec){ .saddr = IP(192, 0, 2, 8), .daddr = IP(10, 0, 0, 100), .proto = 47,
+		.payload = 8 };
+	expect_drop(frame(&s), LB_DROP_ip_proto, 0);
+
+	/* TCP header cut by the IP length */
+	m = tcp(IP(192, 0, 2, 8), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG);
+	ip = ipv4(m);
+	ip->total_length = RTE_BE16(20 + 10);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	expect_drop(m, LB_DROP_l4_short, 0);
+
+	m = tcp(IP(192, 0, 2, 8), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG);
+	((struct rte_tcp_hdr *)(ipv4(m) + 1))->data_off = 4 << 4;
+	expect_drop(m, LB_DROP_tcp_doff, 0);
+
+	m = tcp(IP(192, 0, 2, 8), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG);
+	((struct rte_tcp_hdr *)(ipv4(m) + 1))->data_off = 15 << 4;
+	expect_drop(m, LB_DROP_tcp_doff, 0);
+
+	expect_drop(tcp(IP(192, 0, 2, 8), 1, IP(10, 0, 0, 100), 81, RTE_TCP_SYN_FLAG),
+			LB_DROP_no_service, 0);
+	expect_drop(tcp(IP(192, 0, 2, 8), 2, IP(10, 0, 0, 100), 80, RTE_TCP_ACK_FLAG),
+			LB_DROP_tcp_no_conn, 0);
+	/* SYN+RST creates nothing */
+	expect_drop(tcp(IP(192, 0, 2, 8), 3, IP(10, 0, 0, 100), 80,
+				RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG), LB_DROP_tcp_no_conn, 0);
+	/* all quiescent: ICMP port unreachable from the VIP */
+	expect_drop(tcp(IP(192, 0, 2, 8), 4, IP(10, 0, 0, 101), 80, RTE_TCP_SYN_FLAG),
+			LB_DROP_no_dest, 1);
+	expect_drop(tcp(IP(192, 0, 2, 8), 5, IP(10, 0, 0, 102), 80, RTE_TCP_SYN_FLAG),
+			LB_DROP_dest_unresolved, 0);
+
+	s = (struct spec){ .saddr = IP(192, 0, 2, 8), .daddr = IP(10, 0, 0, 100), .sport = 6,
+		.dport = 80, .proto = IPPROTO_TCP, .flags = RTE_TCP_SYN_FLAG, .ttl = 1 };
+	expect_drop(frame(&s), LB_DROP_ttl_exceeded, 1);
+
+	s = (struct spec){ .saddr = IP(192, 0, 2, 8), .daddr = IP(10, 0, 0, 100), .sport = 7,
+		.dport = 80, .proto = IPPROTO_TCP, .flags = RTE_TCP_SYN_FLAG,
+		.frag = RTE_IPV4_HDR_DF_FLAG, .payload = 1500 };
+	expect_drop(frame(&s), LB_DROP_frag_needed, 1);
+
+	s = (struct spec){ .saddr = IP(192, 0, 2, 8), .daddr = IP(10, 0, 0, 100),
+		.proto = IPPROTO_ICMP, .payload = 12 };
+	m = frame(&s);
+	((struct rte_icmp_hdr *)(ipv4(m) + 1))->icmp_type = 13;	/* timestamp */
+	expect_drop(m, LB_DROP_icmp_unsupported, 0);
+}
+
+static void
+test_icmp_error_contents(void **ctx)
+{
+	struct rte_mbuf *in = tcp(IP(192, 0, 2, 9), 4242, IP(10, 0, 0, 101), 80,
+			RTE_TCP_SYN_FLAG);
+	uint8_t quote[28];
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *ic;
+	struct result r;
+
+	memcpy(quote, ipv4(in), sizeof(quote));
+	run1(in, 0, &r);
+	assert_int_equal(r.drop[LB_DROP_no_dest], 1);
+	assert_int_equal(r.out.n, 1);
+	ip = ipv4(r.out.pkts[0]);
+	ic = (struct rte_icmp_hdr *)(ip + 1);
+	assert_memory_equal(&rte_pktmbuf_mtod(r.out.pkts[0], struct rte_ether_hdr *)->dst_addr,
+			&client_mac, 6);
+	assert_int_equal(ip->src_addr, IP(10, 0, 0, 101));
+	assert_int_equal(ip->dst_addr, IP(192, 0, 2, 9));
+	assert_int_equal(rte_raw_cksum(ip, 20), 0xffff);
+	assert_int_equal(ic->icmp_type, 3);
+	assert_int_equal(ic->icmp_code, 3);
+	assert_int_equal(rte_raw_cksum(ic, 8 + 28), 0xffff);
+	assert_memory_equal(ic + 1, quote, 28);
+	free_out(&r);
+}
+
+static void
+test_dest_removed(void **ctx)
+{
+	uint16_t sp = ++cport;
+	struct rte_mbuf *out;
+	uint32_t i;
+
+	out = expect_fwd(tcp(IP(192, 0, 2, 10), sp, IP(10, 0, 0, 103), 80, RTE_TCP_SYN_FLAG),
+			0, &(struct rte_ether_addr){{ 2, 0, 0, 0, 1, 0x21 }}, 1);
+	rte_pktmbuf_free(out);
+	for (i = 0; i < LB_MAX_DESTS; i++)
+		if (lb_dests[i].addr == IP(10, 1, 0, 21))
+			lb_dests[i].removed = 1;
+	expect_drop(tcp(IP(192, 0, 2, 10), sp, IP(10, 0, 0, 103), 80, RTE_TCP_ACK_FLAG),
+			LB_DROP_dest_removed, 0);
+	for (i = 0; i < LB_MAX_DESTS; i++)
+		if (lb_dests[i].addr == IP(10, 1, 0, 21))
+			lb_dests[i].removed = 0;
+}
+
+static void
+test_table_full(void **ctx)
+{
+	struct lb_worker *saved = wk;
+	uint32_t i;
+
+	wk = lb_worker_create(2, 16, now, pool);
+	assert_non_null(wk);
+	for (i = 0; i < 16; i++)
+		rte_pktmbuf_free(expect_fwd(tcp(IP(203, 0, 113, 1), (uint16_t)(1000 + i),
+						IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG),
+					0, NULL, 0));
+	expect_drop(tcp(IP(203, 0, 113, 1), 2000, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG),
+			LB_DROP_conn_full, 0);
+	/* existing flows untouched */
+	rte_pktmbuf_free(expect_fwd(tcp(IP(203, 0, 113, 1), 1000, IP(10, 0, 0, 100), 80,
+					RTE_TCP_ACK_FLAG), 0, NULL, 0));
+	lb_worker_free(wk);
+	wk = saved;
+}
+
+static void
+test_to_control_full(void **ctx)
+{
+	struct rte_ring *saved = wk->to_ctl, *tiny;
+	struct rte_mbuf *m;
+	struct result r;
+
+	tiny = rte_ring_create("tiny", 2, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	assert_non_null(tiny);
+	wk->to_ctl = tiny;
+	/* a ring of 2 holds 1: the first goes in, the second finds it full */
+	run1(arp(RTE_ARP_OP_REPLY, IP(10, 0, 0, 14), IP(10, 0, 0, 2), &mac_c), 0, &r);
+	assert_int_equal(r.to_control, 1);
+	expect_drop(arp(RTE_ARP_OP_REPLY, IP(10, 0, 0, 14), IP(10, 0, 0, 2), &mac_c),
+			LB_DROP_to_control_full, 0);
+	while (rte_ring_dequeue(tiny, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(tiny);
+	wk->to_ctl = saved;
+}
+
+static int
+setup(void **ctx)
+{
+	struct lb_port_info ports[2];
+	uint32_t i;
+
+	assert_int_equal(lb_conf_load(&conf, conf_path, stderr), 0);
+	memset(ports, 0, sizeof(ports));
+	for (i = 0; i < conf.n_ports; i++) {
+		ports[i].port_id = (uint16_t)i;
+		memcpy(&ports[i].mac, conf.ports[i].mac, 6);
+		ports[i].addr = conf.ports[i].addr;
+		ports[i].mask = rte_cpu_to_be_32(~0u << (32 - conf.ports[i].prefix));
+		ports[i].mtu = conf.ports[i].mtu;
+	}
+	assert_int_equal(lb_model_init(&conf, ports, conf.n_ports), 0);
+	assert_int_equal(lb_model_publish(NULL), 0);
+	pool = rte_pktmbuf_pool_create("test", 4096, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	assert_non_null(pool);
+	wk = lb_worker_create(0, 4096, now, pool);
+	assert_non_null(wk);
+	wk->to_ctl = rte_ring_create("to_ctl", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	assert_non_null(wk->to_ctl);
+	return 0;
+}
+
+static int
+teardown(void **ctx)
+{
+	/* Every mbuf came back: nothing leaked on any path. */
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+	rte_ring_free(wk->to_ctl);
+	lb_worker_free(wk);
+	lb_model_fini();
+	lb_conf_free(&conf);
+	rte_mempool_free(pool);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	/* DPDK 22.11: --no-huge implies legacy memory, which --in-memory refuses. */
+	char *eal[] = { argv[0], "--no-huge", "--no-shconf", "--no-pci", "-l", "0",
+		"--log-level=*:error", NULL };
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dr_forward_rewrites_only_l2_ttl_csum),
+		cmocka_unit_test(test_flow_sticks_to_its_server),
+		cmocka_unit_test(test_wrr_432_through_the_core),
+		cmocka_unit_test(test_two_armed),
+		cmocka_unit_test(test_vlan_tag_kept),
+		cmocka_unit_test(test_udp),
+		cmocka_unit_test(test_arp_replies),
+		cmocka_unit_test(test_arp_from_server_goes_to_control),
+		cmocka_unit_test(test_echo_reply),
+		cmocka_unit_test(test_icmp_error_follows_its_flow),
+		cmocka_unit_test(test_malformed_and_refused),
+		cmocka_unit_test(test_icmp_error_contents),
+		cmocka_unit_test(test_dest_removed),
+		cmocka_unit_test(test_table_full),
+		cmocka_unit_test(test_to_control_full),
+	};
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s CONF\n", argv[0]);
+		return 2;
+	}
+	conf_path = argv[1];
+	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
