@@ -19,9 +19,11 @@
  * the same server. When the sh or mh slot of a client is unavailable and the
  * fallback flag is set, the client is rehashed with another seed, up to
  * FALLBACK_REHASHES times, then the table is walked on from the last slot
- * tried. IPVS walks on at once; for sh that sends all the clients of a failed
- * server to the one after it in the list (servers own consecutive buckets),
- * whereas rehashing spreads them over all the others by their share of slots.
+ * tried (bounded: a worker never searches long). IPVS rehashes the same way
+ * for mh, but for sh walks the table from a point derived from the first
+ * bucket: the clients of a failed server, whose buckets are consecutive, then
+ * land on the few servers owning the buckets after those points; rehashing
+ * spreads them over all the others by their share of buckets.
  */
 #include <arpa/inet.h>
 #include <errno.h>
