@@ -223,6 +223,7 @@ run(struct daemon *d, const struct lb_conf *conf)
 	lb_neigh_announce();
 	while (!stop) {
 		lb_neigh_poll(lb_clock_now());
+		lb_model_update_overload(d->workers, d->n_workers);
 		usleep(10 * 1000);
 	}
 	RTE_LOG(INFO, USER1, "lbd: stopping\n");

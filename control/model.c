@@ -125,6 +125,8 @@ lb_snap_build(const struct lb_conf *conf, const struct lb_port_info *ports, uint
 			sd->weight = cd->weight;
 			sd->last_weight = cd->weight;
 			svc->dest_ids[j] = dest_ids[i][j];
+			if (lb_dests != NULL && lb_dests[dest_ids[i][j]].overloaded)
+				sd->flags |= LB_SDEST_F_OVERLOAD;
 		}
 		if (lb_sched_build(&svc->sched) < 0)
 			goto fail;
@@ -176,6 +178,8 @@ lb_model_init(const struct lb_conf *conf, const struct lb_port_info *ports, uint
 			d->tx_port = (uint16_t)port;
 			d->mtu = ports[port].mtu;
 			d->svc_id = i;
+			d->u_threshold = cd->u_threshold;
+			d->l_threshold = cd->l_threshold;
 			if (cd->has_mac) {
 				memcpy(&mac, cd->mac, 6);
 				mac |= LB_MAC_VALID;
@@ -203,6 +207,49 @@ lb_model_publish(struct rte_rcu_qsbr *qsbr)
 		lb_snap_free(old);
 	}
 	return 0;
+}
+
+/*
+ * IPVS: a server is overloaded from the moment its active+inactive count
+ * reaches the upper threshold, until it falls below the lower one (3/4 of
+ * the upper when no lower is set). The counts are each worker's own,
+ * summed here; the flag lags them by at most one call.
+ */
+void
+lb_model_update_overload(struct lb_worker *const *workers, uint16_t n_workers)
+{
+	struct lb_snap *snap = lb_snap_current;
+	uint32_t i, j;
+	uint16_t w;
+
+	if (snap == NULL)
+		return;
+	for (i = 0; i < snap->n_svcs; i++) {
+		struct lb_svc *svc = &snap->svcs[i];
+
+		for (j = 0; j < svc->sched.n; j++) {
+			struct lb_dest *d = &lb_dests[svc->dest_ids[j]];
+			uint64_t conns = 0;
+			uint32_t low;
+
+			if (d->u_threshold == 0) {
+				d->overloaded = 0;
+				continue;
+			}
+			for (w = 0; w < n_workers; w++) {
+				const struct lb_dest_count *c = &workers[w]->dest_cnt[svc->dest_ids[j]];
+
+				conns += c->active + c->inactive;
+			}
+			low = d->l_threshold ? d->l_threshold : d->u_threshold * 3 / 4;
+			if (!d->overloaded && conns >= d->u_threshold)
+				d->overloaded = 1;
+			else if (d->overloaded && conns < low)
+				d->overloaded = 0;
+			__atomic_store_n(&svc->sched.dest[j].flags,
+					d->overloaded ? LB_SDEST_F_OVERLOAD : 0, __ATOMIC_RELAXED);
+		}
+	}
 }
 
 void

@@ -27,6 +27,14 @@ int lb_model_init(const struct lb_conf *conf, const struct lb_port_info *ports,
 /* Build and publish a snapshot of the model; qsbr NULL before workers run. */
 int lb_model_publish(struct rte_rcu_qsbr *qsbr);
 
+/*
+ * Overload (-x/-y): sum each thresholded server's connections over the
+ * workers and set or clear its LB_SDEST_F_OVERLOAD flag in the published
+ * snapshot, with IPVS's hysteresis. Call often (every ~10 ms).
+ */
+struct lb_worker;
+void lb_model_update_overload(struct lb_worker *const *workers, uint16_t n_workers);
+
 /* Free the published snapshot and the model (workers stopped). */
 void lb_model_fini(void);
 

@@ -43,6 +43,10 @@ struct lb_dest {
 	uint8_t removed;	/* deleted from its service */
 	uint8_t in_use;		/* id allocated (control plane's bookkeeping) */
 	uint16_t mtu;		/* of tx_port */
+	/* control plane only: -x/-y thresholds and the overload state they drive */
+	uint32_t u_threshold;
+	uint32_t l_threshold;
+	uint8_t overloaded;
 } __rte_aligned(32);
 
 extern struct lb_dest *lb_dests;	/* [LB_MAX_DESTS] */

@@ -665,6 +665,60 @@ test_to_control_full(void **ctx)
 	wk->to_ctl = saved;
 }
 
+static void
+test_overload_thresholds(void **ctx)
+{
+	static const struct rte_ether_addr x = {{ 2, 0, 0, 0, 0, 0x15 }};
+	static const struct rte_ether_addr y = {{ 2, 0, 0, 0, 0, 0x16 }};
+	struct lb_worker *saved = wk;
+	struct lb_worker *const *ws = (struct lb_worker *const *)&wk;
+	uint32_t t0 = now;
+	int i, to_x = 0;
+
+	wk = lb_worker_create(3, 1024, now, pool);
+	assert_non_null(wk);
+	/* rr: X, Y, X -> X holds 2 = its upper threshold */
+	rte_pktmbuf_free(expect_fwd(tcp(IP(192, 0, 2, 20), 1, IP(10, 0, 0, 104), 80,
+					RTE_TCP_SYN_FLAG), 0, &x, 0));
+	rte_pktmbuf_free(expect_fwd(tcp(IP(192, 0, 2, 20), 2, IP(10, 0, 0, 104), 80,
+					RTE_TCP_SYN_FLAG), 0, &y, 0));
+	rte_pktmbuf_free(expect_fwd(tcp(IP(192, 0, 2, 20), 3, IP(10, 0, 0, 104), 80,
+					RTE_TCP_SYN_FLAG), 0, &x, 0));
+	lb_model_update_overload(ws, 1);
+	for (i = 0; i < 4; i++)	/* skipped by the scheduler while overloaded */
+		rte_pktmbuf_free(expect_fwd(tcp(IP(192, 0, 2, 20), (uint16_t)(10 + i),
+						IP(10, 0, 0, 104), 80, RTE_TCP_SYN_FLAG), 0, &y, 0));
+	/* X's clients establish, then reset: CLOSE, gone 10 s later (a RST in
+	 * SYN_RECV would leave them there, as IPVS does); overloaded until then */
+	for (i = 0; i < 2; i++) {
+		rte_pktmbuf_free(expect_fwd(tcp(IP(192, 0, 2, 20), (uint16_t)(1 + 2 * i),
+						IP(10, 0, 0, 104), 80, RTE_TCP_ACK_FLAG), 0, &x, 0));
+		rte_pktmbuf_free(expect_fwd(tcp(IP(192, 0, 2, 20), (uint16_t)(1 + 2 * i),
+						IP(10, 0, 0, 104), 80, RTE_TCP_RST_FLAG), 0, &x, 0));
+	}
+	lb_model_update_overload(ws, 1);
+	rte_pktmbuf_free(expect_fwd(tcp(IP(192, 0, 2, 20), 20, IP(10, 0, 0, 104), 80,
+					RTE_TCP_SYN_FLAG), 0, &y, 0));
+	now += 10;
+	lb_conn_expire(wk->ct, now, UINT32_MAX, lb_core_conn_expired, wk);
+	lb_model_update_overload(ws, 1);
+	/* back in rotation: of the next two new connections, one is X's */
+	for (i = 0; i < 2; i++) {
+		struct result r;
+
+		run1(tcp(IP(192, 0, 2, 20), (uint16_t)(30 + i), IP(10, 0, 0, 104), 80,
+					RTE_TCP_SYN_FLAG), 0, &r);
+		assert_int_equal(r.out.n, 1);
+		to_x += rte_is_same_ether_addr(&rte_pktmbuf_mtod(r.out.pkts[0],
+					struct rte_ether_hdr *)->dst_addr, &x);
+		free_out(&r);
+	}
+	assert_int_equal(to_x, 1);
+	lb_worker_free(wk);
+	wk = saved;
+	now = t0 + 10;
+}
+
 static int
 setup(void **ctx)
 {
@@ -726,6 +780,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_dest_removed),
 		cmocka_unit_test(test_table_full),
 		cmocka_unit_test(test_to_control_full),
+		cmocka_unit_test(test_overload_thresholds),
 	};
 
 	if (argc < 2) {
