@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lbd's control protocol: the one definition of what lbd and lbadm exchange
+ * over the UNIX stream socket. Both sides include this header; nothing here
+ * is copied elsewhere.
+ *
+ * Framing: every request is a struct lb_api_req followed by len bytes of
+ * body; every reply is a struct lb_api_resp followed by len bytes. One reply
+ * per request, in order. A client may pipeline requests. Integers are in the
+ * host's byte order (the socket never leaves the machine), IPv4 addresses and
+ * nothing else in network order. Bodies are arrays of the fixed-size structs
+ * below; a field added later goes at the end of its struct with the version
+ * bumped, so a reply's element size is always sizeof() of this version's.
+ *
+ * Limits: a request body is at most LB_API_MAX_REQ bytes (lbd replies EMSGSIZE
+ * and closes otherwise); a reply at most LB_API_MAX_RESP. Long listings
+ * (connections) are paged with a cursor.
+ */
+#ifndef LB_API_H
+#define LB_API_H
+
+#include <stdint.h>
+
+#define LB_API_MAGIC		0x4c424431u	/* "LBD1" */
+#define LB_API_VERSION		1u
+#define LB_API_MAX_REQ		4096u
+#define LB_API_MAX_RESP		(1u << 20)
+
+enum lb_api_type {
+	LB_API_INFO = 1,	/* -> struct lb_api_info */
+	LB_API_SVC_LIST,	/* lb_api_svc_key (proto 0 = all) -> [lb_api_svc, lb_api_dest * n_dests]... */
+	LB_API_SVC_ADD,		/* lb_api_svc -> - */
+	LB_API_SVC_EDIT,	/* lb_api_svc -> - */
+	LB_API_SVC_DEL,		/* lb_api_svc_key -> - */
+	LB_API_DEST_ADD,	/* lb_api_dest_req -> - */
+	LB_API_DEST_EDIT,	/* lb_api_dest_req -> - */
+	LB_API_DEST_DEL,	/* lb_api_dest_req -> - */
+	LB_API_CLEAR,		/* - -> -: delete every service */
+	LB_API_ZERO,		/* lb_api_svc_key (proto 0 = all) -> -: counters and rates */
+	LB_API_TIMEOUT_GET,	/* - -> lb_api_timeouts */
+	LB_API_TIMEOUT_SET,	/* lb_api_timeouts (0 = unchanged) -> - */
+	LB_API_CONN_LIST,	/* lb_api_conn_cursor -> lb_api_conn_page + lb_api_conn * n */
+	LB_API_COUNTERS,	/* - -> lb_api_counters + lb_api_core * n_cores */
+	LB_API_TYPE_COUNT,
+};
+
+struct lb_api_req {
+	uint32_t magic;		/* LB_API_MAGIC */
+	uint16_t version;	/* LB_API_VERSION */
+	uint16_t type;		/* enum lb_api_type */
+	uint32_t len;		/* body bytes that follow */
+	uint32_t id;		/* echoed in the reply */
+};
+
+struct lb_api_resp {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t _pad;
+	int32_t status;		/* 0 or a positive errno (below: what each means) */
+	uint32_t len;		/* body bytes that follow */
+	uint32_t id;		/* the request's */
+	uint32_t _pad2;
+};
+
+/*
+ * Status values with an ipvsadm meaning (ipvsadm prints these messages):
+ *   EEXIST  "Service already exists" / "Destination already exists"
+ *   ESRCH   "No such service"
+ *   ENOENT  "No such destination"
+ *   EINVAL  the request is malformed (body size, field out of range)
+ *   EPERM   the peer may not change the configuration
+ *   EMSGSIZE request body over LB_API_MAX_REQ
+ *   EPROTO  bad magic or version
+ *   ENOSPC  too many services or real servers
+ */
+
+#define LB_API_SCHED_LEN	16
+
+struct lb_api_svc_key {
+	uint8_t proto;		/* IPPROTO_TCP / IPPROTO_UDP; 0 = every service (list, zero) */
+	uint8_t _pad;
+	uint16_t port;		/* host order */
+	uint32_t vip;		/* network order */
+};
+
+/* ipvsadm --stats / --rate; DR: the Out columns stay 0. */
+struct lb_api_stats {
+	uint64_t conns;
+	uint64_t inpkts;
+	uint64_t outpkts;
+	uint64_t inbytes;
+	uint64_t outbytes;
+	/* rates, IPVS's estimator: per second */
+	uint64_t cps;
+	uint64_t inpps;
+	uint64_t outpps;
+	uint64_t inbps;
+	uint64_t outbps;
+};
+
+#define LB_API_SVC_F_PERSISTENT	0x1u
+
+struct lb_api_svc {
+	struct lb_api_svc_key key;
+	char sched[LB_API_SCHED_LEN];	/* "wlc", NUL-terminated */
+	uint32_t sched_flags;	/* LB_SCHED_F_* (dataplane/sched.h) */
+	uint32_t flags;		/* LB_API_SVC_F_* */
+	uint32_t timeout;	/* persistence, seconds (when persistent) */
+	uint32_t netmask;	/* network order */
+	uint32_t n_dests;	/* list replies: lb_api_dest entries that follow */
+	uint32_t _pad;
+	struct lb_api_stats stats;
+};
+
+enum lb_api_fwd {
+	LB_API_FWD_ROUTE = 0,	/* -g, the only one lbd does: "Route" */
+	LB_API_FWD_MASQ,
+	LB_API_FWD_TUNNEL,
+	LB_API_FWD_LOCAL,
+};
+
+struct lb_api_dest {
+	uint32_t addr;		/* network order */
+	uint16_t port;		/* host order */
+	uint16_t fwd;		/* enum lb_api_fwd */
+	uint32_t weight;
+	uint32_t u_threshold;
+	uint32_t l_threshold;
+	uint32_t active;	/* ActiveConn */
+	uint32_t inactive;	/* InActConn */
+	uint32_t persist;	/* persistence templates pointing at it */
+	struct lb_api_stats stats;
+};
+
+/* Which fields of a DEST_EDIT / SVC_EDIT to change (0 = all given). */
+struct lb_api_dest_req {
+	struct lb_api_svc_key svc;
+	struct lb_api_dest dest;
+};
+
+struct lb_api_timeouts {
+	uint32_t tcp;		/* ESTABLISHED */
+	uint32_t tcpfin;	/* FIN_WAIT */
+	uint32_t udp;
+};
+
+struct lb_api_info {
+	uint32_t version_code;	/* IPVS-style a<<16 | b<<8 | c of lbd's version */
+	uint32_t conn_tab_size;	/* connection-table capacity, all workers */
+	uint32_t n_workers;
+	uint32_t n_services;
+	uint32_t conns;		/* live entries */
+	uint32_t _pad;
+	char version[32];	/* "0.1.0" */
+};
+
+/* Paging through connections: worker by worker, entry index by index. */
+struct lb_api_conn_cursor {
+	uint32_t worker;	/* start here (0 for the first page) */
+	uint32_t index;		/* and at this entry of its table */
+	uint32_t max;		/* at most this many entries in the reply */
+	uint32_t _pad;
+};
+
+struct lb_api_conn_page {
+	struct lb_api_conn_cursor next;	/* where the next page starts */
+	uint32_t n;		/* lb_api_conn entries that follow */
+	uint32_t done;		/* 1 when no entry is left after these */
+};
+
+#define LB_API_CONN_F_TEMPLATE	0x1u	/* persistence template (sport 0) */
+#define LB_API_CONN_F_ASSURED	0x2u
+
+struct lb_api_conn {
+	uint8_t proto;
+	uint8_t state;		/* enum lb_conn_state (dataplane/tcp_state.h) */
+	uint16_t flags;		/* LB_API_CONN_F_* */
+	uint32_t caddr;		/* network order */
+	uint32_t vaddr;
+	uint32_t daddr;
+	uint16_t cport;		/* host order */
+	uint16_t vport;
+	uint16_t dport;
+	uint16_t lcore;		/* owning worker's lcore */
+	uint32_t expire;	/* seconds left */
+};
+
+struct lb_api_counters {
+	uint32_t n_cores;
+	uint32_t n_drops;	/* entries in each lb_api_core.drop */
+};
+
+#define LB_API_MAX_DROPS	48
+
+struct lb_api_core {
+	uint32_t lcore;
+	uint32_t _pad;
+	uint64_t rx;
+	uint64_t fwd;
+	uint64_t reply;
+	uint64_t to_control;
+	uint64_t tx;
+	uint64_t tx_dropped;
+	uint64_t sent_icmp;
+	uint64_t sent_control;
+	uint64_t conns;		/* live entries */
+	uint64_t drop[LB_API_MAX_DROPS];	/* by reason, in counters.h order */
+};
+
+#endif
