@@ -4,6 +4,7 @@
 Shared by the pcap tests. lbd reads the whole input at once, so the run waits
 until the counters it logs at exit can be compared with what went in.
 """
+import logging
 import os
 import re
 import signal
@@ -13,19 +14,31 @@ import time
 
 from scapy.all import rdpcap, wrpcap
 
+# wrpcap warns about runts (no link layer of their own); they are meant.
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 
-def run(lbd, conf_text, frames, seconds=2.0, extra_eal=()):
-    """Returns (output frames, counters dict, log text)."""
+
+def run(lbd, conf_text, frames, seconds=2.0, extra_eal=(), queues=None, lcores=("-l", "0-1")):
+    """Returns (output frames, counters dict, log text).
+
+    With queues=[frames of queue 0, frames of queue 1, ...] instead of frames,
+    the port gets one RX and one TX pcap per queue, so one worker per queue
+    (net_pcap has no RSS: each queue reads its own file)."""
     d = tempfile.mkdtemp(prefix="lbd-pcap-")
     conf = os.path.join(d, "lbd.conf")
-    inp = os.path.join(d, "in.pcap")
-    out = os.path.join(d, "out.pcap")
     with open(conf, "w") as f:
         f.write(conf_text.replace("@DIR@", d))
-    wrpcap(inp, frames, linktype=1)  # DLT_EN10MB, even for raw runts
-    cmd = [lbd, "-l", "0-1", "--no-huge", "--no-pci", "--file-prefix", "lbdpcap%d" % os.getpid(),
-           "--vdev=net_pcap0,rx_pcap=%s,tx_pcap=%s" % (inp, out), *extra_eal,
-           "--", "-f", conf]
+    if queues is None:
+        queues = [frames]
+    args, outs = [], []
+    for q, qframes in enumerate(queues):
+        inp = os.path.join(d, "in%d.pcap" % q)
+        out = os.path.join(d, "out%d.pcap" % q)
+        wrpcap(inp, qframes, linktype=1)  # DLT_EN10MB, even for raw runts
+        args.append("rx_pcap=%s,tx_pcap=%s" % (inp, out))
+        outs.append(out)
+    cmd = [lbd, *lcores, "--no-huge", "--no-pci", "--file-prefix", "lbdpcap%d" % os.getpid(),
+           "--vdev=net_pcap0," + ",".join(args), *extra_eal, "--", "-f", conf]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(seconds)
     p.send_signal(signal.SIGINT)
@@ -38,7 +51,10 @@ def run(lbd, conf_text, frames, seconds=2.0, extra_eal=()):
         raise AssertionError("lbd exited with %d:\n%s" % (p.returncode, log))
     counters = {m.group(1): int(m.group(2))
                 for m in re.finditer(r"counter (\S+) (\d+)", log)}
-    return list(rdpcap(out)), counters, log
+    frames_out = []
+    for out in outs:
+        frames_out.extend(rdpcap(out))
+    return frames_out, counters, log
 
 
 def drops(counters):

@@ -31,7 +31,9 @@ services = (
   { protocol = "udp"; vip = "10.0.0.100"; port = 53; scheduler = "rr";
     real_servers = ( { address = "10.0.0.11"; mac = "%s"; } ); },
   { protocol = "tcp"; vip = "10.0.0.101"; port = 80; scheduler = "wlc";
-    real_servers = ( { address = "10.0.0.12"; weight = 0; mac = "%s"; } ); }
+    real_servers = ( { address = "10.0.0.12"; weight = 0; mac = "%s"; } ); },
+  { protocol = "tcp"; vip = "10.0.0.102"; port = 80; scheduler = "rr";
+    real_servers = ( { address = "10.0.0.14"; } ); }
 );
 dataplane = { mbufs = 8192; connections = 4096; };
 control = { socket = "@DIR@/lbd.sock"; };
@@ -113,6 +115,12 @@ def main():
     expect_drops["no_dest"] = 1
     frames.append(eth() / IP(src="192.0.2.8", dst=VIP, ttl=1) / TCP(sport=4001, dport=80, flags="S"))
     expect_drops["ttl_exceeded"] = 1
+    # a server whose MAC lbd must resolve: its SYN waits (dropped, counted),
+    # lbd asks who-has; an ARP reply from a server goes to the control plane
+    frames.append(eth() / IP(src="192.0.2.8", dst="10.0.0.102") / TCP(sport=4002, dport=80, flags="S"))
+    expect_drops["dest_unresolved"] = 1
+    frames.append(Ether(src="02:00:00:00:00:14", dst=LB) /
+                  ARP(op=2, hwsrc="02:00:00:00:00:14", psrc="10.0.0.14", hwdst=LB, pdst="10.0.0.2"))
     for reason, f in malformed():
         frames.append(f)
         expect_drops[reason] = expect_drops.get(reason, 0) + 1
@@ -122,12 +130,17 @@ def main():
     got = lbdrun.drops(counters)
     assert got == expect_drops, "drops: expected %s, got %s" % (expect_drops, got)
 
-    arp_replies, echo_replies, icmp_errors, announces, fwd = [], [], [], [], []
+    assert counters["to_control"] == 1, counters
+    assert "neighbour 10.0.0.14 is at 02:00:00:00:00:14" in log, "ARP reply not learned"
+
+    arp_replies, echo_replies, icmp_errors, announces, fwd, who_has = [], [], [], [], [], []
     for f in out:
         if ARP in f and f[ARP].op == 2:
             arp_replies.append(f)
         elif ARP in f and f[ARP].op == 1 and f[ARP].psrc == f[ARP].pdst:
             announces.append(f)
+        elif ARP in f and f[ARP].op == 1:
+            who_has.append(f)
         elif ICMP in f and f[ICMP].type == 0:
             echo_replies.append(f)
         elif ICMP in f and f[IP].src in (VIP, "10.0.0.101", "10.0.0.2") and f[ICMP].type in (3, 11):
@@ -151,7 +164,13 @@ def main():
     for f in icmp_errors:
         assert_checksums(f)
     # the VIPs announced
-    assert sorted(f[ARP].psrc for f in announces) == ["10.0.0.100", "10.0.0.101"], announces
+    assert sorted(f[ARP].psrc for f in announces) == ["10.0.0.100", "10.0.0.101", "10.0.0.102"], \
+        announces
+    # who-has for the server without a MAC (retried each second), nothing else
+    assert who_has, "no ARP request for 10.0.0.14"
+    for f in who_has:
+        assert (f[ARP].pdst, f[ARP].psrc, f[ARP].hwsrc, f[Ether].src, f[Ether].dst) == (
+            "10.0.0.14", "10.0.0.2", LB, LB, "ff:ff:ff:ff:ff:ff"), f.summary()
 
     # forwarded: exactly the flows' frames, to one server per flow, L2 only
     assert len(fwd) == 800 + 50, "forwarded %d frames, expected 850" % len(fwd)
@@ -178,7 +197,8 @@ def main():
     assert tcp_split == {"10.0.0.11": 300, "10.0.0.12": 100}, tcp_split
     udp_to = {MAC2SRV[f[Ether].dst] for f in fwd if UDP in f}
     assert udp_to == {"10.0.0.11"}, udp_to
-    assert len(out) == len(arp_replies) + len(echo_replies) + len(icmp_errors) + len(announces) + 850
+    assert len(out) == (len(arp_replies) + len(echo_replies) + len(icmp_errors) +
+                        len(announces) + len(who_has) + 850)
     print("ok: %d frames in, %d out, wrr split %s, drops %s" % (
         len(frames), len(out), tcp_split, sorted(got.items())))
 
