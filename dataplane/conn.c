@@ -116,7 +116,14 @@ lb_conn_hash(const struct lb_conn_key *k)
 
 	memcpy(w, k, sizeof(w));
 	h1 = rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0x9747b28c));
-	h2 = rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0x2f5a1b3d));
+	/*
+	 * Not the same CRC with another seed: CRC is linear, so h2 would be h1
+	 * xor a constant, and all the keys of a bucket would share one second
+	 * bucket (16 slots for them, not two choices). Multiplying the words
+	 * first (not linear over GF(2)) makes the second choice independent.
+	 */
+	h2 = rte_hash_crc_8byte(w[1] * 0x9e3779b97f4a7c15ull,
+			rte_hash_crc_8byte(w[0] * 0xc2b2ae3d27d4eb4full, 0x2f5a1b3d));
 	if (h1 == 0)
 		h1 = 1;
 	return ((uint64_t)h2 << 32) | h1;
