@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include <rte_hash_crc.h>
+#include <rte_vect.h>
 
 #include "dataplane/conn.h"
 
@@ -156,24 +157,66 @@ key_eq(const struct lb_conn_key *a, const struct lb_conn_key *b)
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 
+/* Bit i set when slot i of b holds signature sig. */
+static inline uint32_t
+sig_match(const struct bucket *b, uint32_t sig)
+{
+#ifdef __AVX2__
+	__m256i v = _mm256_load_si256((const __m256i *)b->sig);
+
+	return (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(
+				_mm256_cmpeq_epi32(v, _mm256_set1_epi32((int)sig))));
+#else
+	uint32_t i, m = 0;
+
+	for (i = 0; i < BUCKET_SLOTS; i++)
+		m |= (uint32_t)(b->sig[i] == sig) << i;
+	return m;
+#endif
+}
+
 static inline struct lb_conn *
 find_in(struct lb_conn_table *ct, const struct bucket *b, uint32_t sig,
-		const struct lb_conn_key *k, int *slot)
+		const struct lb_conn_key *k)
 {
-	int i;
+	uint32_t m = sig_match(b, sig);
 
-	for (i = 0; i < BUCKET_SLOTS; i++) {
-		if (b->sig[i] == sig) {
-			struct lb_conn *c = &ct->conns[b->idx[i]];
+	while (m != 0) {
+		struct lb_conn *c = &ct->conns[b->idx[__builtin_ctz(m)]];
 
-			if (key_eq(&c->key, k)) {
-				if (slot != NULL)
-					*slot = i;
-				return c;
-			}
-		}
+		if (key_eq(&c->key, k))
+			return c;
+		m &= m - 1;
 	}
 	return NULL;
+}
+
+uint32_t
+lb_conn_candidate(const struct lb_conn_table *ct, uint64_t hash)
+{
+	const struct bucket *b = &ct->buckets[bucket1(ct, hash)];
+	uint32_t m = sig_match(b, (uint32_t)hash), idx;
+
+	if (m == 0) {
+		b = &ct->buckets[bucket2(ct, hash)];
+		m = sig_match(b, (uint32_t)hash);
+		if (m == 0)
+			return LB_CONN_NONE;
+	}
+	idx = b->idx[__builtin_ctz(m)];
+	rte_prefetch0(&ct->conns[idx]);
+	return idx;
+}
+
+struct lb_conn *
+lb_conn_lookup_at(struct lb_conn_table *ct, const struct lb_conn_key *k, uint64_t hash,
+		uint32_t cand)
+{
+	if (cand != LB_CONN_NONE && key_eq(&ct->conns[cand].key, k))
+		return &ct->conns[cand];
+	/* No candidate (or a signature collision): look again, since an earlier
+	 * packet of the same burst may have inserted this key since. */
+	return lb_conn_lookup(ct, k, hash);
 }
 
 struct lb_conn *
@@ -182,9 +225,9 @@ lb_conn_lookup(struct lb_conn_table *ct, const struct lb_conn_key *k, uint64_t h
 	uint32_t sig = (uint32_t)hash;
 	struct lb_conn *c;
 
-	c = find_in(ct, &ct->buckets[bucket1(ct, hash)], sig, k, NULL);
+	c = find_in(ct, &ct->buckets[bucket1(ct, hash)], sig, k);
 	if (c == NULL)
-		c = find_in(ct, &ct->buckets[bucket2(ct, hash)], sig, k, NULL);
+		c = find_in(ct, &ct->buckets[bucket2(ct, hash)], sig, k);
 	return c;
 }
 

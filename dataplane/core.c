@@ -2,10 +2,10 @@
 /*
  * The packet core of an LVS-DR director (see worker.h).
  *
- * A burst is handled in two passes. The first parses every frame and, for
- * those bound to a service, hashes the 5-tuple and prefetches its two index
- * buckets; the second handles each frame, by which time those lines are
- * (mostly) in cache. Each frame gets exactly one outcome: forwarded, replied,
+ * A burst is handled in three passes. The first parses every frame and, for
+ * TCP and UDP, hashes the 5-tuple and prefetches its two index buckets; the
+ * second finds each frame's candidate entry and prefetches it; the third
+ * handles each frame, by which time those lines are (mostly) in cache. Each frame gets exactly one outcome: forwarded, replied,
  * handed to the control plane, or dropped under a named reason; lbd's own
  * ICMP errors are new frames, counted apart.
  *
@@ -363,8 +363,8 @@ no_dest(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 
 static void
 handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
-		struct rte_mbuf *m, const struct lb_pkt *p, uint64_t hash, uint32_t now,
-		struct lb_out *out)
+		struct rte_mbuf *m, const struct lb_pkt *p, uint64_t hash, uint32_t cand,
+		uint32_t now, struct lb_out *out)
 {
 	const struct lb_svc *svc = lb_snap_service(snap, p->proto, p->daddr, p->dport);
 	struct lb_conn_key key = {
@@ -385,7 +385,7 @@ handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		drop(wk, m, LB_DROP_no_service);
 		return;
 	}
-	c = lb_conn_lookup(wk->ct, &key, hash);
+	c = lb_conn_lookup_at(wk->ct, &key, hash, cand);
 	if (c != NULL) {
 		bool expired = (int32_t)(c->expire - now) <= 0;
 		bool reuse = syn && (c->state == LB_S_TIME_WAIT || c->state == LB_S_CLOSE ||
@@ -497,8 +497,8 @@ handle_icmp_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t r
 
 static void
 handle_ipv4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
-		struct rte_mbuf *m, const struct lb_pkt *p, uint64_t hash, uint32_t now,
-		struct lb_out *out)
+		struct rte_mbuf *m, const struct lb_pkt *p, uint64_t hash, uint32_t cand,
+		uint32_t now, struct lb_out *out)
 {
 	bool vip = lb_snap_is_vip(snap, p->daddr);
 	const struct rte_icmp_hdr *ic;
@@ -512,7 +512,7 @@ handle_ipv4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		return;
 	}
 	if (vip && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
-		handle_l4(wk, snap, rx_port, m, p, hash, now, out);
+		handle_l4(wk, snap, rx_port, m, p, hash, cand, now, out);
 		return;
 	}
 	if (p->proto != IPPROTO_ICMP) {
@@ -538,10 +538,11 @@ lb_core_rx(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 {
 	struct lb_pkt info[LB_MAX_BURST];
 	uint64_t hash[LB_MAX_BURST];
+	uint32_t cand[LB_MAX_BURST];
 	uint8_t verdict[LB_MAX_BURST];
 	uint16_t i;
 
-	/* Pass 1: parse, hash and prefetch. */
+	/* Pass 1: parse, hash and prefetch the index buckets. */
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct lb_pkt *p = &info[i];
@@ -561,7 +562,10 @@ lb_core_rx(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 			lb_conn_prefetch(wk->ct, hash[i]);
 		}
 	}
-	/* Pass 2: decide. */
+	/* Pass 2: find each candidate entry and prefetch it. */
+	for (i = 0; i < n; i++)
+		cand[i] = hash[i] != 0 ? lb_conn_candidate(wk->ct, hash[i]) : LB_CONN_NONE;
+	/* Pass 3: decide. */
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
@@ -570,6 +574,6 @@ lb_core_rx(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		else if (info[i].kind == LB_PKT_ARP)
 			handle_arp(wk, snap, rx_port, m, &info[i], out);
 		else
-			handle_ipv4(wk, snap, rx_port, m, &info[i], hash[i], now, out);
+			handle_ipv4(wk, snap, rx_port, m, &info[i], hash[i], cand[i], now, out);
 	}
 }
