@@ -22,6 +22,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "control/ctl.h"
 #include "control/daemon.h"
 #include "control/model.h"
 #include "control/neigh.h"
@@ -208,6 +209,10 @@ run(struct daemon *d, const struct lb_conf *conf)
 		return rc;
 	}
 	lb_neigh_init(d->pool, d->workers, d->n_workers);
+	lb_model_set_workers(d->workers, d->n_workers);
+	rc = lb_ctl_init(conf, d->qsbr, d->workers, d->n_workers);
+	if (rc != 0)
+		return rc;
 
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (i == d->n_workers)
@@ -222,14 +227,19 @@ run(struct daemon *d, const struct lb_conf *conf)
 
 	lb_neigh_announce();
 	while (!stop) {
-		lb_neigh_poll(lb_clock_now());
+		uint32_t now = lb_clock_now();
+
+		lb_neigh_poll(now);
 		lb_model_update_overload(d->workers, d->n_workers);
-		usleep(10 * 1000);
+		lb_model_estimate(now);
+		lb_model_gc();
+		lb_ctl_poll(10);
 	}
 	RTE_LOG(INFO, USER1, "lbd: stopping\n");
 	for (i = 0; i < d->n_workers; i++)
 		d->workers[i]->stop = true;
 	rte_eal_mp_wait_lcore();
+	lb_ctl_fini();
 	log_counters(d);
 	return 0;
 }

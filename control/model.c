@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Services model and snapshot publication (see model.h).
+ *
+ * The model is a plain array of services in the order they were added (the
+ * order ipvsadm -S would print them back), each with its array of real
+ * servers. Services and servers are few (thousands at most), so lookups
+ * here are linear: simple, and never on the packet path.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,33 +18,579 @@
 #include "control/model.h"
 #include "dataplane/worker.h"
 
-static struct lb_conf *model_conf;	/* services as configured */
-static uint32_t **model_dest_ids;	/* [service][dest] -> lb_dests id */
+struct mdest {
+	uint32_t id;		/* lb_dests id */
+	struct lb_conf_dest cfg;
+};
+
+struct msvc {
+	uint32_t id;		/* stats and scheduler-state index */
+	struct lb_conf_service cfg;	/* cfg.dests unused: see dests */
+	struct mdest *dests;
+	uint32_t n_dests;
+};
+
+/* Counters as shown: workers' sums minus base; rates by IPVS's estimator. */
+struct shown {
+	struct lb_traffic_stats base;
+	struct lb_traffic_stats last;	/* sums at the last estimate */
+	uint64_t cps, inpps, inbps;	/* scaled as IPVS: <<10, <<10, <<5 */
+};
+
+static struct msvc *svcs;
+static uint32_t n_svcs, cap_svcs;
+static uint8_t svc_id_used[LB_MAX_SERVICES];
+static struct shown svc_shown[LB_MAX_SERVICES];
+static struct shown dest_shown[LB_MAX_DESTS];
+static uint8_t dest_retired[LB_MAX_DESTS];
+static uint8_t retired_proto[LB_MAX_DESTS];	/* the service it was retired from */
+static uint32_t retired_vip[LB_MAX_DESTS];
+static uint16_t retired_vport[LB_MAX_DESTS];
+
+static uint32_t timeouts[LB_S_COUNT];
+static bool secure_tcp, sloppy_tcp, expire_nodest_conn;
 static struct lb_port_info model_ports[LB_MAX_PORTS_DP];
 static uint32_t model_n_ports;
 static uint32_t model_gen;
+static struct lb_worker *const *model_workers;
+static uint16_t model_n_workers;
 
-static int
-port_for(const struct lb_port_info *ports, uint32_t n_ports, uint32_t addr)
+/* ---- counters ---- */
+
+static void
+sum_svc(uint32_t id, struct lb_traffic_stats *t)
+{
+	uint16_t w;
+
+	memset(t, 0, sizeof(*t));
+	for (w = 0; w < model_n_workers; w++) {
+		const struct lb_traffic_stats *s = &model_workers[w]->svc_stats[id];
+
+		t->conns += s->conns;
+		t->inpkts += s->inpkts;
+		t->inbytes += s->inbytes;
+	}
+}
+
+static void
+sum_dest(uint32_t id, struct lb_traffic_stats *t, struct lb_dest_count *c)
+{
+	uint16_t w;
+
+	memset(t, 0, sizeof(*t));
+	if (c != NULL)
+		memset(c, 0, sizeof(*c));
+	for (w = 0; w < model_n_workers; w++) {
+		const struct lb_traffic_stats *s = &model_workers[w]->dest_stats[id];
+
+		t->conns += s->conns;
+		t->inpkts += s->inpkts;
+		t->inbytes += s->inbytes;
+		if (c != NULL) {
+			c->active += model_workers[w]->dest_cnt[id].active;
+			c->inactive += model_workers[w]->dest_cnt[id].inactive;
+		}
+	}
+}
+
+static void
+reset_shown(struct shown *sh, const struct lb_traffic_stats *now)
+{
+	memset(sh, 0, sizeof(*sh));
+	sh->base = *now;
+	sh->last = *now;
+}
+
+static void
+zero_svc(uint32_t id)
+{
+	struct lb_traffic_stats t;
+
+	sum_svc(id, &t);
+	reset_shown(&svc_shown[id], &t);
+}
+
+static void
+zero_dest(uint32_t id)
+{
+	struct lb_traffic_stats t;
+
+	sum_dest(id, &t, NULL);
+	reset_shown(&dest_shown[id], &t);
+}
+
+/* ---- lookups ---- */
+
+static struct msvc *
+find_svc(uint8_t proto, uint32_t vip, uint16_t port)
 {
 	uint32_t i;
 
-	for (i = 0; i < n_ports; i++)
-		if ((addr & ports[i].mask) == (ports[i].addr & ports[i].mask))
+	for (i = 0; i < n_svcs; i++)
+		if (svcs[i].cfg.proto == proto && svcs[i].cfg.vip == vip &&
+				svcs[i].cfg.port == port)
+			return &svcs[i];
+	return NULL;
+}
+
+static int
+find_dest(const struct msvc *s, uint32_t addr)
+{
+	uint32_t j;
+
+	for (j = 0; j < s->n_dests; j++)
+		if (s->dests[j].cfg.addr == addr)
+			return (int)j;
+	return -1;
+}
+
+static int
+port_for(uint32_t addr)
+{
+	uint32_t i;
+
+	for (i = 0; i < model_n_ports; i++)
+		if ((addr & model_ports[i].mask) == (model_ports[i].addr & model_ports[i].mask))
 			return (int)i;
 	return -1;
 }
 
+/* ---- ids ---- */
+
 static int
-dest_alloc(void)
+svc_id_alloc(void)
 {
 	int i;
 
-	for (i = 0; i < LB_MAX_DESTS; i++)
-		if (!lb_dests[i].in_use)
+	for (i = 0; i < LB_MAX_SERVICES; i++)
+		if (!svc_id_used[i]) {
+			svc_id_used[i] = 1;
+			if (model_workers != NULL)
+				zero_svc((uint32_t)i);
 			return i;
+		}
 	return -1;
 }
+
+static void
+dest_fill(struct lb_dest *d, const struct lb_conf_dest *cd, uint32_t svc_id, int port)
+{
+	uint64_t mac = 0;
+
+	d->addr = cd->addr;
+	d->port = rte_cpu_to_be_16(cd->port);
+	d->tx_port = (uint16_t)port;
+	d->mtu = model_ports[port].mtu;
+	d->svc_id = svc_id;
+	d->u_threshold = cd->u_threshold;
+	d->l_threshold = cd->l_threshold;
+	d->overloaded = 0;
+	if (cd->has_mac) {
+		memcpy(&mac, cd->mac, 6);
+		mac |= LB_MAC_VALID;
+	}
+	/* A server without a configured MAC keeps what ARP learned for its address. */
+	if (mac != 0 || !(d->mac & LB_MAC_VALID))
+		__atomic_store_n(&d->mac, mac, __ATOMIC_RELEASE);
+}
+
+/*
+ * An id for server cd of service s: the retired id of the same server of
+ * the same service if there is one (its connections then flow again), else a
+ * free one. -1 when all are taken.
+ */
+static int
+dest_id_alloc(const struct msvc *s, const struct lb_conf_dest *cd, int port)
+{
+	int i, free_id = -1;
+
+	for (i = 0; i < LB_MAX_DESTS; i++) {
+		struct lb_dest *d = &lb_dests[i];
+
+		if (d->in_use && dest_retired[i] && d->addr == cd->addr &&
+				retired_proto[i] == s->cfg.proto && retired_vip[i] == s->cfg.vip &&
+				retired_vport[i] == s->cfg.port) {
+			dest_retired[i] = 0;
+			dest_fill(d, cd, s->id, port);
+			__atomic_store_n(&d->removed, 0, __ATOMIC_RELEASE);
+			return i;
+		}
+		if (!d->in_use && free_id < 0)
+			free_id = i;
+	}
+	if (free_id < 0)
+		return -1;
+	memset(&lb_dests[free_id], 0, sizeof(lb_dests[free_id]));
+	dest_fill(&lb_dests[free_id], cd, s->id, port);
+	lb_dests[free_id].in_use = 1;
+	if (model_workers != NULL)
+		zero_dest((uint32_t)free_id);
+	return free_id;
+}
+
+static void
+dest_retire(const struct msvc *s, uint32_t id)
+{
+	dest_retired[id] = 1;
+	retired_proto[id] = s->cfg.proto;
+	retired_vip[id] = s->cfg.vip;
+	retired_vport[id] = s->cfg.port;
+	__atomic_store_n(&lb_dests[id].removed, 1, __ATOMIC_RELEASE);
+}
+
+/* ---- validation shared by the file and lbadm ---- */
+
+static int
+check_svc(const struct lb_conf_service *c)
+{
+	if (c->proto != IPPROTO_TCP && c->proto != IPPROTO_UDP)
+		return -EINVAL;
+	if (c->sched < 0 || c->sched >= LB_SCHED_COUNT)
+		return -EINVAL;
+	if (c->port == 0 && c->persistence == 0)
+		return -EINVAL;	/* "Zero port specified for non-persistent service" */
+	if (c->persistence > LB_MAX_TIMEOUT)
+		return -EINVAL;
+	return 0;
+}
+
+static int
+check_dest(const struct msvc *s, const struct lb_conf_dest *d)
+{
+	if (d->port != s->cfg.port)
+		return -EINVAL;	/* direct routing cannot change ports */
+	if (d->weight > 65535 || d->addr == 0)
+		return -EINVAL;
+	if (d->u_threshold != 0 && d->l_threshold > d->u_threshold)
+		return -EINVAL;
+	if (port_for(d->addr) < 0)
+		return -ENETUNREACH;	/* on no port's subnet */
+	return 0;
+}
+
+/* ---- changes ---- */
+
+static int
+add_svc(const struct lb_conf_service *c)
+{
+	struct msvc *s;
+	int id, rc = check_svc(c);
+
+	if (rc < 0)
+		return rc;
+	if (find_svc(c->proto, c->vip, c->port) != NULL)
+		return -EEXIST;
+	if (n_svcs == cap_svcs) {
+		uint32_t cap = cap_svcs ? cap_svcs * 2 : 16;
+		struct msvc *p = realloc(svcs, cap * sizeof(*p));
+
+		if (p == NULL)
+			return -ENOMEM;
+		svcs = p;
+		cap_svcs = cap;
+	}
+	id = svc_id_alloc();
+	if (id < 0)
+		return -ENOSPC;
+	s = &svcs[n_svcs++];
+	memset(s, 0, sizeof(*s));
+	s->id = (uint32_t)id;
+	s->cfg = *c;
+	s->cfg.dests = NULL;
+	s->cfg.n_dests = 0;
+	return 0;
+}
+
+static int
+add_dest(struct msvc *s, const struct lb_conf_dest *cd)
+{
+	struct mdest *p;
+	int id, port, rc = check_dest(s, cd);
+
+	if (rc < 0)
+		return rc;
+	if (find_dest(s, cd->addr) >= 0)
+		return -EEXIST;
+	port = port_for(cd->addr);
+	p = realloc(s->dests, (s->n_dests + 1) * sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	s->dests = p;
+	id = dest_id_alloc(s, cd, port);
+	if (id < 0)
+		return -ENOSPC;
+	s->dests[s->n_dests].id = (uint32_t)id;
+	s->dests[s->n_dests].cfg = *cd;
+	s->n_dests++;
+	return 0;
+}
+
+static void
+svc_from_api(const struct lb_api_svc *a, struct lb_conf_service *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->proto = a->key.proto;
+	c->vip = a->key.vip;
+	c->port = a->key.port;
+	c->sched = lb_sched_from_name(a->sched);
+	c->sched_flags = a->sched_flags;
+	c->persistence = (a->flags & LB_API_SVC_F_PERSISTENT) ? a->timeout : 0;
+	c->netmask = a->netmask ? a->netmask : 0xffffffffu;
+}
+
+static void
+dest_from_api(const struct lb_api_dest *a, struct lb_conf_dest *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->addr = a->addr;
+	c->port = a->port;
+	c->weight = a->weight;
+	c->u_threshold = a->u_threshold;
+	c->l_threshold = a->l_threshold;
+}
+
+int
+lb_model_svc_add(const struct lb_api_svc *a)
+{
+	struct lb_conf_service c;
+
+	svc_from_api(a, &c);
+	if (a->sched_flags & ~(LB_SCHED_F_FALLBACK | LB_SCHED_F_PORT))
+		return -EINVAL;
+	return add_svc(&c);
+}
+
+int
+lb_model_svc_edit(const struct lb_api_svc *a)
+{
+	struct msvc *s = find_svc(a->key.proto, a->key.vip, a->key.port);
+	struct lb_conf_service c;
+	int rc;
+
+	if (s == NULL)
+		return -ESRCH;
+	svc_from_api(a, &c);
+	rc = check_svc(&c);
+	if (rc < 0)
+		return rc;
+	s->cfg.sched = c.sched;
+	s->cfg.sched_flags = c.sched_flags;
+	s->cfg.persistence = c.persistence;
+	s->cfg.netmask = c.netmask;
+	return 0;
+}
+
+static void
+del_svc_at(uint32_t i)
+{
+	struct msvc *s = &svcs[i];
+	uint32_t j;
+
+	for (j = 0; j < s->n_dests; j++)
+		dest_retire(s, s->dests[j].id);
+	free(s->dests);
+	svc_id_used[s->id] = 0;
+	memmove(&svcs[i], &svcs[i + 1], (n_svcs - i - 1) * sizeof(*svcs));
+	n_svcs--;
+}
+
+int
+lb_model_svc_del(const struct lb_api_svc_key *k)
+{
+	struct msvc *s = find_svc(k->proto, k->vip, k->port);
+
+	if (s == NULL)
+		return -ESRCH;
+	del_svc_at((uint32_t)(s - svcs));
+	return 0;
+}
+
+void
+lb_model_clear(void)
+{
+	while (n_svcs > 0)
+		del_svc_at(n_svcs - 1);
+}
+
+int
+lb_model_dest_add(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
+{
+	struct msvc *s = find_svc(k->proto, k->vip, k->port);
+	struct lb_conf_dest c;
+
+	if (s == NULL)
+		return -ESRCH;
+	if (a->fwd != LB_API_FWD_ROUTE)
+		return -EOPNOTSUPP;
+	dest_from_api(a, &c);
+	return add_dest(s, &c);
+}
+
+int
+lb_model_dest_edit(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
+{
+	struct msvc *s = find_svc(k->proto, k->vip, k->port);
+	struct lb_conf_dest c;
+	struct mdest *md;
+	int j, rc;
+
+	if (s == NULL)
+		return -ESRCH;
+	j = find_dest(s, a->addr);
+	if (j < 0 || a->port != s->cfg.port)
+		return -ENOENT;
+	if (a->fwd != LB_API_FWD_ROUTE)
+		return -EOPNOTSUPP;
+	md = &s->dests[j];
+	c = md->cfg;
+	c.weight = a->weight;
+	c.u_threshold = a->u_threshold;
+	c.l_threshold = a->l_threshold;
+	rc = check_dest(s, &c);
+	if (rc < 0)
+		return rc;
+	md->cfg = c;
+	lb_dests[md->id].u_threshold = c.u_threshold;
+	lb_dests[md->id].l_threshold = c.l_threshold;
+	return 0;
+}
+
+int
+lb_model_dest_del(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
+{
+	struct msvc *s = find_svc(k->proto, k->vip, k->port);
+	int j;
+
+	if (s == NULL)
+		return -ESRCH;
+	j = find_dest(s, a->addr);
+	if (j < 0 || a->port != s->cfg.port)
+		return -ENOENT;
+	dest_retire(s, s->dests[j].id);
+	memmove(&s->dests[j], &s->dests[j + 1], (s->n_dests - (uint32_t)j - 1) * sizeof(*s->dests));
+	s->n_dests--;
+	return 0;
+}
+
+int
+lb_model_zero(const struct lb_api_svc_key *k)
+{
+	uint32_t i, j;
+	bool any = false;
+
+	for (i = 0; i < n_svcs; i++) {
+		struct msvc *s = &svcs[i];
+
+		if (k != NULL && (s->cfg.proto != k->proto || s->cfg.vip != k->vip ||
+					s->cfg.port != k->port))
+			continue;
+		any = true;
+		zero_svc(s->id);
+		for (j = 0; j < s->n_dests; j++)
+			zero_dest(s->dests[j].id);
+	}
+	return k == NULL || any ? 0 : -ESRCH;
+}
+
+void
+lb_model_timeouts(struct lb_api_timeouts *t)
+{
+	t->tcp = timeouts[LB_S_ESTABLISHED];
+	t->tcpfin = timeouts[LB_S_FIN_WAIT];
+	t->udp = timeouts[LB_S_UDP];
+}
+
+void
+lb_model_set_timeouts(const struct lb_api_timeouts *t)
+{
+	if (t->tcp != 0)
+		timeouts[LB_S_ESTABLISHED] = t->tcp;
+	if (t->tcpfin != 0)
+		timeouts[LB_S_FIN_WAIT] = t->tcpfin;
+	if (t->udp != 0)
+		timeouts[LB_S_UDP] = t->udp;
+}
+
+/* ---- listing ---- */
+
+uint32_t
+lb_model_n_svcs(void)
+{
+	return n_svcs;
+}
+
+uint32_t
+lb_model_svc_n_dests(uint32_t i)
+{
+	return i < n_svcs ? svcs[i].n_dests : 0;
+}
+
+uint32_t
+lb_model_n_dests_total(void)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < n_svcs; i++)
+		n += svcs[i].n_dests;
+	return n;
+}
+
+static void
+fill_stats(struct lb_api_stats *o, const struct lb_traffic_stats *t, const struct shown *sh)
+{
+	memset(o, 0, sizeof(*o));
+	o->conns = t->conns - sh->base.conns;
+	o->inpkts = t->inpkts - sh->base.inpkts;
+	o->inbytes = t->inbytes - sh->base.inbytes;
+	/* IPVS rounds its scaled averages up to whole units */
+	o->cps = (sh->cps + 0x1ff) >> 10;
+	o->inpps = (sh->inpps + 0x1ff) >> 10;
+	o->inbps = (sh->inbps + 0xf) >> 5;
+}
+
+void
+lb_model_svc_record(uint32_t i, struct lb_api_svc *o)
+{
+	const struct msvc *s = &svcs[i];
+	struct lb_traffic_stats t;
+
+	memset(o, 0, sizeof(*o));
+	o->key.proto = s->cfg.proto;
+	o->key.vip = s->cfg.vip;
+	o->key.port = s->cfg.port;
+	snprintf(o->sched, sizeof(o->sched), "%s", lb_sched_name(s->cfg.sched));
+	o->sched_flags = s->cfg.sched_flags;
+	if (s->cfg.persistence != 0) {
+		o->flags |= LB_API_SVC_F_PERSISTENT;
+		o->timeout = s->cfg.persistence;
+	}
+	o->netmask = s->cfg.netmask;
+	o->n_dests = s->n_dests;
+	sum_svc(s->id, &t);
+	fill_stats(&o->stats, &t, &svc_shown[s->id]);
+}
+
+void
+lb_model_dest_record(uint32_t i, uint32_t j, struct lb_api_dest *o)
+{
+	const struct mdest *md = &svcs[i].dests[j];
+	struct lb_traffic_stats t;
+	struct lb_dest_count c;
+
+	memset(o, 0, sizeof(*o));
+	o->addr = md->cfg.addr;
+	o->port = md->cfg.port;
+	o->fwd = LB_API_FWD_ROUTE;
+	o->weight = md->cfg.weight;
+	o->u_threshold = md->cfg.u_threshold;
+	o->l_threshold = md->cfg.l_threshold;
+	sum_dest(md->id, &t, &c);
+	o->active = c.active;
+	o->inactive = c.inactive;
+	fill_stats(&o->stats, &t, &dest_shown[md->id]);
+}
+
+/* ---- snapshot ---- */
 
 static void
 lk_put(struct lb_snap *s, uint8_t proto, uint32_t vip, uint16_t port, int32_t idx)
@@ -55,8 +606,8 @@ lk_put(struct lb_snap *s, uint8_t proto, uint32_t vip, uint16_t port, int32_t id
 		.used = 1, .idx = idx };
 }
 
-void
-lb_snap_free(struct lb_snap *snap)
+static void
+snap_free(struct lb_snap *snap)
 {
 	uint32_t i;
 
@@ -72,60 +623,59 @@ lb_snap_free(struct lb_snap *snap)
 	free(snap);
 }
 
-struct lb_snap *
-lb_snap_build(const struct lb_conf *conf, const struct lb_port_info *ports, uint32_t n_ports,
-		const uint32_t *const *dest_ids, uint32_t gen)
+static struct lb_snap *
+snap_build(uint32_t gen)
 {
 	struct lb_snap *s = calloc(1, sizeof(*s));
 	uint32_t i, j, size = 16;
 
 	if (s == NULL)
 		return NULL;
-	s->n_ports = n_ports;
-	memcpy(s->port, ports, n_ports * sizeof(*ports));
-	memcpy(s->timeout, conf->timeout, sizeof(s->timeout));
-	s->tcp_table = conf->secure_tcp ? LB_TCP_TABLE_SECURE : LB_TCP_TABLE_NORMAL;
-	s->sloppy_tcp = conf->sloppy_tcp;
-	s->expire_nodest_conn = conf->expire_nodest_conn;
+	s->n_ports = model_n_ports;
+	memcpy(s->port, model_ports, model_n_ports * sizeof(*model_ports));
+	memcpy(s->timeout, timeouts, sizeof(s->timeout));
+	s->tcp_table = secure_tcp ? LB_TCP_TABLE_SECURE : LB_TCP_TABLE_NORMAL;
+	s->sloppy_tcp = sloppy_tcp;
+	s->expire_nodest_conn = expire_nodest_conn;
 
 	/* Services and VIP markers at most half fill the table: probes stay short. */
-	while (size < 4 * (conf->n_services + 1))
+	while (size < 4 * (n_svcs + 1))
 		size <<= 1;
 	s->lk_mask = size - 1;
 	s->lk = calloc(size, sizeof(*s->lk));
-	s->svcs = calloc(conf->n_services + 1, sizeof(*s->svcs));
+	s->svcs = calloc(n_svcs + 1, sizeof(*s->svcs));
 	if (s->lk == NULL || s->svcs == NULL)
 		goto fail;
 
-	for (i = 0; i < conf->n_services; i++) {
-		const struct lb_conf_service *cs = &conf->services[i];
+	for (i = 0; i < n_svcs; i++) {
+		const struct msvc *ms = &svcs[i];
 		struct lb_svc *svc = &s->svcs[i];
 
-		svc->id = i;
+		svc->id = ms->id;
 		svc->gen = gen;
-		svc->vip = cs->vip;
-		svc->port = rte_cpu_to_be_16(cs->port);
-		svc->proto = cs->proto;
-		svc->persistence = cs->persistence;
-		svc->netmask = cs->netmask;
-		svc->sched.kind = cs->sched;
-		svc->sched.flags = cs->sched_flags;
-		svc->sched.n = cs->n_dests;
-		svc->sched.dest = calloc(cs->n_dests + 1, sizeof(*svc->sched.dest));
-		svc->dest_ids = calloc(cs->n_dests + 1, sizeof(*svc->dest_ids));
+		svc->vip = ms->cfg.vip;
+		svc->port = rte_cpu_to_be_16(ms->cfg.port);
+		svc->proto = ms->cfg.proto;
+		svc->persistence = ms->cfg.persistence;
+		svc->netmask = ms->cfg.netmask;
+		svc->sched.kind = ms->cfg.sched;
+		svc->sched.flags = ms->cfg.sched_flags;
+		svc->sched.n = ms->n_dests;
+		svc->sched.dest = calloc(ms->n_dests + 1, sizeof(*svc->sched.dest));
+		svc->dest_ids = calloc(ms->n_dests + 1, sizeof(*svc->dest_ids));
 		s->n_svcs = i + 1;
 		if (svc->sched.dest == NULL || svc->dest_ids == NULL)
 			goto fail;
-		for (j = 0; j < cs->n_dests; j++) {
-			const struct lb_conf_dest *cd = &cs->dests[j];
+		for (j = 0; j < ms->n_dests; j++) {
+			const struct mdest *md = &ms->dests[j];
 			struct lb_sched_dest *sd = &svc->sched.dest[j];
 
-			sd->addr = cd->addr;
-			sd->port = rte_cpu_to_be_16(cd->port);
-			sd->weight = cd->weight;
-			sd->last_weight = cd->weight;
-			svc->dest_ids[j] = dest_ids[i][j];
-			if (lb_dests != NULL && lb_dests[dest_ids[i][j]].overloaded)
+			sd->addr = md->cfg.addr;
+			sd->port = rte_cpu_to_be_16(md->cfg.port);
+			sd->weight = md->cfg.weight;
+			sd->last_weight = md->cfg.weight;
+			svc->dest_ids[j] = md->id;
+			if (lb_dests[md->id].overloaded)
 				sd->flags |= LB_SDEST_F_OVERLOAD;
 		}
 		if (lb_sched_build(&svc->sched) < 0)
@@ -135,60 +685,8 @@ lb_snap_build(const struct lb_conf *conf, const struct lb_port_info *ports, uint
 	}
 	return s;
 fail:
-	lb_snap_free(s);
+	snap_free(s);
 	return NULL;
-}
-
-int
-lb_model_init(const struct lb_conf *conf, const struct lb_port_info *ports, uint32_t n_ports)
-{
-	uint32_t i, j;
-
-	lb_dests = rte_zmalloc("lb_dests", LB_MAX_DESTS * sizeof(*lb_dests),
-			RTE_CACHE_LINE_SIZE);
-	model_dest_ids = calloc(conf->n_services + 1, sizeof(*model_dest_ids));
-	if (lb_dests == NULL || model_dest_ids == NULL)
-		return -ENOMEM;
-	model_conf = (struct lb_conf *)(uintptr_t)conf;
-	memcpy(model_ports, ports, n_ports * sizeof(*ports));
-	model_n_ports = n_ports;
-
-	for (i = 0; i < conf->n_services; i++) {
-		const struct lb_conf_service *cs = &conf->services[i];
-
-		model_dest_ids[i] = calloc(cs->n_dests + 1, sizeof(uint32_t));
-		if (model_dest_ids[i] == NULL)
-			return -ENOMEM;
-		for (j = 0; j < cs->n_dests; j++) {
-			const struct lb_conf_dest *cd = &cs->dests[j];
-			int id = dest_alloc(), port = port_for(ports, n_ports, cd->addr);
-			struct lb_dest *d;
-			uint64_t mac = 0;
-
-			if (id < 0) {
-				RTE_LOG(ERR, USER1, "more than %d real servers\n", LB_MAX_DESTS);
-				return -ENOSPC;
-			}
-			if (port < 0)
-				return -EINVAL;	/* the loader checks this */
-			d = &lb_dests[id];
-			d->in_use = 1;
-			d->addr = cd->addr;
-			d->port = rte_cpu_to_be_16(cd->port);
-			d->tx_port = (uint16_t)port;
-			d->mtu = ports[port].mtu;
-			d->svc_id = i;
-			d->u_threshold = cd->u_threshold;
-			d->l_threshold = cd->l_threshold;
-			if (cd->has_mac) {
-				memcpy(&mac, cd->mac, 6);
-				mac |= LB_MAC_VALID;
-			}
-			d->mac = mac;
-			model_dest_ids[i][j] = (uint32_t)id;
-		}
-	}
-	return 0;
 }
 
 int
@@ -196,18 +694,67 @@ lb_model_publish(struct rte_rcu_qsbr *qsbr)
 {
 	struct lb_snap *snap, *old;
 
-	snap = lb_snap_build(model_conf, model_ports, model_n_ports,
-			(const uint32_t *const *)model_dest_ids, ++model_gen);
+	snap = snap_build(++model_gen);
 	if (snap == NULL)
 		return -ENOMEM;
 	old = __atomic_exchange_n(&lb_snap_current, snap, __ATOMIC_RELEASE);
 	if (old != NULL) {
 		if (qsbr != NULL)
 			rte_rcu_qsbr_synchronize(qsbr, RTE_QSBR_THRID_INVALID);
-		lb_snap_free(old);
+		snap_free(old);
 	}
 	return 0;
 }
+
+/* ---- start and stop ---- */
+
+int
+lb_model_init(const struct lb_conf *conf, const struct lb_port_info *ports, uint32_t n_ports)
+{
+	uint32_t i, j;
+	int rc;
+
+	lb_dests = rte_zmalloc("lb_dests", LB_MAX_DESTS * sizeof(*lb_dests),
+			RTE_CACHE_LINE_SIZE);
+	if (lb_dests == NULL)
+		return -ENOMEM;
+	memcpy(model_ports, ports, n_ports * sizeof(*ports));
+	model_n_ports = n_ports;
+	memcpy(timeouts, conf->timeout, sizeof(timeouts));
+	secure_tcp = conf->secure_tcp;
+	sloppy_tcp = conf->sloppy_tcp;
+	expire_nodest_conn = conf->expire_nodest_conn;
+
+	for (i = 0; i < conf->n_services; i++) {
+		const struct lb_conf_service *cs = &conf->services[i];
+
+		rc = add_svc(cs);
+		if (rc < 0)
+			return rc;
+		for (j = 0; j < cs->n_dests; j++) {
+			rc = add_dest(&svcs[n_svcs - 1], &cs->dests[j]);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+void
+lb_model_set_workers(struct lb_worker *const *workers, uint16_t n_workers)
+{
+	uint32_t i, j;
+
+	model_workers = workers;
+	model_n_workers = n_workers;
+	for (i = 0; i < n_svcs; i++) {
+		zero_svc(svcs[i].id);
+		for (j = 0; j < svcs[i].n_dests; j++)
+			zero_dest(svcs[i].dests[j].id);
+	}
+}
+
+/* ---- housekeeping ---- */
 
 /*
  * IPVS: a server is overloaded from the moment its active+inactive count
@@ -233,7 +780,11 @@ lb_model_update_overload(struct lb_worker *const *workers, uint16_t n_workers)
 			uint32_t low;
 
 			if (d->u_threshold == 0) {
-				d->overloaded = 0;
+				if (d->overloaded) {
+					d->overloaded = 0;
+					__atomic_store_n(&svc->sched.dest[j].flags, 0,
+							__ATOMIC_RELAXED);
+				}
 				continue;
 			}
 			for (w = 0; w < n_workers; w++) {
@@ -252,17 +803,79 @@ lb_model_update_overload(struct lb_worker *const *workers, uint16_t n_workers)
 	}
 }
 
+/*
+ * IPVS's rate estimator (ip_vs_est.c): every 2 seconds, the rate over the
+ * interval, scaled, is folded into the average as avg += (rate - avg) / 4.
+ */
+static void
+estimate(struct shown *sh, const struct lb_traffic_stats *t)
+{
+	int64_t r;
+
+	r = (int64_t)((t->conns - sh->last.conns) << 9);	/* per 2 s, <<10 */
+	sh->cps = (uint64_t)((int64_t)sh->cps + ((r - (int64_t)sh->cps) >> 2));
+	r = (int64_t)((t->inpkts - sh->last.inpkts) << 9);
+	sh->inpps = (uint64_t)((int64_t)sh->inpps + ((r - (int64_t)sh->inpps) >> 2));
+	r = (int64_t)((t->inbytes - sh->last.inbytes) << 4);	/* <<5 */
+	sh->inbps = (uint64_t)((int64_t)sh->inbps + ((r - (int64_t)sh->inbps) >> 2));
+	sh->last = *t;
+}
+
+void
+lb_model_estimate(uint32_t now)
+{
+	static uint32_t last;
+	struct lb_traffic_stats t;
+	uint32_t i, j;
+
+	if (model_workers == NULL || now - last < 2)
+		return;
+	last = now;
+	for (i = 0; i < n_svcs; i++) {
+		sum_svc(svcs[i].id, &t);
+		estimate(&svc_shown[svcs[i].id], &t);
+		for (j = 0; j < svcs[i].n_dests; j++) {
+			sum_dest(svcs[i].dests[j].id, &t, NULL);
+			estimate(&dest_shown[svcs[i].dests[j].id], &t);
+		}
+	}
+}
+
+/* A retired id is free again once no worker counts a connection to it. */
+void
+lb_model_gc(void)
+{
+	struct lb_traffic_stats t;
+	struct lb_dest_count c;
+	uint32_t i;
+
+	for (i = 0; i < LB_MAX_DESTS; i++) {
+		if (!dest_retired[i])
+			continue;
+		sum_dest(i, &t, &c);
+		if (c.active + c.inactive == 0) {
+			dest_retired[i] = 0;
+			lb_dests[i].in_use = 0;
+		}
+	}
+}
+
 void
 lb_model_fini(void)
 {
-	uint32_t i;
-
-	lb_snap_free(lb_snap_current);
+	snap_free(lb_snap_current);
 	lb_snap_current = NULL;
-	for (i = 0; model_conf != NULL && i < model_conf->n_services; i++)
-		free(model_dest_ids[i]);
-	free(model_dest_ids);
-	model_dest_ids = NULL;
+	while (n_svcs > 0) {
+		n_svcs--;
+		free(svcs[n_svcs].dests);
+	}
+	free(svcs);
+	svcs = NULL;
+	cap_svcs = 0;
+	memset(svc_id_used, 0, sizeof(svc_id_used));
+	memset(dest_retired, 0, sizeof(dest_retired));
+	model_workers = NULL;
+	model_n_workers = 0;
 	rte_free(lb_dests);
 	lb_dests = NULL;
 }

@@ -1,13 +1,25 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The control plane's model of services and real servers, and its publication
- * to the workers.
+ * The control plane's model of services and real servers: the authority that
+ * the configuration file fills at start and lbadm changes at run time, and
+ * its publication to the workers.
  *
- * The model is the authority; workers see it only through snapshots
- * (dataplane/svc.h). lb_model_publish() builds a complete new snapshot,
- * swaps the pointer workers load, waits for an RCU grace period (every worker
- * has finished the burst that might hold the old pointer) and only then frees
- * the old snapshot. Main thread only.
+ * Workers see the model only through snapshots (dataplane/svc.h).
+ * lb_model_publish() builds a complete new snapshot, swaps the pointer
+ * workers load, waits for an RCU grace period (every worker has finished the
+ * burst that might hold the old pointer) and only then frees the old one, so
+ * established connections never notice a change.
+ *
+ * Identities are stable: a service keeps its id (the index of its counters in
+ * every worker) for its life, a real server its lb_dests id. A deleted real
+ * server is retired, not freed: its id stays reserved while any connection
+ * entry refers to it (its packets are dropped, or rescheduled with
+ * expire_nodest_conn), it comes back as it was if re-added meanwhile (as
+ * IPVS's "trash"), and lb_model_gc() recycles it once no entry is left.
+ *
+ * Counters shown to operators are the workers' sums minus a baseline taken
+ * when an id is (re)allocated or zeroed (-Z): workers never have their
+ * counters written by anyone else. Main thread only.
  */
 #ifndef LB_MODEL_H
 #define LB_MODEL_H
@@ -15,7 +27,10 @@
 #include <rte_rcu_qsbr.h>
 
 #include "control/config.h"
+#include "control/lb_api.h"
 #include "dataplane/svc.h"
+
+struct lb_worker;
 
 /*
  * Allocate lb_dests[] and build the model from conf, for the ports in
@@ -24,23 +39,44 @@
 int lb_model_init(const struct lb_conf *conf, const struct lb_port_info *ports,
 		uint32_t n_ports);
 
+/* The workers whose counters the model reads (after lb_model_init). */
+void lb_model_set_workers(struct lb_worker *const *workers, uint16_t n_workers);
+
 /* Build and publish a snapshot of the model; qsbr NULL before workers run. */
 int lb_model_publish(struct rte_rcu_qsbr *qsbr);
 
 /*
- * Overload (-x/-y): sum each thresholded server's connections over the
- * workers and set or clear its LB_SDEST_F_OVERLOAD flag in the published
- * snapshot, with IPVS's hysteresis. Call often (every ~10 ms).
+ * Changes, as ipvsadm makes them. Each returns 0 or -errno (the errno values
+ * of lb_api.h), leaves the model unchanged on error, and does not publish.
  */
-struct lb_worker;
+int lb_model_svc_add(const struct lb_api_svc *s);
+int lb_model_svc_edit(const struct lb_api_svc *s);
+int lb_model_svc_del(const struct lb_api_svc_key *k);
+int lb_model_dest_add(const struct lb_api_svc_key *k, const struct lb_api_dest *d);
+int lb_model_dest_edit(const struct lb_api_svc_key *k, const struct lb_api_dest *d);
+int lb_model_dest_del(const struct lb_api_svc_key *k, const struct lb_api_dest *d);
+void lb_model_clear(void);
+/* -Z: counters and rates of one service and its servers, or of all (k NULL). */
+int lb_model_zero(const struct lb_api_svc_key *k);
+void lb_model_timeouts(struct lb_api_timeouts *t);
+void lb_model_set_timeouts(const struct lb_api_timeouts *t);
+
+/* Listing: services in model order, each with its servers' records. */
+uint32_t lb_model_n_svcs(void);
+uint32_t lb_model_svc_n_dests(uint32_t i);
+void lb_model_svc_record(uint32_t i, struct lb_api_svc *out);
+void lb_model_dest_record(uint32_t i, uint32_t j, struct lb_api_dest *out);
+uint32_t lb_model_n_dests_total(void);
+
+/*
+ * Housekeeping, from the control loop: overload flags (-x/-y) every call,
+ * rates every 2 s (IPVS's estimator), recycling of retired server ids.
+ */
 void lb_model_update_overload(struct lb_worker *const *workers, uint16_t n_workers);
+void lb_model_estimate(uint32_t now);
+void lb_model_gc(void);
 
 /* Free the published snapshot and the model (workers stopped). */
 void lb_model_fini(void);
-
-/* Snapshot life (also used by tests). */
-struct lb_snap *lb_snap_build(const struct lb_conf *conf, const struct lb_port_info *ports,
-		uint32_t n_ports, const uint32_t *const *dest_ids, uint32_t gen);
-void lb_snap_free(struct lb_snap *snap);
 
 #endif

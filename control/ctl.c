@@ -1,0 +1,670 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control server (see ctl.h). Requests are dispatched through one table
+ * of handlers, each with the body size it accepts and whether it changes
+ * the configuration; a change is applied to the model and published to the
+ * workers (RCU) before the reply is sent, so when lbadm returns the
+ * dataplane already runs the new configuration.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_log.h>
+
+#include "control/ctl.h"
+#include "control/lb_api.h"
+#include "control/model.h"
+#include "dataplane/worker.h"
+
+struct client {
+	int fd;
+	bool admin;
+	uint8_t in[sizeof(struct lb_api_req) + LB_API_MAX_REQ];
+	size_t in_len;
+	uint8_t *out;
+	size_t out_len, out_off, out_cap;
+	uint64_t last_ms;
+	bool closing;		/* close once out is flushed */
+};
+
+static int listen_fd = -1;
+static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static struct client clients[LB_CTL_MAX_CLIENTS];
+static struct rte_rcu_qsbr *ctl_qsbr;
+static struct lb_worker *const *ctl_workers;
+static uint16_t ctl_n_workers;
+static gid_t admin_gid;
+static bool admin_gid_set;
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- output ---- */
+
+static void *
+out_reserve(struct client *c, size_t len)
+{
+	void *p;
+
+	if (c->out_len + len > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap : 4096;
+		uint8_t *n;
+
+		while (cap < c->out_len + len)
+			cap *= 2;
+		n = realloc(c->out, cap);
+		if (n == NULL)
+			return NULL;
+		c->out = n;
+		c->out_cap = cap;
+	}
+	p = c->out + c->out_len;
+	c->out_len += len;
+	return p;
+}
+
+static int
+out_put(struct client *c, const void *data, size_t len)
+{
+	void *p = out_reserve(c, len);
+
+	if (p == NULL)
+		return -ENOMEM;
+	memcpy(p, data, len);
+	return 0;
+}
+
+/* ---- handlers: 0 or -errno; a body is appended with out_put ---- */
+
+static int
+h_info(struct client *c, const void *body, uint32_t len)
+{
+	struct lb_api_info info;
+	unsigned int a = 0, b = 0, d = 0;
+	uint16_t w;
+
+	memset(&info, 0, sizeof(info));
+	sscanf(LB_VERSION, "%u.%u.%u", &a, &b, &d);
+	info.version_code = a << 16 | b << 8 | d;
+	snprintf(info.version, sizeof(info.version), "%s", LB_VERSION);
+	info.n_workers = ctl_n_workers;
+	info.n_services = lb_model_n_svcs();
+	for (w = 0; w < ctl_n_workers; w++) {
+		info.conn_tab_size += lb_conn_capacity(ctl_workers[w]->ct);
+		info.conns += lb_conn_count(ctl_workers[w]->ct);
+	}
+	return out_put(c, &info, sizeof(info));
+}
+
+static bool
+key_match(const struct lb_api_svc_key *k, const struct lb_api_svc *s)
+{
+	return k->proto == 0 || (k->proto == s->key.proto && k->vip == s->key.vip &&
+			k->port == s->key.port);
+}
+
+static int
+h_svc_list(struct client *c, const void *body, uint32_t len)
+{
+	const struct lb_api_svc_key *k = body;
+	struct lb_api_svc s;
+	struct lb_api_dest d;
+	uint32_t i, j, found = 0;
+	int rc;
+
+	for (i = 0; i < lb_model_n_svcs(); i++) {
+		lb_model_svc_record(i, &s);
+		if (!key_match(k, &s))
+			continue;
+		found++;
+		rc = out_put(c, &s, sizeof(s));
+		for (j = 0; rc == 0 && j < s.n_dests; j++) {
+			lb_model_dest_record(i, j, &d);
+			rc = out_put(c, &d, sizeof(d));
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return k->proto != 0 && found == 0 ? -ESRCH : 0;
+}
+
+/* Every change is published before it is acknowledged. */
+static int
+publish(int rc)
+{
+	if (rc == 0)
+		rc = lb_model_publish(ctl_qsbr);
+	return rc;
+}
+
+static int
+h_svc_add(struct client *c, const void *body, uint32_t len)
+{
+	return publish(lb_model_svc_add(body));
+}
+
+static int
+h_svc_edit(struct client *c, const void *body, uint32_t len)
+{
+	return publish(lb_model_svc_edit(body));
+}
+
+static int
+h_svc_del(struct client *c, const void *body, uint32_t len)
+{
+	return publish(lb_model_svc_del(body));
+}
+
+static int
+h_dest_add(struct client *c, const void *body, uint32_t len)
+{
+	const struct lb_api_dest_req *r = body;
+
+	return publish(lb_model_dest_add(&r->svc, &r->dest));
+}
+
+static int
+h_dest_edit(struct client *c, const void *body, uint32_t len)
+{
+	const struct lb_api_dest_req *r = body;
+
+	return publish(lb_model_dest_edit(&r->svc, &r->dest));
+}
+
+static int
+h_dest_del(struct client *c, const void *body, uint32_t len)
+{
+	const struct lb_api_dest_req *r = body;
+
+	return publish(lb_model_dest_del(&r->svc, &r->dest));
+}
+
+static int
+h_clear(struct client *c, const void *body, uint32_t len)
+{
+	lb_model_clear();
+	return publish(0);
+}
+
+static int
+h_zero(struct client *c, const void *body, uint32_t len)
+{
+	const struct lb_api_svc_key *k = body;
+
+	return lb_model_zero(k->proto == 0 ? NULL : k);
+}
+
+static int
+h_timeout_get(struct client *c, const void *body, uint32_t len)
+{
+	struct lb_api_timeouts t;
+
+	lb_model_timeouts(&t);
+	return out_put(c, &t, sizeof(t));
+}
+
+static int
+h_timeout_set(struct client *c, const void *body, uint32_t len)
+{
+	const struct lb_api_timeouts *t = body;
+
+	if (t->tcp > LB_MAX_TIMEOUT || t->tcpfin > LB_MAX_TIMEOUT || t->udp > LB_MAX_TIMEOUT)
+		return -EINVAL;
+	lb_model_set_timeouts(t);
+	return publish(0);
+}
+
+/*
+ * A page of connections, read in place from the workers' tables (seqlock
+ * per entry: the workers never wait). The scan per page is bounded, so a
+ * huge, sparse table costs several short pages, never a long pause here.
+ */
+#define CONN_SCAN_PER_PAGE	(1u << 18)
+
+static int
+h_conn_list(struct client *c, const void *body, uint32_t len)
+{
+	const struct lb_api_conn_cursor *cur = body;
+	uint32_t max = LB_API_MAX_RESP / sizeof(struct lb_api_conn) - 1;
+	uint32_t w = cur->worker, idx = cur->index, scanned = 0, now = lb_clock_now();
+	struct lb_api_conn_page *page;
+	size_t page_off;
+
+	if (cur->max != 0 && cur->max < max)
+		max = cur->max;
+	if (out_reserve(c, sizeof(*page)) == NULL)
+		return -ENOMEM;
+	page_off = c->out_len - sizeof(*page);
+	memset(c->out + page_off, 0, sizeof(*page));
+	for (; w < ctl_n_workers; w++, idx = 0) {
+		const struct lb_worker *wk = ctl_workers[w];
+		uint32_t cap = lb_conn_capacity(wk->ct);
+
+		for (; idx < cap; idx++) {
+			struct lb_conn e;
+			struct lb_api_conn a;
+			const struct lb_dest *d;
+
+			page = (struct lb_api_conn_page *)(c->out + page_off);
+			if (page->n == max || scanned == CONN_SCAN_PER_PAGE)
+				goto out;
+			scanned++;
+			if (!lb_conn_read(wk->ct, idx, &e) || e.dest == LB_CONN_NONE)
+				continue;
+			d = &lb_dests[e.dest];
+			memset(&a, 0, sizeof(a));
+			a.proto = e.key.proto;
+			a.state = e.state;
+			a.caddr = e.key.caddr;
+			a.vaddr = e.key.vaddr;
+			a.cport = rte_be_to_cpu_16(e.key.cport);
+			a.vport = rte_be_to_cpu_16(e.key.vport);
+			a.daddr = d->addr;
+			a.dport = rte_be_to_cpu_16(d->port);
+			a.lcore = (uint16_t)wk->lcore_id;
+			a.expire = (int32_t)(e.expire - now) > 0 ? e.expire - now : 0;
+			if (e.flags & LB_CONN_F_TEMPLATE)
+				a.flags |= LB_API_CONN_F_TEMPLATE;
+			if (e.flags & LB_CONN_F_ASSURED)
+				a.flags |= LB_API_CONN_F_ASSURED;
+			if (out_put(c, &a, sizeof(a)) < 0)
+				return -ENOMEM;
+			((struct lb_api_conn_page *)(c->out + page_off))->n++;
+		}
+	}
+out:
+	page = (struct lb_api_conn_page *)(c->out + page_off);
+	page->next.worker = w;
+	page->next.index = idx;
+	page->done = w >= ctl_n_workers;
+	return 0;
+}
+
+static int
+h_counters(struct client *c, const void *body, uint32_t len)
+{
+	struct lb_api_counters hdr = { .n_cores = ctl_n_workers, .n_drops = LB_DROP_COUNT };
+	uint16_t w;
+	int r, rc;
+
+	RTE_BUILD_BUG_ON(LB_DROP_COUNT > LB_API_MAX_DROPS);
+	rc = out_put(c, &hdr, sizeof(hdr));
+	for (w = 0; rc == 0 && w < ctl_n_workers; w++) {
+		const struct lb_worker *wk = ctl_workers[w];
+		struct lb_api_core core;
+
+		memset(&core, 0, sizeof(core));
+		core.lcore = wk->lcore_id;
+		core.rx = wk->stats.rx;
+		core.fwd = wk->stats.fwd;
+		core.reply = wk->stats.reply;
+		core.to_control = wk->stats.to_control;
+		core.tx = wk->stats.tx;
+		core.tx_dropped = wk->stats.tx_dropped;
+		core.sent_icmp = wk->stats.sent_icmp;
+		core.sent_control = wk->stats.sent_control;
+		core.conns = lb_conn_count(wk->ct);
+		for (r = 0; r < LB_DROP_COUNT; r++)
+			core.drop[r] = wk->stats.drop[r];
+		rc = out_put(c, &core, sizeof(core));
+	}
+	return rc;
+}
+
+struct handler {
+	int (*fn)(struct client *c, const void *body, uint32_t len);
+	uint32_t len;		/* exact body size */
+	bool admin;		/* changes the configuration */
+};
+
+static const struct handler handlers[LB_API_TYPE_COUNT] = {
+	[LB_API_INFO] = { h_info, 0, false },
+	[LB_API_SVC_LIST] = { h_svc_list, sizeof(struct lb_api_svc_key), false },
+	[LB_API_SVC_ADD] = { h_svc_add, sizeof(struct lb_api_svc), true },
+	[LB_API_SVC_EDIT] = { h_svc_edit, sizeof(struct lb_api_svc), true },
+	[LB_API_SVC_DEL] = { h_svc_del, sizeof(struct lb_api_svc_key), true },
+	[LB_API_DEST_ADD] = { h_dest_add, sizeof(struct lb_api_dest_req), true },
+	[LB_API_DEST_EDIT] = { h_dest_edit, sizeof(struct lb_api_dest_req), true },
+	[LB_API_DEST_DEL] = { h_dest_del, sizeof(struct lb_api_dest_req), true },
+	[LB_API_CLEAR] = { h_clear, 0, true },
+	[LB_API_ZERO] = { h_zero, sizeof(struct lb_api_svc_key), true },
+	[LB_API_TIMEOUT_GET] = { h_timeout_get, 0, false },
+	[LB_API_TIMEOUT_SET] = { h_timeout_set, sizeof(struct lb_api_timeouts), true },
+	[LB_API_CONN_LIST] = { h_conn_list, sizeof(struct lb_api_conn_cursor), false },
+	[LB_API_COUNTERS] = { h_counters, 0, false },
+};
+
+/* ---- framing ---- */
+
+static void
+reply(struct client *c, const struct lb_api_req *req, int status, size_t hdr_off)
+{
+	struct lb_api_resp *r = (struct lb_api_resp *)(c->out + hdr_off);
+
+	r->magic = LB_API_MAGIC;
+	r->version = LB_API_VERSION;
+	r->status = status;
+	r->len = (uint32_t)(c->out_len - hdr_off - sizeof(*r));
+	r->id = req != NULL ? req->id : 0;
+}
+
+/* An error reply with no body; the connection is closed after it when fatal. */
+static void
+reply_error(struct client *c, const struct lb_api_req *req, int err, bool fatal)
+{
+	size_t off = c->out_len;
+
+	if (out_reserve(c, sizeof(struct lb_api_resp)) == NULL) {
+		c->closing = true;
+		return;
+	}
+	memset(c->out + off, 0, sizeof(struct lb_api_resp));
+	reply(c, req, err, off);
+	if (fatal)
+		c->closing = true;
+}
+
+static void
+dispatch(struct client *c, const struct lb_api_req *req, const void *body)
+{
+	const struct handler *h = req->type < LB_API_TYPE_COUNT ? &handlers[req->type] : NULL;
+	size_t off;
+	int rc;
+
+	if (h == NULL || h->fn == NULL) {
+		reply_error(c, req, EINVAL, false);
+		return;
+	}
+	if (req->len != h->len) {
+		reply_error(c, req, EINVAL, false);
+		return;
+	}
+	if (h->admin && !c->admin) {
+		reply_error(c, req, EPERM, false);
+		return;
+	}
+	off = c->out_len;
+	if (out_reserve(c, sizeof(struct lb_api_resp)) == NULL) {
+		c->closing = true;
+		return;
+	}
+	rc = h->fn(c, body, req->len);
+	if (rc < 0)
+		c->out_len = off + sizeof(struct lb_api_resp);	/* no partial body */
+	reply(c, req, rc < 0 ? -rc : 0, off);
+}
+
+/* Handle every complete request in c->in. */
+static void
+consume(struct client *c)
+{
+	while (!c->closing && c->in_len >= sizeof(struct lb_api_req)) {
+		struct lb_api_req req;
+		size_t total;
+
+		memcpy(&req, c->in, sizeof(req));
+		if (req.magic != LB_API_MAGIC || req.version != LB_API_VERSION) {
+			reply_error(c, &req, EPROTO, true);
+			return;
+		}
+		if (req.len > LB_API_MAX_REQ) {
+			reply_error(c, &req, EMSGSIZE, true);
+			return;
+		}
+		total = sizeof(req) + req.len;
+		if (c->in_len < total)
+			return;
+		dispatch(c, &req, c->in + sizeof(req));
+		memmove(c->in, c->in + total, c->in_len - total);
+		c->in_len -= total;
+	}
+}
+
+static void
+client_close(struct client *c)
+{
+	close(c->fd);
+	free(c->out);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+static bool
+in_group(uid_t uid, gid_t gid, gid_t want)
+{
+	struct passwd *pw = getpwuid(uid);
+	gid_t groups[64];
+	int n = 64, i;
+
+	if (gid == want)
+		return true;
+	if (pw == NULL || getgrouplist(pw->pw_name, gid, groups, &n) < 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (groups[i] == want)
+			return true;
+	return false;
+}
+
+static void
+accept_one(void)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	struct client *c = NULL;
+	int fd, i;
+
+	fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (i = 0; i < LB_CTL_MAX_CLIENTS; i++)
+		if (clients[i].fd < 0) {
+			c = &clients[i];
+			break;
+		}
+	if (c == NULL) {
+		/* Full: say so (best effort) rather than leave it hanging. */
+		struct lb_api_resp r = { .magic = LB_API_MAGIC, .version = LB_API_VERSION,
+			.status = EBUSY };
+
+		if (write(fd, &r, sizeof(r)) < 0)
+			RTE_LOG(DEBUG, USER1, "control: refused a client\n");
+		close(fd);
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->last_ms = now_ms();
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+		c->admin = cred.uid == 0 ||
+			(admin_gid_set && in_group(cred.uid, cred.gid, admin_gid));
+}
+
+static void
+serve(struct client *c, short revents)
+{
+	ssize_t n;
+
+	if (revents & (POLLERR | POLLNVAL)) {
+		client_close(c);
+		return;
+	}
+	if ((revents & (POLLIN | POLLHUP)) && !c->closing) {
+		n = read(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			client_close(c);
+			return;
+		}
+		if (n > 0) {
+			c->in_len += (size_t)n;
+			c->last_ms = now_ms();
+			consume(c);
+		}
+	}
+	if (c->out_len > c->out_off) {
+		n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			client_close(c);
+			return;
+		}
+		if (n > 0) {
+			c->out_off += (size_t)n;
+			c->last_ms = now_ms();
+		}
+		if (c->out_off == c->out_len)
+			c->out_off = c->out_len = 0;
+	}
+	if (c->closing && c->out_len == 0)
+		client_close(c);
+}
+
+void
+lb_ctl_poll(int timeout_ms)
+{
+	struct pollfd pfd[LB_CTL_MAX_CLIENTS + 1];
+	int map[LB_CTL_MAX_CLIENTS + 1];
+	uint64_t now = now_ms();
+	int n = 0, i;
+
+	if (listen_fd >= 0) {
+		pfd[n] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+		map[n++] = -1;
+	}
+	for (i = 0; i < LB_CTL_MAX_CLIENTS; i++) {
+		struct client *c = &clients[i];
+
+		if (c->fd < 0)
+			continue;
+		/* Half a request for too long, or idle for very long: drop it. */
+		if ((c->in_len > 0 && now - c->last_ms > LB_CTL_TIMEOUT_MS) ||
+				now - c->last_ms > LB_CTL_IDLE_MS) {
+			client_close(c);
+			continue;
+		}
+		/* Read more only once the replies so far are out: bounded memory. */
+		pfd[n] = (struct pollfd){ .fd = c->fd,
+			.events = (short)((c->out_len > 0 ? POLLOUT : POLLIN)) };
+		map[n++] = i;
+	}
+	if (poll(pfd, (nfds_t)n, timeout_ms) <= 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (pfd[i].revents == 0)
+			continue;
+		if (map[i] < 0)
+			accept_one();
+		else
+			serve(&clients[map[i]], pfd[i].revents);
+	}
+}
+
+static int
+make_dirs(const char *path)
+{
+	char buf[sizeof(sock_path)], *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+int
+lb_ctl_init(const struct lb_conf *conf, struct rte_rcu_qsbr *qsbr,
+		struct lb_worker *const *workers, uint16_t n_workers)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int i, rc, probe;
+
+	for (i = 0; i < LB_CTL_MAX_CLIENTS; i++)
+		clients[i].fd = -1;
+	ctl_qsbr = qsbr;
+	ctl_workers = workers;
+	ctl_n_workers = n_workers;
+	if (conf->admin_group != NULL) {
+		struct group *g = getgrnam(conf->admin_group);
+
+		if (g == NULL) {
+			RTE_LOG(ERR, USER1, "control: no such group '%s'\n", conf->admin_group);
+			return -ENOENT;
+		}
+		admin_gid = g->gr_gid;
+		admin_gid_set = true;
+	}
+	snprintf(sock_path, sizeof(sock_path), "%s", conf->socket);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", conf->socket);
+	rc = make_dirs(sock_path);
+	if (rc < 0) {
+		RTE_LOG(ERR, USER1, "control: cannot create the directory of %s: %s\n",
+				sock_path, strerror(-rc));
+		return rc;
+	}
+	/* A socket file nobody answers on is a leftover; one that answers is not. */
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		close(probe);
+		RTE_LOG(ERR, USER1, "control: another lbd is listening on %s\n", sock_path);
+		return -EADDRINUSE;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(sock_path);
+	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+			listen(listen_fd, LB_CTL_MAX_CLIENTS) < 0) {
+		rc = -errno;
+		RTE_LOG(ERR, USER1, "control: cannot listen on %s: %s\n", sock_path,
+				strerror(-rc));
+		lb_ctl_fini();
+		return rc;
+	}
+	if (chmod(sock_path, 0660) < 0)
+		RTE_LOG(WARNING, USER1, "control: chmod %s: %s\n", sock_path, strerror(errno));
+	if (conf->socket_group != NULL) {
+		struct group *g = getgrnam(conf->socket_group);
+
+		if (g == NULL || chown(sock_path, (uid_t)-1, g->gr_gid) < 0) {
+			RTE_LOG(ERR, USER1, "control: cannot give %s to group '%s'\n", sock_path,
+					conf->socket_group);
+			lb_ctl_fini();
+			return -EPERM;
+		}
+	}
+	RTE_LOG(INFO, USER1, "control: listening on %s\n", sock_path);
+	return 0;
+}
+
+void
+lb_ctl_fini(void)
+{
+	int i;
+
+	for (i = 0; i < LB_CTL_MAX_CLIENTS; i++)
+		if (clients[i].fd >= 0)
+			client_close(&clients[i]);
+	if (listen_fd >= 0) {
+		close(listen_fd);
+		unlink(sock_path);
+		listen_fd = -1;
+	}
+}

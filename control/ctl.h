@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control server: lbd's end of the UNIX socket lbadm talks to
+ * (control/lb_api.h), served from the main lcore's loop.
+ *
+ * One thread, non-blocking sockets and poll(): a slow or hostile client can
+ * hold nothing but its own buffer. Requests are bounded in size, clients in
+ * number, and a client that leaves a request half-sent is closed after
+ * LB_CTL_TIMEOUT_MS. Who may change the configuration is decided from the
+ * peer's credentials (SO_PEERCRED): root, or a member of control.admin_group;
+ * anyone who can open the socket (mode 0660, group control.group) may list.
+ */
+#ifndef LB_CTL_H
+#define LB_CTL_H
+
+#include <stdint.h>
+
+#include <rte_rcu_qsbr.h>
+
+#include "control/config.h"
+
+#define LB_CTL_MAX_CLIENTS	16
+#define LB_CTL_TIMEOUT_MS	5000	/* to finish sending a request */
+#define LB_CTL_IDLE_MS		60000	/* an idle connection */
+
+struct lb_worker;
+
+/* Create the socket; returns 0 or -errno after logging why. */
+int lb_ctl_init(const struct lb_conf *conf, struct rte_rcu_qsbr *qsbr,
+		struct lb_worker *const *workers, uint16_t n_workers);
+
+/* Serve what is ready, waiting at most timeout_ms for something to be. */
+void lb_ctl_poll(int timeout_ms);
+
+/* Close every client and remove the socket. */
+void lb_ctl_fini(void);
+
+#endif
