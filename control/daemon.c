@@ -106,6 +106,10 @@ create_workers(struct daemon *d, const struct lb_conf *conf)
 		if (rte_rcu_qsbr_thread_register(d->qsbr, i) != 0)
 			return -EINVAL;
 	}
+	for (i = 0; i < d->n_workers; i++) {
+		d->workers[i]->peers = d->workers;
+		d->workers[i]->n_peers = d->n_workers;
+	}
 	return 0;
 }
 

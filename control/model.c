@@ -89,6 +89,7 @@ sum_dest(uint32_t id, struct lb_traffic_stats *t, struct lb_dest_count *c)
 		if (c != NULL) {
 			c->active += model_workers[w]->dest_cnt[id].active;
 			c->inactive += model_workers[w]->dest_cnt[id].inactive;
+			c->persist += model_workers[w]->dest_cnt[id].persist;
 		}
 	}
 }
@@ -587,6 +588,7 @@ lb_model_dest_record(uint32_t i, uint32_t j, struct lb_api_dest *o)
 	sum_dest(md->id, &t, &c);
 	o->active = c.active;
 	o->inactive = c.inactive;
+	o->persist = c.persist;
 	fill_stats(&o->stats, &t, &dest_shown[md->id]);
 }
 
@@ -853,7 +855,7 @@ lb_model_gc(void)
 		if (!dest_retired[i])
 			continue;
 		sum_dest(i, &t, &c);
-		if (c.active + c.inactive == 0) {
+		if (c.active + c.inactive + c.persist == 0) {
 			dest_retired[i] = 0;
 			lb_dests[i].in_use = 0;
 		}

@@ -344,6 +344,7 @@ lb_conn_insert(struct lb_conn_table *ct, const struct lb_conn_key *k, uint64_t h
 	c->created = now;
 	c->expire = expire;
 	c->pkts = 0;
+	c->n_control = 0;
 	lb_conn_write_end(c);
 
 	/* Published to lookups only once the entry is whole (same thread, but
@@ -415,9 +416,10 @@ lb_conn_expire(struct lb_conn_table *ct, uint32_t now, uint32_t budget,
 		list_unlink(ct, c);
 		work++;
 		if ((int32_t)(c->expire - now) <= 0) {
-			if (cb != NULL)
-				cb(c, arg);
-			release(ct, c, idx);
+			if (cb != NULL && cb(c, arg) && (int32_t)(c->expire - now) > 0)
+				wheel_link(ct, c, idx);
+			else
+				release(ct, c, idx);
 		} else {
 			wheel_link(ct, c, idx);
 		}
@@ -444,6 +446,29 @@ lb_conn_read(const struct lb_conn_table *ct, uint32_t idx, struct lb_conn *out)
 		if (s1 == s2)
 			return (out->flags & LB_CONN_F_USED) != 0;
 	}
+}
+
+bool
+lb_conn_peek(const struct lb_conn_table *ct, const struct lb_conn_key *k, uint64_t hash,
+		struct lb_conn *out)
+{
+	const struct bucket *bs[2] = {
+		&ct->buckets[bucket1(ct, hash)], &ct->buckets[bucket2(ct, hash)],
+	};
+	int b, i;
+
+	for (b = 0; b < 2; b++) {
+		for (i = 0; i < BUCKET_SLOTS; i++) {
+			uint32_t sig = __atomic_load_n(&bs[b]->sig[i], __ATOMIC_ACQUIRE);
+			uint32_t idx = __atomic_load_n(&bs[b]->idx[i], __ATOMIC_RELAXED);
+
+			if (sig != (uint32_t)hash || idx >= ct->capacity)
+				continue;
+			if (lb_conn_read(ct, idx, out) && key_eq(&out->key, k))
+				return true;
+		}
+	}
+	return false;
 }
 
 struct lb_conn *

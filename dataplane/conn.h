@@ -74,14 +74,18 @@ struct lb_conn {
 	uint32_t prev;		/* wheel slot list (see conn.c) */
 	uint32_t tmpl;		/* persistence template entry, or LB_CONN_NONE */
 	uint32_t created;	/* second it was created */
-	uint32_t _r1;
+	uint32_t n_control;	/* template: connections it controls */
 	uint64_t pkts;		/* packets seen, for listing and defences */
 } __rte_cache_aligned;
 
 struct lb_conn_table;
 
-/* Called by lb_conn_expire() for each entry about to be freed. */
-typedef void (*lb_conn_expire_cb)(struct lb_conn *c, void *arg);
+/*
+ * Called by lb_conn_expire() for each entry whose time has come. Returns
+ * false to let it be freed, or true to keep it, after setting c->expire to a
+ * later second (a persistence template that still controls connections).
+ */
+typedef bool (*lb_conn_expire_cb)(struct lb_conn *c, void *arg);
 
 /*
  * Control plane, at start: a table of capacity entries (>= 1). Memory comes
@@ -157,6 +161,14 @@ lb_conn_write_end(struct lb_conn *c)
 	rte_smp_wmb();
 	c->seq++;
 }
+
+/*
+ * Any thread: look key k up in a table another thread owns and copy the
+ * entry into *out. Misses an entry the owner is inserting at that instant;
+ * never blocks it. Memory is never freed, so a racing read is only stale.
+ */
+bool lb_conn_peek(const struct lb_conn_table *ct, const struct lb_conn_key *k,
+		uint64_t hash, struct lb_conn *out);
 
 /*
  * Any thread: copy entry idx into *out if it holds a connection; false if it

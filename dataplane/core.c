@@ -69,14 +69,43 @@ count_state(struct lb_worker *wk, uint32_t dest, unsigned int state, int delta)
 		dc->inactive += (uint32_t)delta;
 }
 
-void
-lb_core_conn_expired(struct lb_conn *c, void *arg)
+/* c no longer counts toward its persistence template. */
+static inline void
+tmpl_release(struct lb_worker *wk, struct lb_conn *c)
+{
+	if (c->tmpl != LB_CONN_NONE) {
+		lb_conn_at(wk->ct, c->tmpl)->n_control--;
+		c->tmpl = LB_CONN_NONE;
+	}
+}
+
+static bool
+conn_expired(struct lb_conn *c, void *arg)
 {
 	struct lb_worker *wk = arg;
 
+	if (c->flags & LB_CONN_F_TEMPLATE) {
+		/* IPVS: a template lives as long as a connection it controls. */
+		if (c->n_control > 0) {
+			c->expire = wk->now + LB_TMPL_REARM;
+			return true;
+		}
+		if (c->dest != LB_CONN_NONE)
+			wk->dest_cnt[c->dest].persist--;
+		return false;
+	}
 	if (c->dest != LB_CONN_NONE)
 		count_state(wk, c->dest, c->state, -1);
+	tmpl_release(wk, c);
 	wk->stats.conn_expired++;
+	return false;
+}
+
+uint32_t
+lb_core_expire(struct lb_worker *wk, uint32_t now, uint32_t budget)
+{
+	wk->now = now;
+	return lb_conn_expire(wk->ct, now, budget, conn_expired, wk);
 }
 
 /* ---- ICMP errors lbd sends ---- */
@@ -317,15 +346,84 @@ schedule(struct lb_worker *wk, const struct lb_svc *svc, const struct lb_pkt *p)
 	return pos < 0 ? LB_CONN_NONE : svc->dest_ids[pos];
 }
 
+/*
+ * Persistence (IPVS's templates): the server for a new connection of a
+ * persistent service is the one of the client network's template, found in
+ * this worker's table, else in another worker's (read in place, no lock:
+ * a client's connections land on different cores), else scheduled. This
+ * worker then holds its own template for it, re-armed by every new
+ * connection and kept while it controls any. Two cores making the first
+ * template of one client network in the same microsecond may pick two
+ * servers; each keeps its choice for the connections it has made.
+ */
+static uint32_t
+persist_pick(struct lb_worker *wk, const struct lb_svc *svc, const struct lb_pkt *p,
+		uint32_t now, uint32_t *tidx)
+{
+	struct lb_conn_key k = {
+		.caddr = p->saddr & svc->netmask, .vaddr = p->daddr, .cport = 0,
+		.vport = svc->port, .proto = p->proto, .pad = { 1 },
+	};
+	uint64_t h = lb_conn_hash(&k);
+	uint32_t life = now + svc->persistence, dest = LB_CONN_NONE;
+	struct lb_conn *t = lb_conn_lookup(wk->ct, &k, h);
+	uint16_t w;
+
+	*tidx = LB_CONN_NONE;
+	if (t != NULL && t->dest != LB_CONN_NONE && !lb_dests[t->dest].removed &&
+			((int32_t)(t->expire - now) > 0 || t->n_control > 0)) {
+		if ((int32_t)(life - t->expire) > 0)
+			lb_conn_set_expire(wk->ct, t, life);
+		*tidx = lb_conn_index(wk->ct, t);
+		return t->dest;
+	}
+	if (t == NULL) {
+		for (w = 0; w < wk->n_peers && dest == LB_CONN_NONE; w++) {
+			struct lb_conn copy;
+
+			if (wk->peers[w] == wk || !lb_conn_peek(wk->peers[w]->ct, &k, h, &copy))
+				continue;
+			if (copy.dest != LB_CONN_NONE && (int32_t)(copy.expire - now) > 0 &&
+					!lb_dests[copy.dest].removed)
+				dest = copy.dest;
+		}
+		if (lb_conn_count(wk->ct) < lb_conn_capacity(wk->ct))
+			t = lb_conn_insert(wk->ct, &k, h, now, life);
+	}
+	if (dest == LB_CONN_NONE)
+		dest = schedule(wk, svc, p);
+	if (t == NULL || dest == LB_CONN_NONE)
+		return dest;	/* no room for a template: the connection goes alone */
+	lb_conn_write_begin(t);
+	if (t->dest != LB_CONN_NONE)
+		wk->dest_cnt[t->dest].persist--;
+	t->dest = dest;
+	t->state = LB_S_NONE;
+	t->flags = LB_CONN_F_USED | LB_CONN_F_TEMPLATE;
+	t->created = now;
+	lb_conn_write_end(t);
+	wk->dest_cnt[dest].persist++;
+	if (t->expire != life)
+		lb_conn_set_expire(wk->ct, t, life);
+	*tidx = lb_conn_index(wk->ct, t);
+	return dest;
+}
+
 /* Bind c to a freshly scheduled server; false when none is available. */
 static bool
 conn_bind(struct lb_worker *wk, const struct lb_svc *svc, struct lb_conn *c,
 		const struct lb_pkt *p, uint32_t now)
 {
-	uint32_t dest = schedule(wk, svc, p);
+	uint32_t tidx = LB_CONN_NONE;
+	uint32_t dest = svc->persistence != 0 ? persist_pick(wk, svc, p, now, &tidx) :
+		schedule(wk, svc, p);
 
 	if (dest == LB_CONN_NONE)
 		return false;
+	if (tidx != LB_CONN_NONE) {
+		c->tmpl = tidx;
+		lb_conn_at(wk->ct, tidx)->n_control++;
+	}
 	lb_conn_write_begin(c);
 	c->dest = dest;
 	c->state = LB_S_NONE;
@@ -345,6 +443,7 @@ conn_end(struct lb_worker *wk, struct lb_conn *c)
 {
 	if (c->dest != LB_CONN_NONE)
 		count_state(wk, c->dest, c->state, -1);
+	tmpl_release(wk, c);
 	lb_conn_write_begin(c);
 	c->dest = LB_CONN_NONE;
 	lb_conn_write_end(c);
@@ -447,6 +546,16 @@ handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		lb_conn_write_begin(c);
 		c->state = (uint8_t)state;
 		lb_conn_write_end(c);
+		/* A template whose connection got established shows as ASSURED. */
+		if (state == LB_S_ESTABLISHED && c->tmpl != LB_CONN_NONE) {
+			struct lb_conn *t = lb_conn_at(wk->ct, c->tmpl);
+
+			if (!(t->flags & LB_CONN_F_ASSURED)) {
+				lb_conn_write_begin(t);
+				t->flags |= LB_CONN_F_ASSURED;
+				lb_conn_write_end(t);
+			}
+		}
 	}
 	lb_conn_set_expire(wk->ct, c, now + conn_timeout(snap, state));
 	c->pkts++;
@@ -542,6 +651,7 @@ lb_core_rx(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 	uint8_t verdict[LB_MAX_BURST];
 	uint16_t i;
 
+	wk->now = now;
 	/* Pass 1: parse, hash and prefetch the index buckets. */
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];

@@ -92,6 +92,8 @@ struct lb_traffic_stats {
 struct lb_dest_count {
 	uint32_t active;
 	uint32_t inactive;
+	uint32_t persist;	/* persistence templates pointing at it */
+	uint32_t _pad;
 };
 
 #endif

@@ -137,7 +137,7 @@ lb_worker_loop(void *arg)
 						wk->txb[p]);
 			last_drain = tsc;
 		}
-		lb_conn_expire(wk->ct, now, LB_EXPIRE_BUDGET, lb_core_conn_expired, wk);
+		lb_core_expire(wk, now, LB_EXPIRE_BUDGET);
 		rte_rcu_qsbr_quiescent(wk->qsbr, wk->index);
 	}
 	for (p = 0; p < lb_snap_current->n_ports; p++)

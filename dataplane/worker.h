@@ -34,6 +34,7 @@
 #define LB_EXPIRE_BUDGET	256	/* wheel work per loop iteration */
 #define LB_ICMP_RATE		1000	/* ICMP errors per second per worker */
 #define LB_ICMP_BURST		100
+#define LB_TMPL_REARM		60	/* s: a template outlives its connections by steps */
 
 struct lb_sched_slot {
 	uint32_t gen;		/* the lb_svc.gen this state belongs to */
@@ -61,6 +62,11 @@ struct lb_worker {
 	struct rte_ring *from_ctl;		/* frames the control plane sends */
 	uint32_t icmp_tokens;
 	uint32_t icmp_time;
+	uint32_t now;			/* the second being processed */
+	/* every worker, this one included: persistence templates are looked up
+	 * in the others' tables (read-only) before one is made here */
+	struct lb_worker *const *peers;
+	uint16_t n_peers;
 	/* the loop's */
 	struct rte_rcu_qsbr *qsbr;
 	struct rte_eth_dev_tx_buffer *txb[LB_MAX_PORTS_DP];
@@ -79,8 +85,12 @@ extern struct lb_snap *lb_snap_current;
 void lb_core_rx(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		struct rte_mbuf **pkts, uint16_t n, uint32_t now, struct lb_out *out);
 
-/* The expiry callback for wk's table: counters of the entry's server. */
-void lb_core_conn_expired(struct lb_conn *c, void *arg);
+/*
+ * Expiry work of wk's table at second now, at most budget units (the wheel's
+ * own accounting): counters of each expired entry's server are updated, and
+ * persistence templates that still control connections are kept.
+ */
+uint32_t lb_core_expire(struct lb_worker *wk, uint32_t now, uint32_t budget);
 
 /* Allocate and free a worker's tables (control plane, at start and stop). */
 struct lb_worker *lb_worker_create(uint16_t index, uint32_t capacity, uint32_t now,

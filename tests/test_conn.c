@@ -133,7 +133,7 @@ struct seen {
 	uint32_t n_id;
 };
 
-static void
+static bool
 on_expire(struct lb_conn *c, void *arg)
 {
 	struct seen *s = arg;
@@ -145,6 +145,7 @@ on_expire(struct lb_conn *c, void *arg)
 		s->early++;
 	if (c->dest == s->id)
 		s->n_id++;
+	return false;
 }
 
 static uint32_t
@@ -582,7 +583,7 @@ struct model {
 	uint64_t freed;
 };
 
-static void
+static bool
 model_expired(struct lb_conn *c, void *arg)
 {
 	struct model *m = arg;
@@ -597,6 +598,7 @@ model_expired(struct lb_conn *c, void *arg)
 	m->conn[id] = NULL;
 	m->live--;
 	m->freed++;
+	return false;
 }
 
 /* After a complete lb_conn_expire() at m->now: live set == { exp > now }. */

@@ -700,7 +700,7 @@ test_overload_thresholds(void **ctx)
 	rte_pktmbuf_free(expect_fwd(tcp(IP(192, 0, 2, 20), 20, IP(10, 0, 0, 104), 80,
 					RTE_TCP_SYN_FLAG), 0, &y, 0));
 	now += 10;
-	lb_conn_expire(wk->ct, now, UINT32_MAX, lb_core_conn_expired, wk);
+	lb_core_expire(wk, now, UINT32_MAX);
 	lb_model_update_overload(ws, 1);
 	/* back in rotation: of the next two new connections, one is X's */
 	for (i = 0; i < 2; i++) {
@@ -717,6 +717,122 @@ test_overload_thresholds(void **ctx)
 	lb_worker_free(wk);
 	wk = saved;
 	now = t0 + 10;
+}
+
+/* The dest id of a real server address. */
+static uint32_t
+dest_id(uint32_t addr, uint32_t svc_vip)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < lb_snap_current->n_svcs; i++)
+		if (lb_snap_current->svcs[i].vip == svc_vip)
+			for (j = 0; j < lb_snap_current->svcs[i].sched.n; j++)
+				if (lb_snap_current->svcs[i].sched.dest[j].addr == addr)
+					return lb_snap_current->svcs[i].dest_ids[j];
+	fail_msg("no such server");
+	return 0;
+}
+
+static const struct rte_ether_addr *
+fwd_dst(struct lb_worker *w, struct rte_mbuf *m)
+{
+	static struct rte_ether_addr dst;
+	struct lb_worker *saved = wk;
+	struct result r;
+
+	wk = w;
+	run1(m, 0, &r);
+	wk = saved;
+	assert_int_equal(r.fwd, 1);
+	dst = rte_pktmbuf_mtod(r.out.pkts[0], struct rte_ether_hdr *)->dst_addr;
+	free_out(&r);
+	return &dst;
+}
+
+/*
+ * Persistence across cores: a client network's connections land on both
+ * workers, and all go to the server its first connection got, though rr
+ * alone would alternate. Templates live at least the persistence timeout,
+ * as long as a connection they control, show ASSURED once one of those is
+ * established, and leave no count behind.
+ */
+static void
+test_persistence_two_workers(void **ctx)
+{
+	struct lb_worker *w[2];
+	struct rte_ether_addr first;
+	uint32_t t0 = now, vip = IP(10, 0, 0, 105), a, b, i, cnt;
+	struct lb_conn_key k = { .caddr = IP(192, 0, 2, 0), .vaddr = IP(10, 0, 0, 105),
+		.vport = RTE_BE16(80), .proto = IPPROTO_TCP, .pad = { 1 } };
+	struct lb_conn copy;
+
+	for (i = 0; i < 2; i++) {
+		w[i] = lb_worker_create((uint16_t)(10 + i), 1024, now, pool);
+		assert_non_null(w[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		w[i]->peers = w;
+		w[i]->n_peers = 2;
+	}
+	a = dest_id(IP(10, 0, 0, 11), vip);
+	b = dest_id(IP(10, 0, 0, 12), vip);
+	first = *fwd_dst(w[0], tcp(IP(192, 0, 2, 30), 1000, vip, 80, RTE_TCP_SYN_FLAG));
+	for (i = 0; i < 6; i++) {
+		/* other hosts of the /24, other ports, both cores */
+		const struct rte_ether_addr *d = fwd_dst(w[i & 1],
+				tcp(IP(192, 0, 2, 31 + i), (uint16_t)(2000 + i), vip, 80,
+					RTE_TCP_SYN_FLAG));
+
+		assert_memory_equal(d, &first, 6);
+	}
+	/* another /24 is scheduled on its own: rr moves on to the other server */
+	assert_memory_not_equal(fwd_dst(w[0], tcp(IP(192, 0, 3, 1), 1, vip, 80, RTE_TCP_SYN_FLAG)),
+			&first, 6);
+	/* each core holds a template for the /24, pointing at that server */
+	for (i = 0; i < 2; i++) {
+		assert_true(lb_conn_peek(w[i]->ct, &k, lb_conn_hash(&k), &copy));
+		assert_true(copy.flags & LB_CONN_F_TEMPLATE);
+		assert_int_equal(copy.state, LB_S_NONE);
+		assert_false(copy.flags & LB_CONN_F_ASSURED);
+		assert_int_equal(copy.dest, rte_is_same_ether_addr(&first, &mac_a) ? a : b);
+		assert_int_equal(w[i]->dest_cnt[copy.dest].persist, 1);
+		/* templates are not connections: ActiveConn counts only those */
+		cnt = w[i]->dest_cnt[copy.dest].active;
+		assert_int_equal(cnt, i == 0 ? 4 : 3);
+	}
+	/* ESTABLISHED on core 0 makes its template ASSURED */
+	fwd_dst(w[0], tcp(IP(192, 0, 2, 30), 1000, vip, 80, RTE_TCP_ACK_FLAG));
+	assert_true(lb_conn_peek(w[0]->ct, &k, lb_conn_hash(&k), &copy));
+	assert_true(copy.flags & LB_CONN_F_ASSURED);
+
+	/* After 300 s the SYN_RECV connections are gone (60 s), but the
+	 * established one (900 s) still holds core 0's template; core 1's goes. */
+	for (i = 1; i <= 400; i++) {
+		lb_core_expire(w[0], t0 + i, UINT32_MAX);
+		lb_core_expire(w[1], t0 + i, UINT32_MAX);
+	}
+	assert_true(lb_conn_peek(w[0]->ct, &k, lb_conn_hash(&k), &copy));
+	assert_false(lb_conn_peek(w[1]->ct, &k, lb_conn_hash(&k), &copy));
+	assert_int_equal(w[1]->dest_cnt[a].persist + w[1]->dest_cnt[b].persist, 0);
+	/* ... and a new connection on core 1 finds core 0's template */
+	now = t0 + 400;
+	assert_memory_equal(fwd_dst(w[1], tcp(IP(192, 0, 2, 99), 7, vip, 80, RTE_TCP_SYN_FLAG)),
+			&first, 6);
+	/* everything ends: the established connection 900 s after its ACK,
+	 * the templates after persistence and their last connection */
+	for (i = 401; i <= 2000; i++) {
+		lb_core_expire(w[0], t0 + i, UINT32_MAX);
+		lb_core_expire(w[1], t0 + i, UINT32_MAX);
+	}
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(lb_conn_count(w[i]->ct), 0);
+		assert_int_equal(w[i]->dest_cnt[a].persist + w[i]->dest_cnt[b].persist, 0);
+		assert_int_equal(w[i]->dest_cnt[a].active + w[i]->dest_cnt[a].inactive +
+				w[i]->dest_cnt[b].active + w[i]->dest_cnt[b].inactive, 0);
+		lb_worker_free(w[i]);
+	}
+	now = t0;
 }
 
 static int
@@ -781,6 +897,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_table_full),
 		cmocka_unit_test(test_to_control_full),
 		cmocka_unit_test(test_overload_thresholds),
+		cmocka_unit_test(test_persistence_two_workers),
 	};
 
 	if (argc < 2) {

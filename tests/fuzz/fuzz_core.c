@@ -102,7 +102,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	while (rte_ring_dequeue(wk->to_ctl, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
-	lb_conn_expire(wk->ct, now, UINT32_MAX, lb_core_conn_expired, wk);
+	lb_core_expire(wk, now, UINT32_MAX);
 	if (rte_mempool_in_use_count(pool) != 0) {
 		fprintf(stderr, "mbuf leak: %u in use\n", rte_mempool_in_use_count(pool));
 		abort();
