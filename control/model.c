@@ -247,7 +247,7 @@ check_svc(const struct lb_conf_service *c)
 	if (c->proto != IPPROTO_TCP && c->proto != IPPROTO_UDP)
 		return -EINVAL;
 	if (c->sched < 0 || c->sched >= LB_SCHED_COUNT)
-		return -EINVAL;
+		return -ENOENT;	/* ipvsadm: "Scheduler not found" */
 	if (c->port == 0 && c->persistence == 0)
 		return -EINVAL;	/* "Zero port specified for non-persistent service" */
 	if (c->persistence > LB_MAX_TIMEOUT)

@@ -1,0 +1,809 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ipvsadm's listings, byte for byte, over lbd's control-protocol structs.
+ * The formats are ipvsadm 1.31's (see docs/cli.md); the golden tests in
+ * tests/golden/ hold fixtures written from them.
+ */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "control/ipvsfmt.h"
+#include "dataplane/sched.h"
+#include "dataplane/tcp_state.h"
+
+void
+lb_fmt_largenum(FILE *f, uint64_t v, unsigned int format)
+{
+	unsigned long long i = v;
+
+	if (format & LB_FMT_EXACT) {
+		int len = snprintf(NULL, 0, "%llu", i);
+
+		fprintf(f, "%*llu", len <= 8 ? 9 : len + 1, i);
+	} else if (i < 100000000ULL) {
+		fprintf(f, "%9llu", i);
+	} else if (i < 1000000000ULL) {
+		fprintf(f, "%8lluK", i / 1000ULL);
+	} else if (i < 100000000000ULL) {
+		fprintf(f, "%8lluM", i / 1000000ULL);
+	} else if (i < 100000000000000ULL) {
+		fprintf(f, "%8lluG", i / 1000000000ULL);
+	} else {
+		fprintf(f, "%8lluT", i / 1000000000000ULL);
+	}
+}
+
+/*
+ * Name resolution without -n, as ipvsadm: the host's name when the resolver
+ * has one, else the address; the service's name from /etc/services, else the
+ * number. A listing repeats the same few addresses, so a small cache keeps a
+ * long -c from asking the resolver once per line.
+ */
+#define NAME_CACHE	256
+
+struct name_slot {
+	uint32_t addr;
+	bool used;
+	char name[NI_MAXHOST];
+};
+
+static struct name_slot name_cache[NAME_CACHE];
+
+static const char *
+host_name(uint32_t addr_be, char *num, size_t size)
+{
+	struct name_slot *s = &name_cache[(ntohl(addr_be) * 2654435761u) >> 24];
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+
+	if (s->used && s->addr == addr_be)
+		return s->name;
+	sin.sin_addr.s_addr = addr_be;
+	s->addr = addr_be;
+	s->used = true;
+	if (getnameinfo((struct sockaddr *)&sin, sizeof(sin), s->name, sizeof(s->name),
+			NULL, 0, NI_NAMEREQD) != 0)
+		inet_ntop(AF_INET, &addr_be, s->name, sizeof(s->name));
+	(void)num;
+	(void)size;
+	return s->name;
+}
+
+void
+lb_fmt_addrport(char *buf, size_t size, uint32_t addr_be, uint16_t port, uint8_t proto,
+		unsigned int format)
+{
+	char a[INET_ADDRSTRLEN];
+
+	if (format & LB_FMT_NUMERIC) {
+		inet_ntop(AF_INET, &addr_be, a, sizeof(a));
+		snprintf(buf, size, "%s:%u", a, port);
+	} else {
+		const struct servent *se = NULL;
+
+		if (proto == IPPROTO_TCP)
+			se = getservbyport(htons(port), "tcp");
+		else if (proto == IPPROTO_UDP)
+			se = getservbyport(htons(port), "udp");
+		if (se != NULL)
+			snprintf(buf, size, "%s:%s", host_name(addr_be, a, sizeof(a)), se->s_name);
+		else
+			snprintf(buf, size, "%s:%u", host_name(addr_be, a, sizeof(a)), port);
+	}
+}
+
+/* ---- services ---- */
+
+struct svc_view {
+	const struct lb_api_svc *svc;
+	const struct lb_api_dest *dests;
+};
+
+/* Walks a SVC_LIST blob into views; NULL when it is malformed. */
+static struct svc_view *
+parse_services(const void *blob, size_t len, size_t *n)
+{
+	const uint8_t *p = blob, *end = p + len;
+	struct svc_view *v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	while (p < end) {
+		struct lb_api_svc s;
+
+		if ((size_t)(end - p) < sizeof(s))
+			goto bad;
+		memcpy(&s, p, sizeof(s));
+		if (s.n_dests > (size_t)(end - p - sizeof(s)) / sizeof(struct lb_api_dest))
+			goto bad;
+		if (*n == cap) {
+			struct svc_view *nv;
+
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (nv == NULL)
+				goto bad;
+			v = nv;
+		}
+		v[*n].svc = (const struct lb_api_svc *)p;
+		v[*n].dests = (const struct lb_api_dest *)(p + sizeof(s));
+		(*n)++;
+		p += sizeof(s) + (size_t)s.n_dests * sizeof(struct lb_api_dest);
+	}
+	if (v == NULL)
+		v = malloc(sizeof(*v));
+	return v;
+bad:
+	free(v);
+	return NULL;
+}
+
+/*
+ * ipvsadm sorts with libipvs's comparators, which subtract host-order
+ * addresses as unsigned and read the result as int: addresses more than 2^31
+ * apart compare "backwards" (10.0.0.1 after 200.0.0.1). Byte-for-byte output
+ * means the same order.
+ */
+static int
+cmp_u32_as_int(uint32_t a, uint32_t b)
+{
+	int r = (int)(a - b);
+
+	return r;
+}
+
+static int
+cmp_svc(const void *a, const void *b)
+{
+	const struct lb_api_svc *x = ((const struct svc_view *)a)->svc;
+	const struct lb_api_svc *y = ((const struct svc_view *)b)->svc;
+	int r = (int)x->key.proto - (int)y->key.proto;
+
+	if (r != 0)
+		return r;
+	r = cmp_u32_as_int(ntohl(x->key.vip), ntohl(y->key.vip));
+	if (r != 0)
+		return r;
+	return (int)x->key.port - (int)y->key.port;
+}
+
+static int
+cmp_dest(const void *a, const void *b)
+{
+	const struct lb_api_dest *x = *(const struct lb_api_dest *const *)a;
+	const struct lb_api_dest *y = *(const struct lb_api_dest *const *)b;
+	int r = cmp_u32_as_int(ntohl(x->addr), ntohl(y->addr));
+
+	if (r != 0)
+		return r;
+	return (int)x->port - (int)y->port;
+}
+
+static const char *
+fwd_name(uint16_t fwd)
+{
+	switch (fwd) {
+	case LB_API_FWD_MASQ:
+		return "Masq";
+	case LB_API_FWD_TUNNEL:
+		return "Tunnel";
+	case LB_API_FWD_LOCAL:
+		return "Local";
+	default:
+		return "Route";
+	}
+}
+
+static const char *
+fwd_switch(uint16_t fwd)
+{
+	switch (fwd) {
+	case LB_API_FWD_MASQ:
+		return "-m";
+	case LB_API_FWD_TUNNEL:
+		return "-i";
+	default:
+		return "-g";
+	}
+}
+
+static const char *
+proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_UDP ? "UDP" : "TCP";
+}
+
+/* ipvsadm 1.31's print_sched_flags: sh/mh flags by name, others flag-N. */
+static void
+print_sched_flags(FILE *f, const struct lb_api_svc *s)
+{
+	const char *pfx = NULL;
+	bool first = true;
+
+	if (strcmp(s->sched, "sh") == 0)
+		pfx = "sh";
+	else if (strcmp(s->sched, "mh") == 0)
+		pfx = "mh";
+	if (s->sched_flags & LB_SCHED_F_FALLBACK) {
+		if (pfx)
+			fprintf(f, "%s-fallback", pfx);
+		else
+			fputs("flag-1", f);
+		first = false;
+	}
+	if (s->sched_flags & LB_SCHED_F_PORT) {
+		if (!first)
+			fputc(',', f);
+		if (pfx)
+			fprintf(f, "%s-port", pfx);
+		else
+			fputs("flag-2", f);
+	}
+}
+
+static void
+print_title(FILE *f, unsigned int format)
+{
+	if (format & LB_FMT_STATS)
+		fprintf(f, "%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n",
+			"Prot LocalAddress:Port", "Conns", "InPkts", "OutPkts", "InBytes",
+			"OutBytes");
+	else if (format & LB_FMT_RATE)
+		fprintf(f, "%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n",
+			"Prot LocalAddress:Port", "CPS", "InPPS", "OutPPS", "InBPS", "OutBPS");
+	else if (format & LB_FMT_THRESHOLDS)
+		fprintf(f, "%-33s %-10s %-10s %-10s %-10s\n  -> RemoteAddress:Port\n",
+			"Prot LocalAddress:Port", "Uthreshold", "Lthreshold", "ActiveConn",
+			"InActConn");
+	else if (format & LB_FMT_PERSISTENTCONN)
+		fprintf(f, "%-33s %-9s %-11s %-10s %-10s\n  -> RemoteAddress:Port\n",
+			"Prot LocalAddress:Port", "Weight", "PersistConn", "ActiveConn",
+			"InActConn");
+	else if (!(format & LB_FMT_RULE))
+		fputs("Prot LocalAddress:Port Scheduler Flags\n"
+		      "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n", f);
+}
+
+static void
+print_stats5(FILE *f, const struct lb_api_stats *st, unsigned int format, bool rate)
+{
+	if (rate) {
+		lb_fmt_largenum(f, st->cps, format);
+		lb_fmt_largenum(f, st->inpps, format);
+		lb_fmt_largenum(f, st->outpps, format);
+		lb_fmt_largenum(f, st->inbps, format);
+		lb_fmt_largenum(f, st->outbps, format);
+	} else {
+		lb_fmt_largenum(f, st->conns, format);
+		lb_fmt_largenum(f, st->inpkts, format);
+		lb_fmt_largenum(f, st->outpkts, format);
+		lb_fmt_largenum(f, st->inbytes, format);
+		lb_fmt_largenum(f, st->outbytes, format);
+	}
+}
+
+static void
+print_service(FILE *f, const struct svc_view *v, unsigned int format)
+{
+	const struct lb_api_svc *s = v->svc;
+	const struct lb_api_dest **d;
+	char vname[128], svc_name[160], dname[128];
+	uint32_t i;
+
+	lb_fmt_addrport(vname, sizeof(vname), s->key.vip, s->key.port, s->key.proto, format);
+	if (format & LB_FMT_RULE) {
+		snprintf(svc_name, sizeof(svc_name), "%s %s",
+			s->key.proto == IPPROTO_UDP ? "-u" : "-t", vname);
+	} else {
+		snprintf(svc_name, sizeof(svc_name), "%s  %s", proto_name(s->key.proto), vname);
+		svc_name[33] = '\0';
+	}
+
+	if (format & LB_FMT_RULE) {
+		fprintf(f, "-A %s -s %s", svc_name, s->sched);
+		if (s->sched_flags & (LB_SCHED_F_FALLBACK | LB_SCHED_F_PORT)) {
+			fputs(" -b ", f);
+			print_sched_flags(f, s);
+		}
+		if (s->flags & LB_API_SVC_F_PERSISTENT) {
+			fprintf(f, " -p %u", s->timeout);
+			if (s->netmask != 0xffffffffu) {
+				char m[INET_ADDRSTRLEN];
+
+				inet_ntop(AF_INET, &s->netmask, m, sizeof(m));
+				fprintf(f, " -M %s", m);
+			}
+		}
+	} else if (format & (LB_FMT_STATS | LB_FMT_RATE)) {
+		fprintf(f, "%-33s", svc_name);
+		print_stats5(f, &s->stats, format, !(format & LB_FMT_STATS));
+	} else {
+		fprintf(f, "%s %s", svc_name, s->sched);
+		if (s->sched_flags & (LB_SCHED_F_FALLBACK | LB_SCHED_F_PORT)) {
+			fputs(" (", f);
+			print_sched_flags(f, s);
+			fputc(')', f);
+		}
+		if (s->flags & LB_API_SVC_F_PERSISTENT) {
+			fprintf(f, " persistent %u", s->timeout);
+			if (s->netmask != 0xffffffffu) {
+				char m[INET_ADDRSTRLEN];
+
+				inet_ntop(AF_INET, &s->netmask, m, sizeof(m));
+				fprintf(f, " mask %s", m);
+			}
+		}
+	}
+	fputc('\n', f);
+
+	d = malloc((s->n_dests ? s->n_dests : 1) * sizeof(*d));
+	if (d == NULL)
+		return;
+	for (i = 0; i < s->n_dests; i++)
+		d[i] = &v->dests[i];
+	if (!(format & LB_FMT_NOSORT))
+		qsort(d, s->n_dests, sizeof(*d), cmp_dest);
+	for (i = 0; i < s->n_dests; i++) {
+		const struct lb_api_dest *e = d[i];
+
+		lb_fmt_addrport(dname, sizeof(dname), e->addr, e->port, s->key.proto, format);
+		if (format & LB_FMT_RULE) {
+			/* ipvsadm saves no -x/-y either; --json has them */
+			fprintf(f, "-a %s -r %s %s -w %d\n", svc_name, dname, fwd_switch(e->fwd),
+				(int)e->weight);
+			continue;
+		}
+		dname[28] = '\0';
+		if (format & LB_FMT_STATS) {
+			fprintf(f, "  -> %-28s", dname);
+			print_stats5(f, &e->stats, format, false);
+			fputc('\n', f);
+		} else if (format & LB_FMT_RATE) {
+			fprintf(f, "  -> %-28s %8u %8u %8u", dname, (unsigned int)e->stats.cps,
+				(unsigned int)e->stats.inpps, (unsigned int)e->stats.outpps);
+			lb_fmt_largenum(f, e->stats.inbps, format);
+			lb_fmt_largenum(f, e->stats.outbps, format);
+			fputc('\n', f);
+		} else if (format & LB_FMT_THRESHOLDS) {
+			fprintf(f, "  -> %-28s %-10u %-10u %-10u %-10u\n", dname, e->u_threshold,
+				e->l_threshold, e->active, e->inactive);
+		} else if (format & LB_FMT_PERSISTENTCONN) {
+			fprintf(f, "  -> %-28s %-9u %-11u %-10u %-10u\n", dname, e->weight,
+				e->persist, e->active, e->inactive);
+		} else {
+			fprintf(f, "  -> %-28s %-7s %-6d %-10u %-10u\n", dname, fwd_name(e->fwd),
+				(int)e->weight, e->active, e->inactive);
+		}
+	}
+	free(d);
+}
+
+int
+lb_fmt_services(FILE *f, const struct lb_api_info *info, const void *blob, size_t len,
+		unsigned int format, bool with_version)
+{
+	struct svc_view *v;
+	size_t n, i;
+
+	v = parse_services(blob, len, &n);
+	if (v == NULL)
+		return -1;
+	if (with_version && !(format & LB_FMT_RULE))
+		fprintf(f, "IP Virtual Server version %u.%u.%u (size=%u)\n",
+			(info->version_code >> 16) & 0xff, (info->version_code >> 8) & 0xff,
+			info->version_code & 0xff, info->conn_tab_size);
+	if (!(format & LB_FMT_NOSORT))
+		qsort(v, n, sizeof(*v), cmp_svc);
+	print_title(f, format);
+	for (i = 0; i < n; i++)
+		print_service(f, &v[i], format);
+	free(v);
+	return 0;
+}
+
+/* ---- JSON ---- */
+
+static void
+json_addr(FILE *f, const char *key, uint32_t addr_be)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &addr_be, a, sizeof(a));
+	fprintf(f, "\"%s\":\"%s\"", key, a);
+}
+
+static void
+json_stats(FILE *f, const struct lb_api_stats *st)
+{
+	fprintf(f, "\"stats\":{\"conns\":%llu,\"inpkts\":%llu,\"outpkts\":%llu,"
+		"\"inbytes\":%llu,\"outbytes\":%llu},",
+		(unsigned long long)st->conns, (unsigned long long)st->inpkts,
+		(unsigned long long)st->outpkts, (unsigned long long)st->inbytes,
+		(unsigned long long)st->outbytes);
+	fprintf(f, "\"rates\":{\"cps\":%llu,\"inpps\":%llu,\"outpps\":%llu,"
+		"\"inbps\":%llu,\"outbps\":%llu}",
+		(unsigned long long)st->cps, (unsigned long long)st->inpps,
+		(unsigned long long)st->outpps, (unsigned long long)st->inbps,
+		(unsigned long long)st->outbps);
+}
+
+int
+lb_fmt_json_services(FILE *f, const struct lb_api_info *info, const void *blob, size_t len)
+{
+	struct svc_view *v;
+	size_t n, i;
+	uint32_t j;
+
+	v = parse_services(blob, len, &n);
+	if (v == NULL)
+		return -1;
+	qsort(v, n, sizeof(*v), cmp_svc);
+	fprintf(f, "{\"version\":\"%.*s\",\"conn_tab_size\":%u,\"connections\":%u,"
+		"\"services\":[", (int)sizeof(info->version), info->version,
+		info->conn_tab_size, info->conns);
+	for (i = 0; i < n; i++) {
+		const struct lb_api_svc *s = v[i].svc;
+		char m[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &s->netmask, m, sizeof(m));
+		fprintf(f, "%s{\"protocol\":\"%s\",", i ? "," : "", proto_name(s->key.proto));
+		json_addr(f, "vip", s->key.vip);
+		fprintf(f, ",\"port\":%u,\"scheduler\":\"%.*s\",\"sched_flags\":[",
+			s->key.port, LB_API_SCHED_LEN, s->sched);
+		if (s->sched_flags & LB_SCHED_F_FALLBACK)
+			fputs("\"fallback\"", f);
+		if (s->sched_flags & LB_SCHED_F_PORT)
+			fprintf(f, "%s\"port\"", (s->sched_flags & LB_SCHED_F_FALLBACK) ? "," : "");
+		fprintf(f, "],\"persistence\":%u,\"netmask\":\"%s\",",
+			(s->flags & LB_API_SVC_F_PERSISTENT) ? s->timeout : 0, m);
+		json_stats(f, &s->stats);
+		fputs(",\"real_servers\":[", f);
+		for (j = 0; j < s->n_dests; j++) {
+			const struct lb_api_dest *e = &v[i].dests[j];
+
+			fprintf(f, "%s{", j ? "," : "");
+			json_addr(f, "address", e->addr);
+			fprintf(f, ",\"port\":%u,\"forward\":\"%s\",\"weight\":%u,"
+				"\"u_threshold\":%u,\"l_threshold\":%u,\"active_conns\":%u,"
+				"\"inactive_conns\":%u,\"persist_conns\":%u,",
+				e->port, fwd_name(e->fwd), e->weight, e->u_threshold,
+				e->l_threshold, e->active, e->inactive, e->persist);
+			json_stats(f, &e->stats);
+			fputc('}', f);
+		}
+		fputs("]}", f);
+	}
+	fputs("]}\n", f);
+	free(v);
+	return 0;
+}
+
+/* ---- connections ---- */
+
+void
+lb_fmt_conn_header(FILE *f, unsigned int format)
+{
+	fputs("IPVS connection entries\n", f);
+	if (format & LB_FMT_LCORE)
+		fprintf(f, "pro expire %-11s %-18s %-18s %-18s %s\n", "state", "source",
+			"virtual", "destination", "lcore");
+	else
+		fprintf(f, "pro expire %-11s %-18s %-18s %s\n", "state", "source", "virtual",
+			"destination");
+}
+
+static const char *
+conn_state_name(const struct lb_api_conn *c)
+{
+	if (c->proto == IPPROTO_UDP)
+		return "UDP";
+	if ((c->flags & LB_API_CONN_F_TEMPLATE) && (c->flags & LB_API_CONN_F_ASSURED))
+		return "ASSURED";
+	return c->state < LB_S_COUNT ? lb_state_name(c->state) : "ERR!";
+}
+
+void
+lb_fmt_conn(FILE *f, const struct lb_api_conn *c, unsigned int format)
+{
+	char cn[128], vn[128], dn[128], exp[24];
+
+	lb_fmt_addrport(cn, sizeof(cn), c->caddr, c->cport, c->proto, format);
+	lb_fmt_addrport(vn, sizeof(vn), c->vaddr, c->vport, c->proto, format);
+	lb_fmt_addrport(dn, sizeof(dn), c->daddr, c->dport, c->proto, format);
+	snprintf(exp, sizeof(exp), "%02u:%02u", c->expire / 60, c->expire % 60);
+	if (format & LB_FMT_LCORE)
+		fprintf(f, "%-3s %-6s %-11s %-18s %-18s %-18s %u\n", proto_name(c->proto), exp,
+			conn_state_name(c), cn, vn, dn, c->lcore);
+	else
+		fprintf(f, "%-3s %-6s %-11s %-18s %-18s %s\n", proto_name(c->proto), exp,
+			conn_state_name(c), cn, vn, dn);
+}
+
+void
+lb_fmt_json_conns_begin(FILE *f)
+{
+	fputs("{\"connections\":[", f);
+}
+
+void
+lb_fmt_json_conn(FILE *f, const struct lb_api_conn *c, bool first)
+{
+	fprintf(f, "%s\n{\"protocol\":\"%s\",\"state\":\"%s\",\"expire\":%u,",
+		first ? "" : ",", proto_name(c->proto), conn_state_name(c), c->expire);
+	json_addr(f, "client", c->caddr);
+	fprintf(f, ",\"client_port\":%u,", c->cport);
+	json_addr(f, "vip", c->vaddr);
+	fprintf(f, ",\"vport\":%u,", c->vport);
+	json_addr(f, "server", c->daddr);
+	fprintf(f, ",\"server_port\":%u,\"lcore\":%u,\"template\":%s}", c->dport, c->lcore,
+		(c->flags & LB_API_CONN_F_TEMPLATE) ? "true" : "false");
+}
+
+void
+lb_fmt_json_conns_end(FILE *f)
+{
+	fputs("\n]}\n", f);
+}
+
+void
+lb_fmt_timeouts(FILE *f, const struct lb_api_timeouts *t)
+{
+	fprintf(f, "Timeout (tcp tcpfin udp): %d %d %d\n", (int)t->tcp, (int)t->tcpfin,
+		(int)t->udp);
+}
+
+void
+lb_fmt_json_timeouts(FILE *f, const struct lb_api_timeouts *t)
+{
+	fprintf(f, "{\"tcp\":%u,\"tcpfin\":%u,\"udp\":%u}\n", t->tcp, t->tcpfin, t->udp);
+}
+
+/* ---- --summary ---- */
+
+/*
+ * Columns: the states a DR entry can be in, in the order an operator reads
+ * them during an incident; the states the input-only table never reaches
+ * from NONE are summed under OTHER; persistence templates apart.
+ */
+static const uint8_t sum_states[] = {
+	LB_S_ESTABLISHED, LB_S_SYN_RECV, LB_S_SYNACK, LB_S_FIN_WAIT, LB_S_TIME_WAIT,
+	LB_S_CLOSE, LB_S_NONE, LB_S_UDP,
+};
+#define SUM_COLS	(sizeof(sum_states) + 1)	/* + OTHER */
+
+struct sum_row {
+	uint8_t proto;
+	uint16_t port;
+	uint32_t vip;
+	uint64_t total;
+	uint64_t templates;
+	uint64_t col[SUM_COLS];
+};
+
+struct lb_fmt_summary {
+	struct sum_row *rows;
+	size_t n, cap;
+};
+
+struct lb_fmt_summary *
+lb_fmt_summary_new(void)
+{
+	return calloc(1, sizeof(struct lb_fmt_summary));
+}
+
+void
+lb_fmt_summary_free(struct lb_fmt_summary *s)
+{
+	if (s != NULL)
+		free(s->rows);
+	free(s);
+}
+
+static struct sum_row *
+sum_row(struct lb_fmt_summary *s, uint8_t proto, uint32_t vip, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->rows[i].proto == proto && s->rows[i].vip == vip && s->rows[i].port == port)
+			return &s->rows[i];
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct sum_row *r = realloc(s->rows, cap * sizeof(*r));
+
+		if (r == NULL)
+			return NULL;
+		s->rows = r;
+		s->cap = cap;
+	}
+	memset(&s->rows[s->n], 0, sizeof(s->rows[0]));
+	s->rows[s->n].proto = proto;
+	s->rows[s->n].vip = vip;
+	s->rows[s->n].port = port;
+	return &s->rows[s->n++];
+}
+
+int
+lb_fmt_summary_add(struct lb_fmt_summary *s, const struct lb_api_conn *c, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		struct sum_row *r = sum_row(s, c[i].proto, c[i].vaddr, c[i].vport);
+		unsigned int col = sizeof(sum_states);	/* OTHER */
+		unsigned int st = c[i].proto == IPPROTO_UDP ? LB_S_UDP : c[i].state;
+		size_t k;
+
+		if (r == NULL)
+			return -1;
+		r->total++;
+		if (c[i].flags & LB_API_CONN_F_TEMPLATE) {
+			r->templates++;
+			continue;
+		}
+		for (k = 0; k < sizeof(sum_states); k++)
+			if (sum_states[k] == st)
+				col = (unsigned int)k;
+		r->col[col]++;
+	}
+	return 0;
+}
+
+static int
+cmp_row(const void *a, const void *b)
+{
+	const struct sum_row *x = a, *y = b;
+	int r = (int)x->proto - (int)y->proto;
+
+	if (r != 0)
+		return r;
+	r = cmp_u32_as_int(ntohl(x->vip), ntohl(y->vip));
+	if (r != 0)
+		return r;
+	return (int)x->port - (int)y->port;
+}
+
+static const char *
+sum_col_name(size_t k)
+{
+	return k < sizeof(sum_states) ? lb_state_name(sum_states[k]) : "OTHER";
+}
+
+int
+lb_fmt_summary_print(FILE *f, struct lb_fmt_summary *s, const void *svc_blob, size_t len,
+		bool json)
+{
+	size_t i, k;
+
+	if (svc_blob != NULL) {
+		struct svc_view *v;
+		size_t n;
+
+		v = parse_services(svc_blob, len, &n);
+		if (v == NULL)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (sum_row(s, v[i].svc->key.proto, v[i].svc->key.vip,
+					v[i].svc->key.port) == NULL) {
+				free(v);
+				return -1;
+			}
+		free(v);
+	}
+	qsort(s->rows, s->n, sizeof(*s->rows), cmp_row);
+	if (json) {
+		fputs("{\"services\":[", f);
+		for (i = 0; i < s->n; i++) {
+			const struct sum_row *r = &s->rows[i];
+
+			fprintf(f, "%s{\"protocol\":\"%s\",", i ? "," : "", proto_name(r->proto));
+			json_addr(f, "vip", r->vip);
+			fprintf(f, ",\"port\":%u,\"total\":%llu,\"templates\":%llu,\"states\":{",
+				r->port, (unsigned long long)r->total,
+				(unsigned long long)r->templates);
+			for (k = 0; k < SUM_COLS; k++)
+				fprintf(f, "%s\"%s\":%llu", k ? "," : "", sum_col_name(k),
+					(unsigned long long)r->col[k]);
+			fputs("}}", f);
+		}
+		fputs("]}\n", f);
+		return 0;
+	}
+	fprintf(f, "%-33s %9s", "Prot LocalAddress:Port", "Total");
+	for (k = 0; k < SUM_COLS; k++)
+		fprintf(f, " %11s", sum_col_name(k));
+	fprintf(f, " %9s\n", "Templates");
+	for (i = 0; i < s->n; i++) {
+		const struct sum_row *r = &s->rows[i];
+		char vn[64], name[80];
+
+		lb_fmt_addrport(vn, sizeof(vn), r->vip, r->port, r->proto, LB_FMT_NUMERIC);
+		snprintf(name, sizeof(name), "%s  %s", proto_name(r->proto), vn);
+		fprintf(f, "%-33s %9llu", name, (unsigned long long)r->total);
+		for (k = 0; k < SUM_COLS; k++)
+			fprintf(f, " %11llu", (unsigned long long)r->col[k]);
+		fprintf(f, " %9llu\n", (unsigned long long)r->templates);
+	}
+	return 0;
+}
+
+/* ---- --counters ---- */
+
+struct core_field {
+	const char *name;
+	size_t off;
+};
+
+#define CF(x) { #x, offsetof(struct lb_api_core, x) }
+static const struct core_field core_fields[] = {
+	CF(rx), CF(fwd), CF(reply), CF(to_control), CF(tx), CF(tx_dropped),
+	CF(sent_icmp), CF(sent_control), CF(conns),
+};
+#undef CF
+
+static uint64_t
+field(const struct lb_api_core *c, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const uint8_t *)c + off, sizeof(v));
+	return v;
+}
+
+void
+lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_core *cores,
+		const char *const *drop_names, unsigned int n_names, bool json)
+{
+	unsigned int n_drops = hdr->n_drops < LB_API_MAX_DROPS ? hdr->n_drops : LB_API_MAX_DROPS;
+	uint32_t i;
+	size_t k;
+
+	if (n_drops > n_names)
+		n_drops = n_names;
+	if (json) {
+		fputs("{\"cores\":[", f);
+		for (i = 0; i < hdr->n_cores; i++) {
+			fprintf(f, "%s{\"lcore\":%u", i ? "," : "", cores[i].lcore);
+			for (k = 0; k < sizeof(core_fields) / sizeof(core_fields[0]); k++)
+				fprintf(f, ",\"%s\":%llu", core_fields[k].name,
+					(unsigned long long)field(&cores[i], core_fields[k].off));
+			fputs(",\"drops\":{", f);
+			for (k = 0; k < n_drops; k++)
+				fprintf(f, "%s\"%s\":%llu", k ? "," : "", drop_names[k],
+					(unsigned long long)cores[i].drop[k]);
+			fputs("}}", f);
+		}
+		fputs("]}\n", f);
+		return;
+	}
+	fprintf(f, "%-20s", "Counter");
+	for (i = 0; i < hdr->n_cores; i++) {
+		char h[24];
+
+		snprintf(h, sizeof(h), "lcore %u", cores[i].lcore);
+		fprintf(f, " %14s", h);
+	}
+	fprintf(f, " %14s\n", "total");
+	for (k = 0; k < sizeof(core_fields) / sizeof(core_fields[0]) + n_drops; k++) {
+		bool is_drop = k >= sizeof(core_fields) / sizeof(core_fields[0]);
+		size_t d = k - sizeof(core_fields) / sizeof(core_fields[0]);
+		char name[64];
+		uint64_t total = 0;
+
+		if (is_drop)
+			snprintf(name, sizeof(name), "drop %s", drop_names[d]);
+		else
+			snprintf(name, sizeof(name), "%s", core_fields[k].name);
+		fprintf(f, "%-20s", name);
+		for (i = 0; i < hdr->n_cores; i++) {
+			uint64_t v = is_drop ? cores[i].drop[d] : field(&cores[i], core_fields[k].off);
+
+			total += v;
+			fprintf(f, " %14llu", (unsigned long long)v);
+		}
+		fprintf(f, " %14llu\n", (unsigned long long)total);
+	}
+}

@@ -1,0 +1,215 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""
+Writes the golden files of tests/test_ipvsfmt.c from ipvsadm 1.31's printf
+formats (as quoted in docs/cli.md), applied with Python's % operator to the
+same data the C test builds. It shares no code with control/ipvsfmt.c: two
+independent renderings of the reference that must agree byte for byte.
+Run it only when a fixture is added; the files it writes are committed.
+"""
+import os
+import struct
+import socket
+
+here = os.path.dirname(os.path.abspath(__file__))
+
+
+def ip(a):
+    return struct.unpack('!I', socket.inet_aton(a))[0]
+
+
+def largenum(i, exact=False):
+    if exact:
+        n = len('%d' % i)
+        return '%*d' % (9 if n <= 8 else n + 1, i)
+    if i < 100000000:
+        return '%9d' % i
+    if i < 1000000000:
+        return '%8dK' % (i // 1000)
+    if i < 100000000000:
+        return '%8dM' % (i // 1000000)
+    if i < 100000000000000:
+        return '%8dG' % (i // 1000000000)
+    return '%8dT' % (i // 1000000000000)
+
+
+def stats(k):
+    # The C test fills stats the same way: base k, five counters, five rates.
+    return dict(conns=k, inpkts=k * 10 + 1, outpkts=0, inbytes=k * 1000 + 7, outbytes=0,
+                cps=k % 1000, inpps=k % 100000, outpps=0, inbps=k * 8, outbps=0)
+
+
+# Services in the blob's (unsorted) order; the C test has the same table.
+SERVICES = [
+    dict(proto='UDP', vip='10.0.0.100', port=53, sched='rr', persistent=360,
+         netmask='255.255.255.0', flags='', k=99999999,
+         dests=[dict(addr='10.0.1.12', port=53, w=2, ut=0, lt=0, act=0, inact=17,
+                     pers=3, k=100000000)]),
+    dict(proto='TCP', vip='10.0.0.100', port=80, sched='wlc', persistent=0,
+         netmask='255.255.255.255', flags='', k=999999999,
+         dests=[dict(addr='10.0.1.12', port=80, w=1, ut=100, lt=50, act=3, inact=1,
+                     pers=0, k=1000000000),
+                dict(addr='10.0.1.11', port=80, w=3, ut=0, lt=0, act=12, inact=4,
+                     pers=0, k=99999999999),
+                dict(addr='10.0.1.2', port=80, w=0, ut=0, lt=0, act=0, inact=0,
+                     pers=0, k=100000000000)]),
+    dict(proto='TCP', vip='192.168.7.1', port=443, sched='mh', persistent=0,
+         netmask='255.255.255.255', flags='mh-fallback,mh-port', k=100000000000000,
+         dests=[dict(addr='192.168.8.10', port=443, w=65535, ut=0, lt=0, act=4294967295,
+                     inact=0, pers=0, k=0)]),
+]
+
+
+def cmp_int(a, b):
+    r = (a - b) & 0xffffffff
+    return r - (1 << 32) if r >= 1 << 31 else r
+
+
+def sort_key_services(svcs):
+    import functools
+
+    def c(x, y):
+        r = (6 if x['proto'] == 'TCP' else 17) - (6 if y['proto'] == 'TCP' else 17)
+        if r:
+            return r
+        r = cmp_int(ip(x['vip']), ip(y['vip']))
+        if r:
+            return r
+        return x['port'] - y['port']
+    return sorted(svcs, key=functools.cmp_to_key(c))
+
+
+def sort_dests(ds):
+    import functools
+
+    def c(x, y):
+        r = cmp_int(ip(x['addr']), ip(y['addr']))
+        if r:
+            return r
+        return x['port'] - y['port']
+    return sorted(ds, key=functools.cmp_to_key(c))
+
+
+def listing(fmt, version=True, only=None):
+    out = []
+    if version and 'rule' not in fmt:
+        out.append('IP Virtual Server version 0.1.0 (size=1048576)\n')
+    if 'stats' in fmt:
+        out.append('%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n' % (
+            'Prot LocalAddress:Port', 'Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'))
+    elif 'rate' in fmt:
+        out.append('%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n' % (
+            'Prot LocalAddress:Port', 'CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'))
+    elif 'thresholds' in fmt:
+        out.append('%-33s %-10s %-10s %-10s %-10s\n  -> RemoteAddress:Port\n' % (
+            'Prot LocalAddress:Port', 'Uthreshold', 'Lthreshold', 'ActiveConn', 'InActConn'))
+    elif 'persistent' in fmt:
+        out.append('%-33s %-9s %-11s %-10s %-10s\n  -> RemoteAddress:Port\n' % (
+            'Prot LocalAddress:Port', 'Weight', 'PersistConn', 'ActiveConn', 'InActConn'))
+    elif 'rule' not in fmt:
+        out.append('Prot LocalAddress:Port Scheduler Flags\n'
+                   '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n')
+    exact = 'exact' in fmt
+    svcs = sort_key_services(SERVICES) if only is None else [SERVICES[only]]
+    for s in svcs:
+        vname = '%s:%d' % (s['vip'], s['port'])
+        if 'rule' in fmt:
+            name = '%s %s' % ('-t' if s['proto'] == 'TCP' else '-u', vname)
+            line = '-A %s -s %s' % (name, s['sched'])
+            if s['flags']:
+                line += ' -b ' + s['flags']
+            if s['persistent']:
+                line += ' -p %d' % s['persistent']
+                if s['netmask'] != '255.255.255.255':
+                    line += ' -M %s' % s['netmask']
+        else:
+            name = ('%s  %s' % (s['proto'], vname))[:33]
+            st = stats(s['k'])
+            if 'stats' in fmt:
+                line = '%-33s' % name + ''.join(largenum(st[x], exact) for x in
+                                                ('conns', 'inpkts', 'outpkts', 'inbytes', 'outbytes'))
+            elif 'rate' in fmt:
+                line = '%-33s' % name + ''.join(largenum(st[x], exact) for x in
+                                                ('cps', 'inpps', 'outpps', 'inbps', 'outbps'))
+            else:
+                line = '%s %s' % (name, s['sched'])
+                if s['flags']:
+                    line += ' (%s)' % s['flags']
+                if s['persistent']:
+                    line += ' persistent %d' % s['persistent']
+                    if s['netmask'] != '255.255.255.255':
+                        line += ' mask %s' % s['netmask']
+        out.append(line + '\n')
+        for d in sort_dests(s['dests']):
+            dname = '%s:%d' % (d['addr'], d['port'])
+            st = stats(d['k'])
+            if 'rule' in fmt:
+                out.append('-a %s -r %s %s -w %d\n' % (name, dname, '-g', d['w']))
+                continue
+            dname = dname[:28]
+            if 'stats' in fmt:
+                out.append('  -> %-28s' % dname + ''.join(largenum(st[x], exact) for x in
+                           ('conns', 'inpkts', 'outpkts', 'inbytes', 'outbytes')) + '\n')
+            elif 'rate' in fmt:
+                out.append('  -> %-28s %8u %8u %8u' % (dname, st['cps'], st['inpps'], st['outpps'])
+                           + largenum(st['inbps'], exact) + largenum(st['outbps'], exact) + '\n')
+            elif 'thresholds' in fmt:
+                out.append('  -> %-28s %-10u %-10u %-10u %-10u\n' % (dname, d['ut'], d['lt'],
+                                                                    d['act'], d['inact']))
+            elif 'persistent' in fmt:
+                out.append('  -> %-28s %-9u %-11u %-10u %-10u\n' % (dname, d['w'], d['pers'],
+                                                                   d['act'], d['inact']))
+            else:
+                out.append('  -> %-28s %-7s %-6d %-10u %-10u\n' % (dname, 'Route', d['w'],
+                                                                  d['act'], d['inact']))
+    return ''.join(out)
+
+
+# Connections: proto, state name, expire, client, cport, vip, vport, server, sport, lcore
+CONNS = [
+    ('TCP', 'ESTABLISHED', 900, '192.0.2.1', 51234, '10.0.0.100', 80, '10.0.1.11', 80, 1),
+    ('TCP', 'SYN_RECV', 59, '198.51.100.200', 1, '10.0.0.100', 80, '10.0.1.12', 80, 2),
+    ('TCP', 'FIN_WAIT', 3725, '192.0.2.1', 65535, '10.0.0.100', 80, '10.0.1.11', 80, 1),
+    ('TCP', 'NONE', 0, '192.0.2.0', 0, '10.0.0.100', 80, '10.0.1.11', 80, 1),
+    ('TCP', 'ASSURED', 359999, '192.0.2.0', 0, '10.0.0.100', 80, '10.0.1.11', 80, 2),
+    ('UDP', 'UDP', 300, '203.0.113.9', 5353, '10.0.0.100', 53, '10.0.1.12', 53, 2),
+]
+
+
+def conns(lcore=False):
+    out = ['IPVS connection entries\n']
+    if lcore:
+        out.append('pro expire %-11s %-18s %-18s %-18s %s\n' % ('state', 'source', 'virtual',
+                                                              'destination', 'lcore'))
+    else:
+        out.append('pro expire %-11s %-18s %-18s %s\n' % ('state', 'source', 'virtual',
+                                                        'destination'))
+    for (p, st, exp, c, cp, v, vp, d, dp, lc) in CONNS:
+        e = '%02d:%02d' % (exp // 60, exp % 60)
+        cn, vn, dn = '%s:%d' % (c, cp), '%s:%d' % (v, vp), '%s:%d' % (d, dp)
+        if lcore:
+            out.append('%-3s %-6s %-11s %-18s %-18s %-18s %u\n' % (p, e, st, cn, vn, dn, lc))
+        else:
+            out.append('%-3s %-6s %-11s %-18s %-18s %s\n' % (p, e, st, cn, vn, dn))
+    return ''.join(out)
+
+
+FILES = {
+    'list.txt': listing(set()),
+    'list_stats.txt': listing({'stats'}),
+    'list_stats_exact.txt': listing({'stats', 'exact'}),
+    'list_rate.txt': listing({'rate'}),
+    'list_rate_exact.txt': listing({'rate', 'exact'}),
+    'list_thresholds.txt': listing({'thresholds'}),
+    'list_persistent_conn.txt': listing({'persistent'}),
+    'list_one_service.txt': listing(set(), version=False, only=1),
+    'save.txt': listing({'rule'}),
+    'conns.txt': conns(),
+    'conns_lcore.txt': conns(lcore=True),
+    'timeout.txt': 'Timeout (tcp tcpfin udp): %d %d %d\n' % (900, 120, 300),
+}
+
+for name, text in FILES.items():
+    with open(os.path.join(here, name), 'w') as f:
+        f.write(text)
+    print('wrote', name)
