@@ -1,0 +1,601 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""lbadm and the control socket against a running lbd.
+
+lbd runs on a net_pcap port that replays client flows forever
+(infinite_rx), so the dataplane forwards all the time; every command and
+error path of lbadm goes through the real socket, and so do hand-made bad
+requests. After each hostile phase the test checks that lbd still answers,
+that its configuration is intact and that the dataplane kept forwarding.
+
+usage: test_lbadm.py BUILD_DIR
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BUILD = os.path.abspath(sys.argv[1])
+LBD = os.path.join(BUILD, "lbd")
+LBADM = os.path.join(BUILD, "lbadm")
+
+LB_MAC = "02:00:00:00:00:02"
+CLIENT_MAC = "02:00:00:00:00:c1"
+SRV = {"10.0.0.11": "02:00:00:00:00:11", "10.0.0.12": "02:00:00:00:00:12"}
+VIP = "10.0.0.100"
+N_FLOWS = 40
+
+CONF = """
+ports = ( { device = "net_pcap0"; address = "10.0.0.2/24"; mac = "%s"; } );
+services = (
+  { protocol = "tcp"; vip = "10.0.0.100"; port = 80; scheduler = "wrr";
+    real_servers = ( { address = "10.0.0.11"; weight = 3; mac = "%s"; },
+                     { address = "10.0.0.12"; weight = 1; mac = "%s"; } ); },
+  { protocol = "udp"; vip = "10.0.0.100"; port = 53; scheduler = "rr"; persistence = 300;
+    netmask = "255.255.255.0";
+    real_servers = ( { address = "10.0.0.11"; mac = "%s"; } ); }
+);
+dataplane = { mbufs = 4096; connections = 8192; };
+control = { socket = "@DIR@/lbd.sock"; group = "nogroup"; };
+""" % (LB_MAC, SRV["10.0.0.11"], SRV["10.0.0.12"], SRV["10.0.0.11"])
+
+failures = []
+
+
+def check(cond, what):
+    if cond:
+        print("ok   " + what)
+    else:
+        print("FAIL " + what)
+        failures.append(what)
+    return cond
+
+
+# ---- a pcap of TCP flows, written by hand (no scapy needed) ----
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+
+
+def mac(s):
+    return bytes(int(x, 16) for x in s.split(":"))
+
+
+def tcp_frame(src, sport, dst, dport, flags):
+    sa, da = socket.inet_aton(src), socket.inet_aton(dst)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, 1000, 0, 5 << 4, flags, 65535, 0, 0)
+    ph = sa + da + struct.pack("!BBH", 0, 6, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", csum(ph + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, sa, da)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    return mac(LB_MAC) + mac(CLIENT_MAC) + b"\x08\x00" + ip + tcp
+
+
+def write_pcap(path, frames):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for fr in frames:
+            f.write(struct.pack("<IIII", 0, 0, len(fr), len(fr)) + fr)
+
+
+# ---- lbd ----
+
+class Lbd:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="lbd-ctl-")
+        os.chmod(self.dir, 0o755)    # the unprivileged client must reach the socket
+        self.sock = os.path.join(self.dir, "lbd.sock")
+        conf = os.path.join(self.dir, "lbd.conf")
+        with open(conf, "w") as f:
+            f.write(CONF.replace("@DIR@", self.dir))
+        frames = []
+        for i in range(N_FLOWS):
+            c = "192.0.2.%d" % (10 + i)
+            frames.append(tcp_frame(c, 40000 + i, VIP, 80, 0x02))      # SYN
+        for i in range(N_FLOWS):
+            c = "192.0.2.%d" % (10 + i)
+            frames.append(tcp_frame(c, 40000 + i, VIP, 80, 0x10))      # ACK
+        inp = os.path.join(self.dir, "in.pcap")
+        write_pcap(inp, frames)
+        cmd = [LBD, "-l", "0-1", "--no-huge", "--no-pci", "--file-prefix",
+               "lbdctl%d" % os.getpid(),
+               "--vdev=net_pcap0,rx_pcap=%s,tx_pcap=/dev/null,infinite_rx=1" % inp,
+               "--", "-f", conf]
+        self.log = open(os.path.join(self.dir, "lbd.log"), "w+")
+        self.p = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(100):
+            if os.path.exists(self.sock):
+                break
+            if self.p.poll() is not None:
+                break
+            time.sleep(0.1)
+        if not os.path.exists(self.sock):
+            self.log.seek(0)
+            raise SystemExit("lbd did not come up:\n" + self.log.read())
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stop(self):
+        self.p.send_signal(signal.SIGINT)
+        try:
+            rc = self.p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            rc = "hung"
+        self.log.seek(0)
+        text = self.log.read()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return rc, text
+
+
+def lbadm(*args, stdin=None, user=None, env_sock=None, sock=None):
+    cmd = [LBADM, *args]
+    if user is not None:
+        cmd = ["setpriv", "--reuid=%d" % user[0], "--regid=%d" % user[1],
+               "--clear-groups", *cmd]
+    env = dict(os.environ)
+    env.pop("LBD_SOCKET", None)
+    if env_sock is not None:
+        env["LBD_SOCKET"] = env_sock
+    elif sock is not None:
+        env["LBD_SOCKET"] = sock
+    r = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env, timeout=30)
+    return r.returncode, r.stdout, r.stderr
+
+
+def counters(sock):
+    import json
+    rc, out, err = lbadm("--counters", "--json", sock=sock)
+    assert rc == 0, err
+    cores = json.loads(out)["cores"]
+    total = {}
+    for c in cores:
+        for k, v in c.items():
+            if isinstance(v, int):
+                total[k] = total.get(k, 0) + v
+        for k, v in c["drops"].items():
+            total["drop_" + k] = total.get("drop_" + k, 0) + v
+    return total
+
+
+# ---- raw protocol ----
+
+MAGIC, VERSION = 0x4c424431, 1
+T_INFO, T_SVC_LIST, T_SVC_ADD, T_SVC_EDIT, T_SVC_DEL, T_DEST_ADD = 1, 2, 3, 4, 5, 6
+T_CONN_LIST = 13
+EPROTO, EMSGSIZE, EINVAL, EBUSY, EPERM = 71, 90, 22, 16, 1
+REQ = struct.Struct("<IHHII")
+RESP = struct.Struct("<IHHiIII")
+
+
+def raw_conn(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(path)
+    return s
+
+
+def read_reply(s):
+    hdr = b""
+    while len(hdr) < RESP.size:
+        b = s.recv(RESP.size - len(hdr))
+        if not b:
+            return None
+        hdr += b
+    magic, ver, _, status, length, rid, _ = RESP.unpack(hdr)
+    body = b""
+    while len(body) < length:
+        b = s.recv(length - len(body))
+        if not b:
+            return None
+        body += b
+    return status, rid, body
+
+
+def closed_by_peer(s, wait=10):
+    s.settimeout(wait)
+    try:
+        return s.recv(1) == b""
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+# ---- the tests ----
+
+EXPECT_LN = """IP Virtual Server version 0.1.0 (size=8192)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  10.0.0.100:80 wrr
+  -> 10.0.0.11:80                 Route   3      {a1:<10} {i1:<10}
+  -> 10.0.0.12:80                 Route   1      {a2:<10} {i2:<10}
+UDP  10.0.0.100:53 rr persistent 300 mask 255.255.255.0
+  -> 10.0.0.11:53                 Route   1      0          0         
+"""
+
+
+def parse_dests(out):
+    return {m.group(1): (int(m.group(2)), int(m.group(3)))
+            for m in re.finditer(r"^  -> (\S+)\s+Route\s+\d+\s+(\d+)\s+(\d+)\s*$", out, re.M)}
+
+
+def test_listing(sock):
+    time.sleep(1.5)
+    rc, out, err = lbadm("-Ln", sock=sock)
+    check(rc == 0, "-Ln exits 0")
+    d = parse_dests(out)
+    a1, i1 = d.get("10.0.0.11:80", (0, 0))
+    a2, i2 = d.get("10.0.0.12:80", (0, 0))
+    check(out == EXPECT_LN.format(a1=a1, i1=i1, a2=a2, i2=i2),
+          "-Ln prints ipvsadm's table byte for byte\n" + out)
+    check(a1 + i1 + a2 + i2 == N_FLOWS,
+          "ActiveConn+InActConn over the servers = %d flows (got %d)" % (N_FLOWS, a1 + i1 + a2 + i2))
+    check(a1 + i1 == 30 and a2 + i2 == 10, "wrr 3:1 over 40 flows: 30/10 (got %d/%d)"
+          % (a1 + i1, a2 + i2))
+    # the same through every way of naming the socket
+    rc2, out2, _ = lbadm("--socket", sock, "-L", "-n")
+    check(rc2 == 0 and out2.splitlines()[:4] == out.splitlines()[:4], "--socket PATH")
+    rc3, out3, _ = lbadm("-l", "-n", env_sock=sock)
+    check(rc3 == 0 and out3.splitlines()[:4] == out.splitlines()[:4], "$LBD_SOCKET")
+    rc4, _, err4 = lbadm("-Ln", sock="/nonexistent/lbd.sock")
+    check(rc4 != 0 and "Can't initialize ipvs" in err4, "no daemon: ipvsadm's message, non-zero")
+
+    rc, out, err = lbadm("-lnc", sock=sock)
+    lines = out.splitlines()
+    check(rc == 0 and lines[0] == "IPVS connection entries" and
+          lines[1] == "pro expire state       source             virtual            destination",
+          "-lnc header")
+    row = re.compile(r"^TCP (\d\d):(\d\d)  (ESTABLISHED|SYN_RECV) (192\.0\.2\.\d+:4\d{4}) +"
+                     r"10\.0\.0\.100:80 +10\.0\.0\.1[12]:80$")
+    rows = [l for l in lines[2:] if row.match(l)]
+    check(len(rows) == N_FLOWS and len(lines) == N_FLOWS + 2,
+          "-lnc lists every flow once (%d rows of %d lines)" % (len(rows), len(lines) - 2))
+    for l in rows:
+        m = row.match(l)
+        secs = int(m.group(1)) * 60 + int(m.group(2))
+        if not check(secs <= 900, "expire within the state's timeout: " + l):
+            break
+    rc, out, _ = lbadm("-lnc", "--lcore", sock=sock)
+    check(rc == 0 and all(l.rstrip().endswith(" 1") for l in out.splitlines()[2:]) and
+          out.splitlines()[1].endswith(" lcore"), "--lcore: the worker's lcore ends each row")
+    rc, out, _ = lbadm("-L", "-n", "-t", "10.0.0.100:80", sock=sock)
+    check(rc == 0 and out.startswith("Prot LocalAddress:Port Scheduler Flags\nTCP  10.0.0.100:80 wrr") is False
+          and out.startswith("Prot LocalAddress:Port Scheduler Flags\n"
+                             "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
+                             "TCP  10.0.0.100:80 wrr\n") and "UDP" not in out,
+          "-L -n -t: one service, no version line")
+    rc, out, err = lbadm("-L", "-n", "-t", "10.0.0.100:81", sock=sock)
+    check(rc == 1 and err == "No such service\n", "-L -t unknown: 'No such service', exit 1")
+    rc, out, _ = lbadm("-L", "--timeout", sock=sock)
+    check(rc == 0 and out == "Timeout (tcp tcpfin udp): 900 120 300\n", "--timeout")
+    rc, out, _ = lbadm("--summary", sock=sock)
+    m = re.search(r"^TCP  10\.0\.0\.100:80 +(\d+)", out, re.M)
+    check(rc == 0 and m is not None and int(m.group(1)) == N_FLOWS,
+          "--summary counts the service's %d entries" % N_FLOWS)
+    time.sleep(4.5)   # two estimator samples
+    rc, out, _ = lbadm("-Ln", "--rate", sock=sock)
+    m = re.search(r"^TCP  10\.0\.0\.100:80 +(\d+) +(\d+)", out, re.M)
+    check(rc == 0 and m is not None and int(m.group(2)) > 0, "--rate: InPPS > 0 under traffic")
+    rc, out, _ = lbadm("-Ln", "--stats", sock=sock)
+    m = re.search(r"^TCP  10\.0\.0\.100:80 +(\d+) +(\d+)", out, re.M)
+    check(rc == 0 and m is not None and int(m.group(1)) == N_FLOWS and int(m.group(2)) > 1000,
+          "--stats: Conns = %d, InPkts grows" % N_FLOWS)
+
+
+def test_zero(sock):
+    _, before, _ = lbadm("-Ln", "--stats", sock=sock)
+    _, ln_before, _ = lbadm("-Ln", sock=sock)
+    rc, _, err = lbadm("-Z", sock=sock)
+    check(rc == 0, "-Z exits 0 " + err)
+    _, after, _ = lbadm("-Ln", "--stats", "--exact", sock=sock)
+    _, ln_after, _ = lbadm("-Ln", sock=sock)
+    b = re.search(r"^TCP  10\.0\.0\.100:80 +(\d+)([KMGT]?) +(\d+)", before, re.M)
+    a = re.search(r"^TCP  10\.0\.0\.100:80 +(\d+) +(\d+)", after, re.M)
+    check(int(a.group(1)) == 0, "-Z: Conns back to 0")
+    check(b.group(2) != "" or int(a.group(2)) < int(b.group(3)), "-Z: InPkts restarted")
+    sb = sum(sum(v) for v in parse_dests(ln_before).values())
+    sa = sum(sum(v) for v in parse_dests(ln_after).values())
+    check(sb == sa == N_FLOWS + 0, "-Z leaves connection counts (%d, %d)" % (sb, sa))
+    rc, _, err = lbadm("-Z", "-t", "10.0.0.100:80", sock=sock)
+    check(rc == 0, "-Z -t one service")
+    rc, _, err = lbadm("-Z", "-t", "10.0.0.100:8", sock=sock)
+    check(rc == 255 and err == "No such service\n", "-Z unknown service: 'No such service'")
+
+
+# (args, exit status, exact stderr) for ipvsadm's own messages
+ERRORS = [
+    (["-A", "-t", "10.0.0.100:80"], 255, "Service already exists\n"),
+    (["-A", "-t", "10.0.0.100:90", "-s", "nosuch"], 255, "Scheduler not found\n"),
+    (["-E", "-t", "10.0.0.100:91"], 255, "No such service\n"),
+    (["-D", "-t", "10.0.0.100:91"], 255, "No such service\n"),
+    (["-a", "-t", "10.0.0.100:91", "-r", "10.0.0.11"], 255, "Service not defined\n"),
+    (["-a", "-t", "10.0.0.100:80", "-r", "10.0.0.11"], 255, "Destination already exists\n"),
+    (["-e", "-t", "10.0.0.100:80", "-r", "10.0.0.99"], 255, "No such destination\n"),
+    (["-d", "-t", "10.0.0.100:80", "-r", "10.0.0.99"], 255, "No such destination\n"),
+    (["-A", "-t", "10.0.0.100:0"], 2, "Zero port specified for non-persistent service\n"),
+    (["-A"], 2, "You need to supply the 'service-address' option for the 'add-service' command\n"),
+    (["-a", "-t", "10.0.0.100:80"], 2,
+     "You need to supply the 'real-server' option for the 'add-server' command\n"),
+    (["-a", "-t", "10.0.0.100:80", "-r", "10.0.0.13", "-s", "rr"], 2,
+     "Illegal 'scheduler' option with the 'add-server' command\n"),
+    (["-A", "-D", "-t", "10.0.0.100:80"], 2, "multiple commands specified\n"),
+    (["-A", "-t", "10.0.0.300:80"], 2, "illegal virtual server address[:port] specified\n"),
+    (["-a", "-t", "10.0.0.100:80", "-r", "10.0.0.13", "-w", "65536"], 2,
+     "illegal weight specified\n"),
+    (["-a", "-t", "10.0.0.100:80", "-r", "10.0.0.13", "-w", "x"], 2,
+     "illegal weight specified\n"),
+    (["-a", "-t", "10.0.0.100:80", "-r", "10.0.0.13", "-x", "-1"], 2,
+     "illegal u_threshold specified\n"),
+    (["--set", "1", "2"], 2, "--set option requires 3 timeout values\n"),
+    (["--set", "1", "x", "3"], 2, "invalid timeout value `x' specified\n"),
+    (["-L", "-c", "--stats"], 2, "options conflicts in the list command\n"),
+    (["-A", "-t", "10.0.0.100:92", "-p", "10", "-M", "255.0.x.0"], 2,
+     "illegal virtual server persistent mask specified\n"),
+]
+
+
+def test_errors(sock):
+    _, ln_before, _ = lbadm("-Ln", sock=sock)
+    for args, status, msg in ERRORS:
+        rc, out, err = lbadm(*args, sock=sock)
+        check(rc == status and err == msg,
+              "lbadm %s -> %d %r (got %d %r)" % (" ".join(args), status, msg, rc, err))
+    rc, _, err = lbadm("-Q", sock=sock)
+    check(rc == 2 and "Try `lbadm -h' or 'lbadm --help' for more information." in err,
+          "unknown option: try-help line, exit 2")
+    _, ln_after, _ = lbadm("-Ln", sock=sock)
+    strip = lambda t: re.sub(r"Route   (\d+)\s+\d+\s+\d+", r"Route \1", t)
+    check(strip(ln_before) == strip(ln_after), "refused commands changed nothing")
+
+
+def test_edits(sock):
+    steps = [
+        (["-A", "-t", "10.0.0.100:8080", "-s", "rr"], ""),
+        (["-a", "-t", "10.0.0.100:8080", "-r", "10.0.0.12", "-g", "-w", "2"], ""),
+        (["-a", "-t", "10.0.0.100:8080", "-r", "10.0.0.11:8080", "-w", "5", "-x", "100", "-y", "50"], ""),
+        (["-E", "-t", "10.0.0.100:8080", "-s", "wlc", "-p", "60"], ""),
+        (["-e", "-t", "10.0.0.100:8080", "-r", "10.0.0.12", "-w", "0"], ""),
+    ]
+    for args, _ in steps:
+        rc, _, err = lbadm(*args, sock=sock)
+        check(rc == 0 and err == "", "lbadm " + " ".join(args))
+    rc, out, _ = lbadm("-L", "-n", "-t", "10.0.0.100:8080", sock=sock)
+    check(out == "Prot LocalAddress:Port Scheduler Flags\n"
+                 "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
+                 "TCP  10.0.0.100:8080 wlc persistent 60\n"
+                 "  -> 10.0.0.11:8080               Route   5      0          0         \n"
+                 "  -> 10.0.0.12:8080               Route   0      0          0         \n",
+          "edits show in -L -t\n" + out)
+    rc, out, _ = lbadm("-L", "-n", "-t", "10.0.0.100:8080", "--thresholds", sock=sock)
+    check("  -> 10.0.0.11:8080               100        50         0          0         \n" in out,
+          "--thresholds shows -x/-y")
+    rc, _, _ = lbadm("-d", "-t", "10.0.0.100:8080", "-r", "10.0.0.12", sock=sock)
+    rc2, _, _ = lbadm("-D", "-t", "10.0.0.100:8080", sock=sock)
+    rc3, out, _ = lbadm("-Ln", sock=sock)
+    check(rc == 0 and rc2 == 0 and "8080" not in out, "-d and -D remove")
+    rc, _, _ = lbadm("--set", "800", "0", "200", sock=sock)
+    _, out, _ = lbadm("-L", "--timeout", sock=sock)
+    check(rc == 0 and out == "Timeout (tcp tcpfin udp): 800 120 200\n", "--set, 0 = unchanged")
+    lbadm("--set", "900", "120", "300", sock=sock)
+
+
+def test_save_restore(sock):
+    rc, saved, _ = lbadm("-S", "-n", sock=sock)
+    check(rc == 0 and saved == "-A -t 10.0.0.100:80 -s wrr\n"
+                               "-a -t 10.0.0.100:80 -r 10.0.0.11:80 -g -w 3\n"
+                               "-a -t 10.0.0.100:80 -r 10.0.0.12:80 -g -w 1\n"
+                               "-A -u 10.0.0.100:53 -s rr -p 300 -M 255.255.255.0\n"
+                               "-a -u 10.0.0.100:53 -r 10.0.0.11:53 -g -w 1\n",
+          "-S -n prints the rules as commands\n" + saved)
+    rc, _, _ = lbadm("-C", sock=sock)
+    _, out, _ = lbadm("-Ln", sock=sock)
+    check(rc == 0 and out.count("\n") == 3, "-C leaves no service")
+    rc, _, err = lbadm("-R", stdin="# saved rules\n\nipvsadm " + saved.replace("\n", "\n", 1),
+                       sock=sock)
+    check(rc == 0 and err == "", "-R reads -S output (comments, blank lines, leading ipvsadm) " + err)
+    _, again, _ = lbadm("-S", "-n", sock=sock)
+    check(again == saved, "-S after -C and -R: the same rules")
+    rc, _, err = lbadm("-R", stdin="-A -t 10.0.0.100:80 -s wrr\n", sock=sock)
+    check(rc != 0 and err == "Service already exists\n", "-R reports a failing line")
+
+
+def test_ipvsadm_script(sock):
+    """A script written for ipvsadm, run unchanged with lbadm installed as ipvsadm."""
+    d = tempfile.mkdtemp(prefix="lbd-ipvsadm-")
+    os.symlink(LBADM, os.path.join(d, "ipvsadm"))
+    script = r"""
+set -e
+ipvsadm -A -t 10.0.0.100:443 -s wlc -p 120
+ipvsadm -a -t 10.0.0.100:443 -r 10.0.0.11:443 -g -w 1
+ipvsadm -a -t 10.0.0.100:443 -r 10.0.0.12:443 -g -w 1
+n=$(ipvsadm -Ln | grep -c -- '-> 10.0.0.1[12]:443')
+[ "$n" = 2 ]
+ipvsadm -lnc | grep -q ESTABLISHED
+ipvsadm -Ln --stats | awk '$1 == "TCP" && $2 == "10.0.0.100:80" { found = 1 } END { exit !found }'
+ipvsadm -S -n > "$D/rules"
+ipvsadm -C
+ipvsadm -R < "$D/rules"
+ipvsadm -S -n | cmp - "$D/rules"
+ipvsadm -D -t 10.0.0.100:443
+echo done
+"""
+    env = dict(os.environ, PATH=d + ":" + os.environ["PATH"], LBD_SOCKET=sock, D=d)
+    r = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    check(r.returncode == 0 and r.stdout.strip() == "done",
+          "an ipvsadm script runs unchanged: " + r.stderr.strip())
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_unprivileged(sock):
+    nobody = (65534, 65534)      # in the socket's group (control.group = "nogroup")
+    rc, out, err = lbadm("-Ln", sock=sock, user=nobody)
+    check(rc == 0 and "TCP  10.0.0.100:80 wrr" in out, "the socket's group may list")
+    rc, out, err = lbadm("-lnc", sock=sock, user=nobody)
+    check(rc == 0 and out.count("\n") == N_FLOWS + 2, "the socket's group may list connections")
+    rc, out, err = lbadm("-A", "-t", "10.0.0.100:444", sock=sock, user=nobody)
+    check(rc == 255 and err == "Permission denied (you must be root)\n",
+          "a change from the group is refused: %d %r" % (rc, err))
+    rc, out, err = lbadm("-Z", sock=sock, user=nobody)
+    check(rc == 255 and "Permission denied" in err, "-Z from the group is refused")
+    _, out, _ = lbadm("-Ln", sock=sock)
+    check(":444" not in out, "nothing changed")
+    st = os.stat(sock)
+    check((st.st_mode & 0o777) == 0o660 and st.st_gid == 65534,
+          "socket mode 0660, group = control.group")
+    rc, out, err = lbadm("-Ln", sock=sock, user=(65534, 1))   # neither owner nor group
+    check(rc == 2 and "Can't initialize ipvs" in err and "Permission denied" in err,
+          "a user outside the group cannot connect")
+
+
+def test_bad_requests(sock, lbd):
+    fwd0 = counters(sock)["fwd"]
+    # garbage: bad magic -> EPROTO, then closed
+    s = raw_conn(sock)
+    s.sendall(os.urandom(64))
+    r = read_reply(s)
+    check(r is not None and r[0] == EPROTO and closed_by_peer(s), "garbage: EPROTO, closed")
+    s.close()
+    # oversized
+    s = raw_conn(sock)
+    s.sendall(REQ.pack(MAGIC, VERSION, T_SVC_ADD, 1 << 20, 7))
+    r = read_reply(s)
+    check(r is not None and r[0] == EMSGSIZE and r[1] == 7 and closed_by_peer(s),
+          "oversized body: EMSGSIZE, closed")
+    s.close()
+    # wrong version
+    s = raw_conn(sock)
+    s.sendall(REQ.pack(MAGIC, 99, T_INFO, 0, 8))
+    r = read_reply(s)
+    check(r is not None and r[0] == EPROTO, "wrong version: EPROTO")
+    s.close()
+    # unknown type and wrong body sizes: EINVAL, the connection stays usable
+    s = raw_conn(sock)
+    s.sendall(REQ.pack(MAGIC, VERSION, 999, 0, 1))
+    r1 = read_reply(s)
+    s.sendall(REQ.pack(MAGIC, VERSION, T_SVC_ADD, 3, 2) + b"abc")
+    r2 = read_reply(s)
+    s.sendall(REQ.pack(MAGIC, VERSION, T_INFO, 0, 3))
+    r3 = read_reply(s)
+    check(r1 and r1[0] == EINVAL and r2 and r2[0] == EINVAL and r2[1] == 2 and
+          r3 and r3[0] == 0 and len(r3[2]) > 0,
+          "unknown type and short body: EINVAL, then the same connection still works")
+    # a service with nonsense fields (proto 99, unterminated scheduler name)
+    body = struct.pack("<BBHI", 99, 0, 80, 0x6400000a) + b"A" * 16 + bytes(200)
+    hdr_len = len(body)
+    s.sendall(REQ.pack(MAGIC, VERSION, T_SVC_ADD, hdr_len, 4) + body)
+    r4 = read_reply(s)
+    check(r4 is not None and r4[0] != 0, "nonsense service: refused (status %s)" % (r4 and r4[0]))
+    # connection listing with a cursor beyond every worker
+    s.sendall(REQ.pack(MAGIC, VERSION, T_CONN_LIST, 16, 5) + struct.pack("<IIII", 1000, 1 << 31, 1 << 31, 0))
+    r5 = read_reply(s)
+    check(r5 is not None and (r5[0] != 0 or struct.unpack_from("<IIIIII", r5[2])[4] == 0),
+          "cursor past the end: error or empty page")
+    s.close()
+    # pipelined requests in one write
+    s = raw_conn(sock)
+    s.sendall(b"".join(REQ.pack(MAGIC, VERSION, T_INFO, 0, i) for i in range(10)))
+    ids = [read_reply(s)[1] for _ in range(10)]
+    check(ids == list(range(10)), "pipelined requests: replies in order")
+    s.close()
+    # truncated: half a header then hang up; and half a header then silence
+    s = raw_conn(sock)
+    s.sendall(REQ.pack(MAGIC, VERSION, T_INFO, 0, 1)[:7])
+    s.close()
+    s = raw_conn(sock)
+    s.sendall(REQ.pack(MAGIC, VERSION, T_INFO, 0, 1)[:7])
+    t0 = time.monotonic()
+    gone = closed_by_peer(s, wait=15)
+    check(gone and time.monotonic() - t0 < 12, "a client stalled mid-request is dropped "
+          "(after %.1f s)" % (time.monotonic() - t0))
+    s.close()
+    # too many clients: the one over the limit hears EBUSY; the others are served
+    held = [raw_conn(sock) for _ in range(16)]
+    extra = raw_conn(sock)
+    r = read_reply(extra)
+    check(r is not None and r[0] == EBUSY, "client over the limit: EBUSY")
+    extra.close()
+    for h in held:
+        h.close()
+    time.sleep(0.3)
+    rc, out, _ = lbadm("-Ln", sock=sock)
+    check(rc == 0 and "TCP  10.0.0.100:80 wrr" in out, "served again once they left")
+    check(lbd.alive(), "lbd survived every bad request")
+    fwd1 = counters(sock)["fwd"]
+    check(fwd1 > fwd0, "the dataplane kept forwarding meanwhile (%d -> %d)" % (fwd0, fwd1))
+
+
+def test_concurrent(sock):
+    errs = []
+
+    def lister(cmd):
+        for _ in range(15):
+            rc, out, err = lbadm(*cmd, sock=sock)
+            if rc != 0 or not out.startswith(("IP Virtual Server", "IPVS connection entries")):
+                errs.append((cmd, rc, err))
+
+    def editor():
+        for i in range(15):
+            for args in (["-A", "-t", "10.0.0.100:%d" % (9000 + i)],
+                         ["-a", "-t", "10.0.0.100:%d" % (9000 + i), "-r", "10.0.0.11"],
+                         ["-D", "-t", "10.0.0.100:%d" % (9000 + i)]):
+                rc, _, err = lbadm(*args, sock=sock)
+                if rc != 0:
+                    errs.append((args, rc, err))
+
+    threads = [threading.Thread(target=lister, args=(c,))
+               for c in (["-Ln"], ["-lnc"], ["-Ln", "--stats"], ["-lnc"], ["-Ln", "--rate"])]
+    threads.append(threading.Thread(target=editor))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(not errs, "6 concurrent clients (listings and edits): no error %s" % errs[:3])
+    _, out, _ = lbadm("-Ln", sock=sock)
+    check(":90" not in out, "every concurrent add was matched by its delete")
+
+
+def main():
+    lbd = Lbd()
+    sock = lbd.sock
+    try:
+        test_listing(sock)
+        test_zero(sock)
+        test_errors(sock)
+        test_edits(sock)
+        test_save_restore(sock)
+        test_ipvsadm_script(sock)
+        test_unprivileged(sock)
+        test_bad_requests(sock, lbd)
+        test_concurrent(sock)
+    finally:
+        rc, log = lbd.stop()
+    check(rc == 0, "lbd stops on SIGINT with status 0 (got %s)" % rc)
+    # lbd logs its final counters at exit, when nothing moves any more
+    c = {m.group(1): int(m.group(2)) for m in re.finditer(r"counter (\S+) (\d+)", log)}
+    drops = sum(v for k, v in c.items() if k.startswith("drop."))
+    check(c.get("rx", 0) > 0 and
+          c["rx"] == c["fwd"] + c["reply"] + c["to_control"] + drops,
+          "counters account for every frame received")
+    if failures:
+        print("\n%d check(s) failed" % len(failures))
+        print(log[-3000:])
+        sys.exit(1)
+    print("\nall checks passed")
+
+
+if __name__ == "__main__":
+    main()
