@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_log.h>
 
 #include "control/ctl.h"
@@ -206,7 +207,12 @@ static int
 h_zero(struct client *c, const void *body, uint32_t len)
 {
 	const struct lb_api_svc_key *k = body;
+	uint16_t w;
 
+	/* -Z of everything restarts the workers' longest-pause figures too */
+	if (k->proto == 0)
+		for (w = 0; w < ctl_n_workers; w++)
+			((struct lb_worker *)(uintptr_t)ctl_workers[w])->loop_reset++;
 	return lb_model_zero(k->proto == 0 ? NULL : k);
 }
 
@@ -320,6 +326,7 @@ h_counters(struct client *c, const void *body, uint32_t len)
 		core.sent_icmp = wk->stats.sent_icmp;
 		core.sent_control = wk->stats.sent_control;
 		core.conns = lb_conn_count(wk->ct);
+		core.loop_max_ns = wk->stats.loop_max_tsc * 1000000000ull / rte_get_tsc_hz();
 		for (r = 0; r < LB_DROP_COUNT; r++)
 			core.drop[r] = wk->stats.drop[r];
 		rc = out_put(c, &core, sizeof(core));

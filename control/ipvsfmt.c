@@ -740,7 +740,7 @@ struct core_field {
 #define CF(x) { #x, offsetof(struct lb_api_core, x) }
 static const struct core_field core_fields[] = {
 	CF(rx), CF(fwd), CF(reply), CF(to_control), CF(tx), CF(tx_dropped),
-	CF(sent_icmp), CF(sent_control), CF(conns),
+	CF(sent_icmp), CF(sent_control), CF(conns), CF(loop_max_ns),
 };
 #undef CF
 

@@ -205,6 +205,7 @@ struct lb_api_core {
 	uint64_t sent_control;
 	uint64_t conns;		/* live entries */
 	uint64_t drop[LB_API_MAX_DROPS];	/* by reason, in counters.h order */
+	uint64_t loop_max_ns;	/* longest worker loop iteration since -Z */
 };
 
 #endif

@@ -79,6 +79,9 @@ struct lb_core_stats {
 	uint64_t conn_created;
 	uint64_t conn_expired;
 	uint64_t conn_reused;
+	/* the longest loop iteration (TSC cycles) since the last reset: how long
+	 * the worker went without polling its queues */
+	uint64_t loop_max_tsc;
 } __rte_cache_aligned;
 
 /* Per service and per real server, per worker: what ipvsadm --stats shows. */

@@ -104,7 +104,7 @@ lb_worker_loop(void *arg)
 	while (!wk->stop) {
 		const struct lb_snap *snap = __atomic_load_n(&lb_snap_current, __ATOMIC_ACQUIRE);
 		uint32_t now = lb_clock_now();
-		uint64_t tsc;
+		uint64_t tsc, start = rte_rdtsc();
 
 		for (p = 0; p < snap->n_ports; p++) {
 			n = rte_eth_rx_burst(snap->port[p].port_id, wk->index, pkts, wk->burst);
@@ -139,6 +139,13 @@ lb_worker_loop(void *arg)
 		}
 		lb_core_expire(wk, now, LB_EXPIRE_BUDGET);
 		rte_rcu_qsbr_quiescent(wk->qsbr, wk->index);
+		tsc = rte_rdtsc() - start;
+		if (unlikely(wk->loop_reset != wk->loop_reset_seen)) {
+			wk->loop_reset_seen = wk->loop_reset;
+			wk->stats.loop_max_tsc = 0;
+		} else if (unlikely(tsc > wk->stats.loop_max_tsc)) {
+			wk->stats.loop_max_tsc = tsc;
+		}
 	}
 	for (p = 0; p < lb_snap_current->n_ports; p++)
 		rte_eth_tx_buffer_flush(lb_snap_current->port[p].port_id, wk->index, wk->txb[p]);

@@ -72,6 +72,10 @@ struct lb_worker {
 	struct rte_eth_dev_tx_buffer *txb[LB_MAX_PORTS_DP];
 	uint16_t burst;
 	volatile bool stop;
+	/* the control plane bumps loop_reset to restart stats.loop_max_tsc; the
+	 * worker, its only writer, does it when it sees a new value */
+	volatile uint32_t loop_reset;
+	uint32_t loop_reset_seen;
 } __rte_cache_aligned;
 
 /* The published snapshot, read by workers once per burst (RCU). */
