@@ -226,6 +226,26 @@ h_timeout_get(struct client *c, const void *body, uint32_t len)
 }
 
 static int
+h_sysctl_get(struct client *c, const void *body, uint32_t len)
+{
+	struct lb_api_sysctl s;
+
+	lb_model_sysctl(&s);
+	return out_put(c, &s, sizeof(s));
+}
+
+static int
+h_sysctl_set(struct client *c, const void *body, uint32_t len)
+{
+	struct lb_api_sysctl s;
+	int rc;
+
+	memcpy(&s, body, sizeof(s));
+	rc = lb_model_set_sysctl(&s);
+	return rc < 0 ? rc : publish(0);
+}
+
+static int
 h_timeout_set(struct client *c, const void *body, uint32_t len)
 {
 	const struct lb_api_timeouts *t = body;
@@ -355,6 +375,8 @@ static const struct handler handlers[LB_API_TYPE_COUNT] = {
 	[LB_API_TIMEOUT_SET] = { h_timeout_set, sizeof(struct lb_api_timeouts), true },
 	[LB_API_CONN_LIST] = { h_conn_list, sizeof(struct lb_api_conn_cursor), false },
 	[LB_API_COUNTERS] = { h_counters, 0, false },
+	[LB_API_SYSCTL_GET] = { h_sysctl_get, 0, false },
+	[LB_API_SYSCTL_SET] = { h_sysctl_set, sizeof(struct lb_api_sysctl), true },
 };
 
 /* ---- framing ---- */

@@ -41,6 +41,8 @@ enum lb_api_type {
 	LB_API_TIMEOUT_SET,	/* lb_api_timeouts (0 = unchanged) -> - */
 	LB_API_CONN_LIST,	/* lb_api_conn_cursor -> lb_api_conn_page + lb_api_conn * n */
 	LB_API_COUNTERS,	/* - -> lb_api_counters + lb_api_core * n_cores */
+	LB_API_SYSCTL_GET,	/* - -> lb_api_sysctl */
+	LB_API_SYSCTL_SET,	/* lb_api_sysctl (-1 = unchanged) -> - */
 	LB_API_TYPE_COUNT,
 };
 
@@ -142,6 +144,17 @@ struct lb_api_timeouts {
 	uint32_t tcp;		/* ESTABLISHED */
 	uint32_t tcpfin;	/* FIN_WAIT */
 	uint32_t udp;
+};
+
+/*
+ * IPVS's behaviour switches (its /proc/sys/net/ipv4/vs/ sysctls of the same
+ * names), changed at run time: 0 or 1, -1 in a SET = leave as it is.
+ */
+struct lb_api_sysctl {
+	int32_t secure_tcp;		/* the SYN-flood hardened state table */
+	int32_t sloppy_tcp;		/* a non-SYN segment may create an entry */
+	int32_t expire_nodest_conn;	/* drop a deleted server's entries at once */
+	int32_t _pad;
 };
 
 struct lb_api_info {

@@ -91,6 +91,7 @@ static const char cmd_opts[][N_OPT] = {
 #define X_SUMMARY	0x2
 #define X_LCORE		0x4
 #define X_COUNTERS	0x8
+#define X_SYSCTL	0x10
 
 struct command {
 	enum cmd cmd;
@@ -101,6 +102,7 @@ struct command {
 	struct lb_api_dest dest;
 	bool dest_port_given;
 	struct lb_api_timeouts timeouts;
+	const char *sysctl_arg;	/* --sysctl NAME=VALUE, or NULL to list */
 };
 
 static const char *prog = "lbadm";
@@ -375,7 +377,7 @@ struct opt {
 enum {
 	TAG_SET = 256, TAG_START_DAEMON, TAG_STOP_DAEMON, TAG_MCAST, TAG_SYNCID, TAG_TIMEOUT,
 	TAG_DAEMON, TAG_STATS, TAG_RATE, TAG_THRESHOLDS, TAG_PERSISTENTCONN, TAG_SORT,
-	TAG_NOSORT, TAG_SOCKET, TAG_JSON, TAG_SUMMARY, TAG_LCORE, TAG_COUNTERS,
+	TAG_NOSORT, TAG_SOCKET, TAG_JSON, TAG_SUMMARY, TAG_LCORE, TAG_COUNTERS, TAG_SYSCTL,
 };
 
 static const struct opt opts[] = {
@@ -407,6 +409,7 @@ static const struct opt opts[] = {
 	{ "socket", 0, ARG_REQUIRED, TAG_SOCKET }, { "json", 0, ARG_NONE, TAG_JSON },
 	{ "summary", 0, ARG_NONE, TAG_SUMMARY }, { "lcore", 0, ARG_NONE, TAG_LCORE },
 	{ "counters", 0, ARG_NONE, TAG_COUNTERS },
+	{ "sysctl", 0, ARG_OPTIONAL, TAG_SYSCTL },
 	{ NULL, 0, ARG_NONE, 0 },
 };
 
@@ -593,6 +596,12 @@ apply(struct command *c, const struct opt *o, const char *arg)
 		c->format |= LB_FMT_LCORE;
 		break;
 	case TAG_COUNTERS: c->extra |= X_COUNTERS; break;
+	case TAG_SYSCTL:
+		if (c->extra & X_SYSCTL)
+			fail(2, "multiple '%s' options specified", "sysctl");
+		c->extra |= X_SYSCTL;
+		c->sysctl_arg = arg;
+		break;
 	}
 }
 
@@ -849,6 +858,55 @@ do_list(struct command *c)
 	return 0;
 }
 
+/*
+ * --sysctl: IPVS's switches by their sysctl names. Alone it lists them (as
+ * `sysctl net.ipv4.vs` would), with NAME=0|1 it sets one.
+ */
+static int
+do_sysctl(const struct command *c)
+{
+	static const char *const names[] = { "secure_tcp", "sloppy_tcp", "expire_nodest_conn" };
+	struct lb_api_sysctl s;
+	int32_t *field[3] = { &s.secure_tcp, &s.sloppy_tcp, &s.expire_nodest_conn };
+	uint32_t len;
+	void *resp;
+	size_t i;
+
+	if (c->sysctl_arg == NULL) {
+		if (call(LB_API_SYSCTL_GET, NULL, 0, &resp, &len) < 0)
+			return 255;
+		if (len != sizeof(s))
+			fail(2, "lbd sent a malformed reply");
+		memcpy(&s, resp, sizeof(s));
+		free(resp);
+		if (c->extra & X_JSON)
+			printf("{\"secure_tcp\":%d,\"sloppy_tcp\":%d,\"expire_nodest_conn\":%d}\n",
+				s.secure_tcp, s.sloppy_tcp, s.expire_nodest_conn);
+		else
+			for (i = 0; i < 3; i++)
+				printf("%s = %d\n", names[i], *field[i]);
+		return 0;
+	}
+	s.secure_tcp = s.sloppy_tcp = s.expire_nodest_conn = -1;
+	s._pad = 0;
+	for (i = 0; i < 3; i++) {
+		size_t n = strlen(names[i]);
+
+		if (strncmp(c->sysctl_arg, names[i], n) == 0 && c->sysctl_arg[n] == '=') {
+			const char *v = c->sysctl_arg + n + 1;
+
+			if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+				fail(2, "illegal value `%s' for %s (0 or 1)", v, names[i]);
+			*field[i] = v[0] - '0';
+			break;
+		}
+	}
+	if (i == 3)
+		fail(2, "unknown sysctl `%s' (secure_tcp, sloppy_tcp, expire_nodest_conn)",
+			c->sysctl_arg);
+	return call(LB_API_SYSCTL_SET, &s, sizeof(s), NULL, NULL) < 0 ? 255 : 0;
+}
+
 static int run_command(int argc, char **argv, bool from_stdin);
 
 /* -R: each line of stdin is a command (as -S prints them). */
@@ -901,6 +959,11 @@ run_command(int argc, char **argv, bool from_stdin)
 	}
 	if (npos > first)
 		fail(2, "unexpected argument %s", pos[first]);
+	if (c.extra & X_SYSCTL) {
+		if (c.cmd != CMD_NONE || c.options != 0)
+			fail(2, "--sysctl takes no other command or option");
+		return do_sysctl(&c);
+	}
 	/* --summary and --counters are listings of their own: -L is implied */
 	if (c.cmd == CMD_NONE && (c.extra & (X_SUMMARY | X_COUNTERS)))
 		c.cmd = CMD_LIST;

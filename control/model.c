@@ -512,6 +512,31 @@ lb_model_set_timeouts(const struct lb_api_timeouts *t)
 		timeouts[LB_S_UDP] = t->udp;
 }
 
+void
+lb_model_sysctl(struct lb_api_sysctl *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->secure_tcp = secure_tcp;
+	out->sloppy_tcp = sloppy_tcp;
+	out->expire_nodest_conn = expire_nodest_conn;
+}
+
+int
+lb_model_set_sysctl(const struct lb_api_sysctl *in)
+{
+	const int32_t v[3] = { in->secure_tcp, in->sloppy_tcp, in->expire_nodest_conn };
+	bool *dst[3] = { &secure_tcp, &sloppy_tcp, &expire_nodest_conn };
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (v[i] < -1 || v[i] > 1)
+			return -EINVAL;
+	for (i = 0; i < 3; i++)
+		if (v[i] >= 0)
+			*dst[i] = v[i] == 1;
+	return 0;
+}
+
 /* ---- listing ---- */
 
 uint32_t

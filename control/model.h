@@ -60,6 +60,9 @@ void lb_model_clear(void);
 int lb_model_zero(const struct lb_api_svc_key *k);
 void lb_model_timeouts(struct lb_api_timeouts *t);
 void lb_model_set_timeouts(const struct lb_api_timeouts *t);
+/* secure_tcp & co; they reach the workers with the next publish. */
+void lb_model_sysctl(struct lb_api_sysctl *out);
+int lb_model_set_sysctl(const struct lb_api_sysctl *in);
 
 /* Listing: services in model order, each with its servers' records. */
 uint32_t lb_model_n_svcs(void);

@@ -10,6 +10,7 @@
  *
  * The services are loaded from tests/core/core.conf by the real loader.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -750,6 +751,74 @@ fwd_dst(struct lb_worker *w, struct rte_mbuf *m)
 	return &dst;
 }
 
+/* The state of the entry of (client, port) -> 10.0.0.100:80 on wk. */
+static unsigned int
+state_of(uint32_t caddr, uint16_t port)
+{
+	struct lb_conn_key k = { .caddr = caddr, .vaddr = IP(10, 0, 0, 100),
+		.cport = rte_cpu_to_be_16(port), .vport = RTE_BE16(80),
+		.proto = IPPROTO_TCP };
+	struct lb_conn copy;
+
+	assert_true(lb_conn_peek(wk->ct, &k, lb_conn_hash(&k), &copy));
+	return copy.state;
+}
+
+static void
+syn_ack_fin(uint32_t caddr, uint16_t port, uint8_t flags)
+{
+	struct result r;
+
+	run1(tcp(caddr, port, IP(10, 0, 0, 100), 80, flags), 0, &r);
+	assert_int_equal(r.fwd, 1);
+	free_out(&r);
+}
+
+/*
+ * secure_tcp switched at run time (lbadm --sysctl secure_tcp=1): the next
+ * published snapshot carries the hardened table, and every entry's next
+ * segment, old entries included, moves by it.
+ */
+static void
+test_secure_tcp_at_run_time(void **ctx)
+{
+	struct lb_api_sysctl on = { .secure_tcp = 1, .sloppy_tcp = -1, .expire_nodest_conn = -1 };
+	struct lb_api_sysctl off = { .secure_tcp = 0, .sloppy_tcp = -1, .expire_nodest_conn = -1 };
+	struct lb_api_sysctl bad = { .secure_tcp = 2, .sloppy_tcp = -1, .expire_nodest_conn = -1 };
+	struct lb_api_sysctl cur;
+	uint32_t c1 = IP(192, 0, 2, 201), c2 = IP(192, 0, 2, 202);
+
+	syn_ack_fin(c1, 5000, RTE_TCP_SYN_FLAG);
+	assert_int_equal(state_of(c1, 5000), LB_S_SYN_RECV);
+
+	assert_int_equal(lb_model_set_sysctl(&bad), -EINVAL);
+	assert_int_equal(lb_model_set_sysctl(&on), 0);
+	lb_model_sysctl(&cur);
+	assert_int_equal(cur.secure_tcp, 1);
+	assert_int_equal(cur.sloppy_tcp, 0);
+	/* not in force before it is published */
+	syn_ack_fin(c2, 5001, RTE_TCP_SYN_FLAG);
+	assert_int_equal(state_of(c2, 5001), LB_S_SYN_RECV);
+	assert_int_equal(lb_model_publish(NULL), 0);
+	/* a new SYN: NONE -> SYNACK in the hardened table */
+	syn_ack_fin(c2, 5002, RTE_TCP_SYN_FLAG);
+	assert_int_equal(state_of(c2, 5002), LB_S_SYNACK);
+	/* an old entry moves by it too: SYN_RECV + ACK, + FIN as before, then a
+	 * SYN on FIN_WAIT reuses the entry and lands in SYNACK, not SYN_RECV */
+	syn_ack_fin(c1, 5000, RTE_TCP_ACK_FLAG);
+	assert_int_equal(state_of(c1, 5000), LB_S_ESTABLISHED);
+	syn_ack_fin(c1, 5000, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG);
+	assert_int_equal(state_of(c1, 5000), LB_S_FIN_WAIT);
+	syn_ack_fin(c1, 5000, RTE_TCP_SYN_FLAG);
+	assert_int_equal(state_of(c1, 5000), LB_S_SYNACK);
+
+	assert_int_equal(lb_model_set_sysctl(&off), 0);
+	assert_int_equal(lb_model_publish(NULL), 0);
+	syn_ack_fin(c2, 5003, RTE_TCP_SYN_FLAG);
+	assert_int_equal(state_of(c2, 5003), LB_S_SYN_RECV);
+	(void)ctx;
+}
+
 /*
  * Persistence across cores: a client network's connections land on both
  * workers, and all go to the server its first connection got, though rr
@@ -898,6 +967,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_to_control_full),
 		cmocka_unit_test(test_overload_thresholds),
 		cmocka_unit_test(test_persistence_two_workers),
+		cmocka_unit_test(test_secure_tcp_at_run_time),
 	};
 
 	if (argc < 2) {

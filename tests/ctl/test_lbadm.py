@@ -393,6 +393,26 @@ def test_edits(sock):
     lbadm("--set", "900", "120", "300", sock=sock)
 
 
+def test_sysctl(sock):
+    rc, out, _ = lbadm("--sysctl", sock=sock)
+    check(rc == 0 and out == "secure_tcp = 0\nsloppy_tcp = 0\nexpire_nodest_conn = 0\n",
+          "--sysctl lists IPVS's switches")
+    rc, _, err = lbadm("--sysctl", "secure_tcp=1", sock=sock)
+    _, out, _ = lbadm("--sysctl", "--json", sock=sock)
+    check(rc == 0 and out == '{"secure_tcp":1,"sloppy_tcp":0,"expire_nodest_conn":0}\n',
+          "--sysctl secure_tcp=1 switches the table at run time " + err)
+    rc, _, err = lbadm("--sysctl", "secure_tcp=2", sock=sock)
+    check(rc == 2 and "illegal value" in err, "--sysctl with a bad value: usage error")
+    rc, _, err = lbadm("--sysctl", "nosuch=1", sock=sock)
+    check(rc == 2 and "unknown sysctl" in err, "--sysctl with a bad name: usage error")
+    rc, _, err = lbadm("--sysctl", "secure_tcp=0", sock=sock, user=(65534, 65534))
+    check(rc == 255 and err == "Permission denied (you must be root)\n",
+          "--sysctl from the listing group is refused")
+    rc, _, _ = lbadm("--sysctl", "secure_tcp=0", sock=sock)
+    _, out, _ = lbadm("--sysctl", sock=sock)
+    check(rc == 0 and out.startswith("secure_tcp = 0\n"), "--sysctl secure_tcp=0 switches back")
+
+
 def test_save_restore(sock):
     rc, saved, _ = lbadm("-S", "-n", sock=sock)
     check(rc == 0 and saved == "-A -t 10.0.0.100:80 -s wrr\n"
@@ -576,6 +596,7 @@ def main():
         test_zero(sock)
         test_errors(sock)
         test_edits(sock)
+        test_sysctl(sock)
         test_save_restore(sock)
         test_ipvsadm_script(sock)
         test_unprivileged(sock)
