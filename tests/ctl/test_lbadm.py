@@ -13,7 +13,6 @@ usage: test_lbadm.py BUILD_DIR
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -22,12 +21,13 @@ import tempfile
 import threading
 import time
 
+import lbdctl
+from lbdctl import check, failures, tcp_frame
+
 BUILD = os.path.abspath(sys.argv[1])
-LBD = os.path.join(BUILD, "lbd")
 LBADM = os.path.join(BUILD, "lbadm")
 
-LB_MAC = "02:00:00:00:00:02"
-CLIENT_MAC = "02:00:00:00:00:c1"
+LB_MAC = lbdctl.LB_MAC
 SRV = {"10.0.0.11": "02:00:00:00:00:11", "10.0.0.12": "02:00:00:00:00:12"}
 VIP = "10.0.0.100"
 N_FLOWS = 40
@@ -46,114 +46,17 @@ dataplane = { mbufs = 4096; connections = 8192; };
 control = { socket = "@DIR@/lbd.sock"; group = "nogroup"; };
 """ % (LB_MAC, SRV["10.0.0.11"], SRV["10.0.0.12"], SRV["10.0.0.11"])
 
-failures = []
+def flows():
+    """A SYN then an ACK of each flow, replayed forever."""
+    frames = [tcp_frame("192.0.2.%d" % (10 + i), 40000 + i, VIP, 80, 0x02)
+              for i in range(N_FLOWS)]
+    frames += [tcp_frame("192.0.2.%d" % (10 + i), 40000 + i, VIP, 80, 0x10)
+               for i in range(N_FLOWS)]
+    return frames
 
 
-def check(cond, what):
-    if cond:
-        print("ok   " + what)
-    else:
-        print("FAIL " + what)
-        failures.append(what)
-    return cond
-
-
-# ---- a pcap of TCP flows, written by hand (no scapy needed) ----
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return (~s) & 0xffff
-
-
-def mac(s):
-    return bytes(int(x, 16) for x in s.split(":"))
-
-
-def tcp_frame(src, sport, dst, dport, flags):
-    sa, da = socket.inet_aton(src), socket.inet_aton(dst)
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, 1000, 0, 5 << 4, flags, 65535, 0, 0)
-    ph = sa + da + struct.pack("!BBH", 0, 6, len(tcp))
-    tcp = tcp[:16] + struct.pack("!H", csum(ph + tcp)) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, sa, da)
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    return mac(LB_MAC) + mac(CLIENT_MAC) + b"\x08\x00" + ip + tcp
-
-
-def write_pcap(path, frames):
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for fr in frames:
-            f.write(struct.pack("<IIII", 0, 0, len(fr), len(fr)) + fr)
-
-
-# ---- lbd ----
-
-class Lbd:
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="lbd-ctl-")
-        os.chmod(self.dir, 0o755)    # the unprivileged client must reach the socket
-        self.sock = os.path.join(self.dir, "lbd.sock")
-        conf = os.path.join(self.dir, "lbd.conf")
-        with open(conf, "w") as f:
-            f.write(CONF.replace("@DIR@", self.dir))
-        frames = []
-        for i in range(N_FLOWS):
-            c = "192.0.2.%d" % (10 + i)
-            frames.append(tcp_frame(c, 40000 + i, VIP, 80, 0x02))      # SYN
-        for i in range(N_FLOWS):
-            c = "192.0.2.%d" % (10 + i)
-            frames.append(tcp_frame(c, 40000 + i, VIP, 80, 0x10))      # ACK
-        inp = os.path.join(self.dir, "in.pcap")
-        write_pcap(inp, frames)
-        cmd = [LBD, "-l", "0-1", "--no-huge", "--no-pci", "--file-prefix",
-               "lbdctl%d" % os.getpid(),
-               "--vdev=net_pcap0,rx_pcap=%s,tx_pcap=/dev/null,infinite_rx=1" % inp,
-               "--", "-f", conf]
-        self.log = open(os.path.join(self.dir, "lbd.log"), "w+")
-        self.p = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
-        for _ in range(100):
-            if os.path.exists(self.sock):
-                break
-            if self.p.poll() is not None:
-                break
-            time.sleep(0.1)
-        if not os.path.exists(self.sock):
-            self.log.seek(0)
-            raise SystemExit("lbd did not come up:\n" + self.log.read())
-
-    def alive(self):
-        return self.p.poll() is None
-
-    def stop(self):
-        self.p.send_signal(signal.SIGINT)
-        try:
-            rc = self.p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            rc = "hung"
-        self.log.seek(0)
-        text = self.log.read()
-        shutil.rmtree(self.dir, ignore_errors=True)
-        return rc, text
-
-
-def lbadm(*args, stdin=None, user=None, env_sock=None, sock=None):
-    cmd = [LBADM, *args]
-    if user is not None:
-        cmd = ["setpriv", "--reuid=%d" % user[0], "--regid=%d" % user[1],
-               "--clear-groups", *cmd]
-    env = dict(os.environ)
-    env.pop("LBD_SOCKET", None)
-    if env_sock is not None:
-        env["LBD_SOCKET"] = env_sock
-    elif sock is not None:
-        env["LBD_SOCKET"] = sock
-    r = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env, timeout=30)
-    return r.returncode, r.stdout, r.stderr
+def lbadm(*args, **kw):
+    return lbdctl.lbadm(BUILD, *args, **kw)
 
 
 def counters(sock):
@@ -166,8 +69,6 @@ def counters(sock):
         for k, v in c.items():
             if isinstance(v, int):
                 total[k] = total.get(k, 0) + v
-        for k, v in c["drops"].items():
-            total["drop_" + k] = total.get("drop_" + k, 0) + v
     return total
 
 
@@ -589,7 +490,7 @@ def test_concurrent(sock):
 
 
 def main():
-    lbd = Lbd()
+    lbd = lbdctl.Lbd(BUILD, CONF, flows())
     sock = lbd.sock
     try:
         test_listing(sock)
@@ -603,14 +504,10 @@ def main():
         test_bad_requests(sock, lbd)
         test_concurrent(sock)
     finally:
-        rc, log = lbd.stop()
+        rc, log, c = lbd.stop()
     check(rc == 0, "lbd stops on SIGINT with status 0 (got %s)" % rc)
     # lbd logs its final counters at exit, when nothing moves any more
-    c = {m.group(1): int(m.group(2)) for m in re.finditer(r"counter (\S+) (\d+)", log)}
-    drops = sum(v for k, v in c.items() if k.startswith("drop."))
-    check(c.get("rx", 0) > 0 and
-          c["rx"] == c["fwd"] + c["reply"] + c["to_control"] + drops,
-          "counters account for every frame received")
+    check(lbdctl.accounted(c), "counters account for every frame received")
     if failures:
         print("\n%d check(s) failed" % len(failures))
         print(log[-3000:])
