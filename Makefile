@@ -16,7 +16,7 @@ DEPS_BUILD = gcc make pkg-config meson ninja-build libdpdk-dev dpdk-dev dpdk \
 # Tests and the lab: packet crafting and capture, real peers, namespaces, the
 # fuzzer (clang with its sanitizer runtimes), diagrams and plots.
 DEPS_TEST = python3 python3-scapy tshark iproute2 ethtool procps psmisc \
-	curl wrk hping3 iperf3 nginx-light clang libclang-rt-14-dev graphviz gnuplot-nox
+	curl wrk hping3 iperf3 nginx-light clang libclang-rt-14-dev graphviz gnuplot-nox iputils-ping
 
 .PHONY: all deps test demo fuzz clean
 

@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The LVS-DR lab: lbd, a client and real servers in network namespaces on one
+# Ethernet segment (a Linux bridge). docs/lab.md draws it and shows how to use it.
+#
+# usage: tests/lab/lab.sh up BUILD_DIR [CONF]   raise the lab and start lbd
+#        tests/lab/lab.sh down                  stop everything, remove everything
+#        tests/lab/lab.sh exec NODE CMD...      run CMD in NODE's namespace
+#                                               (NODE: cli, lb, sw, rs1, rs2, ...)
+#        tests/lab/lab.sh status                what is up
+#
+# CONF is an lbd configuration in which @RUN@ stands for the lab's run folder
+# (default: tests/lab/lbd.conf). Environment:
+#   LAB          name prefix of the namespaces and interfaces (default lbl)
+#   LAB_RUN      the run folder: configuration, logs, pid files, lbd's socket
+#                (default /run/$LAB)
+#   LAB_SERVERS  number of real servers, 1..9 (default 2)
+#
+# Everything stays inside the lab's namespaces: nothing is added to the host's
+# own network namespace, and `down` removes exactly what `up` made.
+set -euo pipefail
+
+LAB=${LAB:-lbl}
+RUN=${LAB_RUN:-/run/$LAB}
+N_RS=${LAB_SERVERS:-2}
+here=$(cd "$(dirname "$0")" && pwd)
+
+# The segment 10.77.0.0/24: every address and MAC of the lab.
+NET=10.77.0
+VIP=$NET.100
+LB_IP=$NET.2
+LB_MAC=02:77:00:00:00:02
+CLI_IP=$NET.10
+CLI_MAC=02:77:00:00:00:0a
+rs_ip() { echo "$NET.$((10 + $1))"; }
+rs_mac() { printf '02:77:00:00:00:%02x' $((10 + $1)); }
+
+ns() { echo "$LAB-$1"; }		# namespace of a node
+nsx() { local n; n=$(ns "$1"); shift; ip netns exec "$n" "$@"; }
+
+log() { echo "lab: $*"; }
+has_ns() { ip netns list | awk '{print $1}' | grep -qx -- "$1"; }
+die() { echo "lab: $*" >&2; exit 1; }
+
+nodes() {
+	local i
+	echo sw lb cli
+	for ((i = 1; i <= N_RS; i++)); do echo "rs$i"; done
+}
+
+# A veth pair from the bridge to NODE: NODE's end is named $LAB-NODE, the
+# bridge's end $LAB-NODE-b. No offloads on either end: frames that go through
+# lbd must leave the kernel complete (checksummed, not coalesced by GRO, not
+# waiting for segmentation), because lbd forwards them as they are.
+plug() {
+	local node=$1 mac=$2 dev="$LAB-$1" br="$LAB-$1-b"
+	ip -n "$(ns sw)" link add "$br" type veth peer name "$dev" netns "$(ns "$node")"
+	nsx "$node" ip link set "$dev" address "$mac"
+	nsx sw ethtool -K "$br" tx off tso off gso off gro off >/dev/null
+	nsx "$node" ethtool -K "$dev" tx off tso off gso off gro off >/dev/null
+	ip -n "$(ns sw)" link set "$br" master "$LAB-br" up
+	ip -n "$(ns "$node")" link set "$dev" up
+}
+
+quiet_ns() {
+	# IPv4 only: no IPv6 link-local chatter on the segment.
+	nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	ip -n "$(ns "$1")" link set lo up
+}
+
+real_server() {
+	local i=$1 node="rs$1" ip mac dev="$LAB-rs$1" www="$RUN/rs$1"
+	ip=$(rs_ip "$i")
+	mac=$(rs_mac "$i")
+	plug "$node" "$mac"
+	ip -n "$(ns "$node")" addr add "$ip/24" dev "$dev"
+	# DR: the server owns the VIP (on lo, so that it accepts frames for it) but
+	# must never answer ARP for it, or clients would bypass the director:
+	# arp_ignore=1 answers only for addresses on the asking interface,
+	# arp_announce=2 never uses the VIP as the source of its own ARP requests.
+	ip -n "$(ns "$node")" addr add "$VIP/32" dev lo
+	nsx "$node" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+		"net.ipv4.conf.$dev.arp_ignore=1" "net.ipv4.conf.$dev.arp_announce=2"
+
+	mkdir -p "$www/www/slow" "$www/tmp"
+	printf 'Hello from %s (%s)\n' "$node" "$ip" >"$www/www/index.html"
+	# Files for transfers: different bytes on every server.
+	head -c 4194304 /dev/urandom >"$www/www/blob"
+	cp "$www/www/blob" "$www/www/slow/blob"
+	sha256sum "$www/www/blob" | cut -d' ' -f1 >"$www/blob.sha256"
+	cat >"$www/nginx.conf" <<EOF
+worker_processes 1;
+pid $www/nginx.pid;
+error_log $www/error.log;
+events { worker_connections 4096; }
+http {
+	# Client address and port of every request: the e2e suite matches them
+	# with lbd's connection entries.
+	log_format lab '\$remote_addr \$remote_port \$connection "\$request" \$status';
+	access_log $www/access.log lab;
+	client_body_temp_path $www/tmp/body;
+	proxy_temp_path $www/tmp/proxy;
+	fastcgi_temp_path $www/tmp/fastcgi;
+	uwsgi_temp_path $www/tmp/uwsgi;
+	scgi_temp_path $www/tmp/scgi;
+	keepalive_timeout 300;
+	keepalive_requests 1000000;
+	default_type text/plain;
+	server {
+		listen 80 backlog=4096;
+		root $www/www;
+		# Who answered, and the client address it saw (DR keeps it).
+		add_header X-Server $node always;
+		add_header X-Client \$remote_addr always;
+		# Transfers that last: 512 KiB/s, 8 s for the blob.
+		location /slow/ { limit_rate 512k; }
+	}
+}
+EOF
+	chmod -R a+rX "$www"
+	nsx "$node" nginx -c "$www/nginx.conf"
+}
+
+up() {
+	local build=${1:?usage: lab.sh up BUILD_DIR [CONF]} conf=${2:-$here/lbd.conf} i n
+	[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, veths, bridge)"
+	[ -x "$build/lbd" ] || die "no $build/lbd: build first (make)"
+	(( N_RS >= 1 && N_RS <= 9 )) || die "LAB_SERVERS must be 1..9"
+	for n in $(nodes); do
+		if has_ns "$(ns "$n")"; then
+			die "namespace $(ns "$n") exists: a lab '$LAB' is up (tests/lab/lab.sh down)"
+		fi
+	done
+	build=$(cd "$build" && pwd)
+	if [ -d "$RUN" ] && [ ! -e "$RUN/servers" ] && [ -n "$(ls -A "$RUN")" ]; then
+		die "$RUN is not empty and not a lab's run folder: choose another LAB_RUN"
+	fi
+	# On any failure from here on, take down what was raised.
+	trap 'if [ $? -ne 0 ]; then echo "lab: up failed, cleaning up" >&2; down; fi' EXIT
+
+	rm -rf "$RUN"
+	mkdir -p "$RUN"
+	chmod 755 "$RUN"
+	echo "$N_RS" >"$RUN/servers"
+
+	for n in $(nodes); do
+		ip netns add "$(ns "$n")"
+		quiet_ns "$n"
+	done
+	# The segment: a bridge in its own namespace. No STP: ports forward at once.
+	ip -n "$(ns sw)" link add "$LAB-br" type bridge stp_state 0 forward_delay 0
+	ip -n "$(ns sw)" link set "$LAB-br" up
+
+	plug cli "$CLI_MAC"
+	ip -n "$(ns cli)" addr add "$CLI_IP/24" dev "$LAB-cli"
+
+	# lbd's port: no address in the kernel. lbd owns it through an AF_PACKET
+	# socket and answers ARP itself, for its own address and for the VIP.
+	plug lb "$LB_MAC"
+
+	for ((i = 1; i <= N_RS; i++)); do real_server "$i"; done
+
+	sed "s|@RUN@|$RUN|g" "$conf" >"$RUN/lbd.conf"
+	"$build/lbd" --check -f "$RUN/lbd.conf" >/dev/null
+	ln -sf "$build/lbadm" "$RUN/lbadm"
+	# --no-huge: plain memory; --no-shconf: no multi-process files; the
+	# prefix keeps this process apart from any other DPDK process.
+	# (ip netns exec execs lbd: $! is lbd's pid.)
+	ip netns exec "$(ns lb)" "$build/lbd" -l 0-1 --no-huge -m 256 --no-pci --no-shconf --file-prefix "$LAB" \
+		--log-level=user1,info --vdev="net_af_packet0,iface=$LAB-lb" \
+		-- -f "$RUN/lbd.conf" >"$RUN/lbd.log" 2>&1 &
+	echo $! >"$RUN/lbd.pid"
+
+	local sock
+	sock=$(sed -n 's/.*socket *= *"\([^"]*\)".*/\1/p' "$RUN/lbd.conf" | head -1)
+	[ -n "$sock" ] || die "the configuration names no control socket"
+	echo "$sock" >"$RUN/socket"
+	for ((n = 0; n < 100; n++)); do
+		kill -0 "$(cat "$RUN/lbd.pid")" 2>/dev/null || { cat "$RUN/lbd.log" >&2; die "lbd exited"; }
+		"$build/lbadm" --socket "$sock" -Ln >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	"$build/lbadm" --socket "$sock" -Ln >/dev/null || die "lbd does not answer on $sock"
+	# lbd answers ARP and ping for the VIP and for its own address.
+	nsx cli ping -c 1 -W 2 "$VIP" >/dev/null || die "no ping answer from the VIP $VIP"
+	nsx cli ping -c 1 -W 2 "$LB_IP" >/dev/null || die "no ping answer from lbd's $LB_IP"
+	# lbd resolves real servers configured without a MAC by ARP.
+	local missing=1
+	for ((n = 0; n < 50; n++)); do
+		missing=0
+		for ((i = 1; i <= N_RS; i++)); do
+			grep -q "neighbour $(rs_ip "$i") is at" "$RUN/lbd.log" || missing=1
+		done
+		[ $missing -eq 0 ] && break
+		sleep 0.1
+	done
+	[ $missing -eq 0 ] || log "some real servers are not resolved by ARP (configured MACs?)"
+	trap - EXIT
+	log "up: lbd pid $(cat "$RUN/lbd.pid"), socket $sock, $N_RS real servers"
+}
+
+# Signal the process whose pid is in FILE (SIG), then, in reap, wait up to
+# SECONDS for it and KILL it if it is still there.
+pids_to_reap=()
+signal_pid() {
+	local file=$1 sig=$2 pid
+	[ -s "$file" ] || return 0
+	pid=$(cat "$file")
+	rm -f "$file"
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill "-$sig" "$pid" 2>/dev/null || true
+	pids_to_reap+=("$pid")
+}
+
+reap() {
+	local secs=$1 pid i
+	for ((i = 0; i < secs * 10; i++)); do
+		for pid in "${pids_to_reap[@]}"; do
+			kill -0 "$pid" 2>/dev/null && break
+			pid=
+		done
+		[ -z "${pid:-}" ] && break
+		sleep 0.1
+	done
+	for pid in "${pids_to_reap[@]}"; do
+		if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+	done
+	pids_to_reap=()
+}
+
+down() {
+	local n i pid
+	[ -s "$RUN/servers" ] && N_RS=$(cat "$RUN/servers")
+	# lbd logs its counters when it stops on SIGINT.
+	signal_pid "$RUN/lbd.pid" INT
+	for ((i = 1; i <= N_RS; i++)); do signal_pid "$RUN/rs$i/nginx.pid" TERM; done
+	if [ ${#pids_to_reap[@]} -gt 0 ]; then reap 10; fi
+	# Whatever else still runs inside a lab namespace (a client left behind
+	# by an interrupted test), by its pid.
+	for n in $(nodes); do
+		has_ns "$(ns "$n")" || continue
+		for pid in $(ip netns pids "$(ns "$n")" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null || true
+		done
+	done
+	# Deleting a namespace deletes its veth ends, and with them their peers.
+	for n in $(nodes); do
+		if has_ns "$(ns "$n")"; then ip netns del "$(ns "$n")"; fi
+	done
+	# DPDK's run-time folder of this lab's prefix, and the servers' files;
+	# the logs stay in the run folder for reading.
+	rm -rf "/var/run/dpdk/$LAB"
+	for ((i = 1; i <= N_RS; i++)); do rm -rf "$RUN/rs$i/www" "$RUN/rs$i/tmp"; done
+	return 0
+}
+
+status() {
+	local n
+	[ -s "$RUN/servers" ] && N_RS=$(cat "$RUN/servers")
+	for n in $(nodes); do
+		if has_ns "$(ns "$n")"; then
+			echo "namespace $(ns "$n"):"
+			ip -n "$(ns "$n")" -br addr | sed 's/^/  /'
+		fi
+	done
+	if [ -s "$RUN/lbd.pid" ] && kill -0 "$(cat "$RUN/lbd.pid")" 2>/dev/null; then
+		echo "lbd: pid $(cat "$RUN/lbd.pid"), socket $(cat "$RUN/socket"), log $RUN/lbd.log"
+	else
+		echo "lbd: not running"
+	fi
+}
+
+cmd=${1:-}
+shift || true
+case $cmd in
+up) up "$@" ;;
+down) down ;;
+exec)
+	[ $# -ge 2 ] || die "usage: lab.sh exec NODE CMD..."
+	node=$1
+	shift
+	exec ip netns exec "$(ns "$node")" "$@"
+	;;
+status) status ;;
+*) sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac
