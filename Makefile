@@ -6,6 +6,7 @@
 #   make test   deps + build + every test suite
 #   make demo   deps + build + lbd on its virtual lab
 #   make fuzz   the packet-core fuzzer, for FUZZ_SECONDS
+#   make bench  the benchmark suite: one table, docs/benchmarks.md and its plots
 
 BUILD ?= build
 MESON_OPTS ?=
@@ -16,9 +17,9 @@ DEPS_BUILD = gcc make pkg-config meson ninja-build libdpdk-dev dpdk-dev dpdk \
 # Tests and the lab: packet crafting and capture, real peers, namespaces, the
 # fuzzer (clang with its sanitizer runtimes), diagrams and plots.
 DEPS_TEST = python3 python3-scapy tshark iproute2 ethtool procps psmisc \
-	curl wrk hping3 iperf3 nginx-light clang libclang-rt-14-dev graphviz gnuplot-nox iputils-ping
+	curl wrk hping3 iperf3 nginx-light clang libclang-rt-14-dev graphviz gnuplot-nox iputils-ping linux-perf
 
-.PHONY: all deps test demo fuzz clean
+.PHONY: all deps test demo fuzz bench clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -47,6 +48,12 @@ demo: deps all
 FUZZ_SECONDS ?= 3600
 fuzz: all
 	tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
+
+# The benchmark suite: prints one table and rewrites docs/benchmarks.md and its
+# plots (docs/img/bench-*.svg); under 10 minutes. BENCH_LOCK=FILE holds
+# flock(FILE) around each measurement, to keep builds sharing the CPUs away.
+bench: deps all
+	tests/bench/run.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,284 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""lbd through a real DPDK port, against testpmd on the same port and frames.
+
+The port is net_pcap with rx_pcap=FILE,infinite_rx=1: the driver loads the
+pcap into mbufs once and hands out copies of its frames in a loop, as fast as
+the application polls; with no tx_pcap/tx_iface it counts and frees what is
+sent. The pcap (written here with struct: SYNs, then ACKs, of N flows, 64-byte
+frames) is the same for both programs:
+
+  lbd      one worker lcore: parse, connection lookup, state, DR forwarding
+  testpmd  --forward-mode=mac: the same layer-2 rewrite and nothing else, the
+           ceiling of this path (the same driver, copies and frees)
+
+Both run on the same CPUs (main lcore 0, forwarding lcore 1; with two
+queues a third lcore shares CPU 0 with the main one, which sleeps). The rate
+is read from DPDK telemetry (/ethdev/stats of port 0 over the telemetry
+socket) over a fixed interval after a warm-up, so start-up is not counted.
+Runs alternate (testpmd, lbd, testpmd, lbd, ...) so that a slow patch of the
+machine hits both.
+
+usage: bench_ports.py BUILD_DIR [FLOWS [WORKERS [ROUNDS]]]
+       prints one JSON object per run
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+LB_MAC = bytes.fromhex("020000000002")
+CLIENT_MAC = bytes.fromhex("0200000000c1")
+PEER_MAC = "02:00:00:00:00:11"      # testpmd's --eth-peer: the first real server
+VIP = bytes([10, 0, 0, 100])
+WARM = 1.0          # seconds forwarding before the interval starts
+INTERVAL = 3.0      # seconds measured
+EAL_MEM = "1024"    # MB, --no-huge
+
+CONF = """
+ports = ( { device = "net_pcap0"; address = "10.0.0.2/24"; mac = "02:00:00:00:00:02"; } );
+services = ( { protocol = "tcp"; vip = "10.0.0.100"; port = 80; scheduler = "wlc";
+  real_servers = ( { address = "10.0.0.11"; mac = "02:00:00:00:00:11"; },
+                   { address = "10.0.0.12"; mac = "02:00:00:00:00:12"; },
+                   { address = "10.0.0.13"; mac = "02:00:00:00:00:13"; },
+                   { address = "10.0.0.14"; mac = "02:00:00:00:00:14"; } ); } );
+dataplane = { mbufs = %d; connections = %d; };
+control = { socket = "%s/lbd.sock"; };
+"""
+
+
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def frame(fid, flags):
+    """A 64-byte frame (60 without FCS) of flow fid, as bench_pipeline.c's."""
+    src = struct.pack("!I", 0x0B000000 + (fid >> 14))
+    sport = 1024 + (fid & 16383)
+    ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0x4000, 64, 6, 0, src, VIP))
+    struct.pack_into("!H", ip, 10, csum(bytes(ip)))
+    tcp = bytearray(struct.pack("!HHIIBBHHH", sport, 80, 1, 1 if flags & 0x10 else 0,
+                                5 << 4, flags, 65535, 0, 0))
+    # TCP checksum over the pseudo-header (lbd does not check it; a capture tool would)
+    pseudo = src + VIP + struct.pack("!BBH", 0, 6, len(tcp))
+    struct.pack_into("!H", tcp, 16, csum(pseudo + bytes(tcp)))
+    f = LB_MAC + CLIENT_MAC + b"\x08\x00" + bytes(ip) + bytes(tcp)
+    return f + bytes(60 - len(f))
+
+
+def write_pcap(path, flow_ids):
+    """SYNs of every flow, then their ACKs: the first loop opens the flows, the
+    following ones hit established entries."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for flags in (0x02, 0x10):
+            rec = struct.pack("<IIII", 0, 0, 60, 60)
+            f.write(b"".join(rec + frame(i, flags) for i in flow_ids))
+    return 2 * len(flow_ids)
+
+
+def runtime_dir(prefix):
+    base = "/var/run" if os.geteuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "/tmp")
+    return os.path.join(base, "dpdk", prefix)
+
+
+class Telemetry:
+    """DPDK's telemetry socket: SOCK_SEQPACKET, one JSON reply per command."""
+
+    def __init__(self, prefix, timeout=30.0):
+        path = os.path.join(runtime_dir(prefix), "dpdk_telemetry.v2")
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                self.s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                self.s.connect(path)
+                break
+            except OSError:
+                self.s.close()
+                if time.monotonic() > end:
+                    raise RuntimeError("no telemetry socket at %s" % path)
+                time.sleep(0.05)
+        self.max = json.loads(self.s.recv(4096).decode())["max_output_len"]
+
+    def stats(self, port=0):
+        self.s.send(("/ethdev/stats,%d" % port).encode())
+        return json.loads(self.s.recv(self.max).decode())["/ethdev/stats"]
+
+    def close(self):
+        self.s.close()
+
+
+def cpu_jiffies():
+    """Busy jiffies of the whole machine (all CPUs)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v) - v[3] - v[4]      # minus idle and iowait
+
+
+def proc_jiffies(pid):
+    """utime + stime of a process, all its threads."""
+    with open("/proc/%d/stat" % pid) as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return int(v[11]) + int(v[12])
+
+
+def measure(proc, prefix, during=None):
+    """(tx packets/s, rx packets/s, CPUs used by others, last stats) over INTERVAL;
+    then during(proc), if given, while the program still forwards."""
+    t = Telemetry(prefix)
+    try:
+        end = time.monotonic() + 30
+        while t.stats()["opackets"] == 0:
+            if proc.poll() is not None or time.monotonic() > end:
+                raise RuntimeError("nothing forwarded")
+            time.sleep(0.05)
+        time.sleep(WARM)
+        hz = os.sysconf("SC_CLK_TCK")
+        j0, p0 = cpu_jiffies(), proc_jiffies(proc.pid)
+        t0 = time.monotonic()
+        s0 = t.stats()
+        time.sleep(INTERVAL)
+        s1 = t.stats()
+        t1 = time.monotonic()
+        j1, p1 = cpu_jiffies(), proc_jiffies(proc.pid)
+        if during is not None:
+            during(proc)
+    finally:
+        t.close()
+    dt = t1 - t0
+    other = ((j1 - j0) - (p1 - p0)) / hz / dt
+    return ((s1["opackets"] - s0["opackets"]) / dt, (s1["ipackets"] - s0["ipackets"]) / dt,
+            max(other, 0.0), s1)
+
+
+def lcores(workers):
+    # main lcore 0 on CPU 0, workers from lcore 1; more lcores than CPUs share
+    return ["-l", "0-1"] if workers == 1 else ["--lcores", "0@0,1@1,2@0"]
+
+
+def vdev(pcaps):
+    return "--vdev=net_pcap0," + ",".join("rx_pcap=%s" % p for p in pcaps) + ",infinite_rx=1"
+
+
+def run_lbd(build, d, pcaps, mbufs, workers, during=None):
+    prefix = "lbdbench%d" % os.getpid()
+    conf = os.path.join(d, "lbd.conf")
+    with open(conf, "w") as f:
+        f.write(CONF % (mbufs, 1 << 20, d))
+    cmd = [os.path.join(build, "lbd"), *lcores(workers), "--no-huge", "-m", EAL_MEM, "--no-pci",
+           "--file-prefix", prefix, vdev(pcaps), "--", "-f", conf]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        tx, rx, other, last = measure(p, prefix, during)
+    finally:
+        p.send_signal(signal.SIGINT)
+        try:
+            log, _ = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            log, _ = p.communicate()
+    shutil.rmtree(runtime_dir(prefix), ignore_errors=True)
+    if p.returncode != 0:
+        raise RuntimeError("lbd exited with %d:\n%s" % (p.returncode, log))
+    counters = {m.group(1): int(m.group(2)) for m in re.finditer(r"counter (\S+) (\d+)", log)}
+    drops = {k[5:]: v for k, v in counters.items() if k.startswith("drop.") and v}
+    if "%d worker(s)" % workers not in log:
+        raise RuntimeError("lbd did not start %d worker(s):\n%s" % (workers, log))
+    return {"tx_pps": tx, "rx_pps": rx, "other_cpu": other, "rx": counters.get("rx"),
+            "fwd": counters.get("fwd"), "drops": drops,
+            "tx_dropped": counters.get("tx_dropped", 0), "conns": counters.get("conn_created"),
+            "imissed": last.get("imissed", 0), "rx_nombuf": last.get("rx_nombuf", 0)}
+
+
+def run_testpmd(d, pcaps, mbufs, workers, during=None):
+    prefix = "tpbench%d" % os.getpid()
+    q = str(workers)
+    cmd = ["dpdk-testpmd", *lcores(workers), "--no-huge", "-m", EAL_MEM, "--no-pci",
+           "--file-prefix", prefix, vdev(pcaps), "--", "--forward-mode=mac",
+           "--eth-peer=0," + PEER_MAC, "--no-flush-rx", "--total-num-mbufs=%d" % mbufs,
+           "--nb-cores=" + q, "--rxq=" + q, "--txq=" + q, "--burst=32"]
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    try:
+        tx, rx, other, last = measure(p, prefix, during)
+    finally:
+        try:
+            log, _ = p.communicate(input="\n", timeout=30)   # "Press enter to exit"
+        except subprocess.TimeoutExpired:
+            p.kill()
+            log, _ = p.communicate()
+    shutil.rmtree(runtime_dir(prefix), ignore_errors=True)
+    if p.returncode != 0:
+        raise RuntimeError("testpmd exited with %d:\n%s" % (p.returncode, log))
+    return {"tx_pps": tx, "rx_pps": rx, "other_cpu": other,
+            "imissed": last.get("imissed", 0), "rx_nombuf": last.get("rx_nombuf", 0)}
+
+
+def commands(flows, workers):
+    """The two command lines, as a reader would type them (pcap names symbolic)."""
+    pc = ["in%d.pcap" % q for q in range(workers)]
+    lc = " ".join(lcores(workers))
+    q = str(workers)
+    return {
+        "lbd": "build/lbd %s --no-huge -m %s --no-pci --file-prefix lbdbench %s -- -f lbd.conf"
+               % (lc, EAL_MEM, vdev(pc)),
+        "testpmd": "dpdk-testpmd %s --no-huge -m %s --no-pci --file-prefix tpbench %s -- "
+                   "--forward-mode=mac --eth-peer=0,%s --no-flush-rx --total-num-mbufs=N "
+                   "--nb-cores=%s --rxq=%s --txq=%s --burst=32"
+                   % (lc, EAL_MEM, vdev(pc), PEER_MAC, q, q, q),
+    }
+
+
+def prepare(flows, workers):
+    """A directory with one pcap per queue; returns (dir, pcaps, mbufs)."""
+    d = tempfile.mkdtemp(prefix="lbd-bench-")
+    pcaps, frames = [], 0
+    per = flows // workers
+    for q in range(workers):
+        path = os.path.join(d, "in%d.pcap" % q)
+        frames += write_pcap(path, range(q * per, (q + 1) * per))
+        pcaps.append(path)
+    # infinite_rx keeps every frame of the pcap in an mbuf of the RX pool, for
+    # good: the pool needs that many plus the bursts in flight and the caches
+    return d, pcaps, frames + 16384
+
+
+def one_round(build, flows, workers, rnd, programs=("testpmd", "lbd")):
+    d, pcaps, mbufs = prepare(flows, workers)
+    out = []
+    try:
+        for prog in programs:
+            if prog == "lbd":
+                r = run_lbd(build, d, pcaps, mbufs, workers)
+            else:
+                r = run_testpmd(d, pcaps, mbufs, workers)
+            r.update({"test": "port", "program": prog, "flows": flows, "workers": workers,
+                      "round": rnd})
+            out.append(r)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    return out
+
+
+def main():
+    build = os.path.abspath(sys.argv[1])
+    flows = int(sys.argv[2]) if len(sys.argv) > 2 else 1024
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+    for rnd in range(1, rounds + 1):
+        for r in one_round(build, flows, workers, rnd):
+            print(json.dumps(r), flush=True)
+
+
+if __name__ == "__main__":
+    main()
