@@ -40,6 +40,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_atomic.h>
 #include <rte_common.h>
@@ -60,6 +61,32 @@ struct lb_conn_key {
 	uint8_t proto;
 	uint8_t pad[3];		/* always 0 */
 };
+
+/*
+ * Fill a key with two 8-byte stores. The hash and the compare read the key
+ * as two 8-byte words; a key built field by field (five small stores) cannot
+ * be forwarded to those loads, and the stall cost 24.8 against 15.4 cycles
+ * per hash in isolation, and 200-210 against 162-170 cycles per packet on
+ * bench_pipeline's 1M fast path. tag is pad[0]: 1 for persistence templates.
+ */
+static inline void
+lb_conn_key_set(struct lb_conn_key *k, uint32_t caddr, uint32_t vaddr, uint16_t cport,
+		uint16_t vport, uint8_t proto, uint8_t tag)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	uint64_t w[2] = {
+		(uint64_t)caddr | (uint64_t)vaddr << 32,
+		(uint64_t)cport | (uint64_t)vport << 16 | (uint64_t)proto << 32 |
+			(uint64_t)tag << 40,
+	};
+
+	RTE_BUILD_BUG_ON(sizeof(*k) != sizeof(w));
+	memcpy(k, w, sizeof(w));
+#else
+	*k = (struct lb_conn_key){ .caddr = caddr, .vaddr = vaddr, .cport = cport,
+		.vport = vport, .proto = proto, .pad = { tag } };
+#endif
+}
 
 struct lb_conn {
 	uint32_t seq;		/* odd while the owner changes the entry */

@@ -360,14 +360,15 @@ static uint32_t
 persist_pick(struct lb_worker *wk, const struct lb_svc *svc, const struct lb_pkt *p,
 		uint32_t now, uint32_t *tidx)
 {
-	struct lb_conn_key k = {
-		.caddr = p->saddr & svc->netmask, .vaddr = p->daddr, .cport = 0,
-		.vport = svc->port, .proto = p->proto, .pad = { 1 },
-	};
-	uint64_t h = lb_conn_hash(&k);
+	struct lb_conn_key k;
+	uint64_t h;
 	uint32_t life = now + svc->persistence, dest = LB_CONN_NONE;
-	struct lb_conn *t = lb_conn_lookup(wk->ct, &k, h);
+	struct lb_conn *t;
 	uint16_t w;
+
+	lb_conn_key_set(&k, p->saddr & svc->netmask, p->daddr, 0, svc->port, p->proto, 1);
+	h = lb_conn_hash(&k);
+	t = lb_conn_lookup(wk->ct, &k, h);
 
 	*tidx = LB_CONN_NONE;
 	if (t != NULL && t->dest != LB_CONN_NONE && !lb_dests[t->dest].removed &&
@@ -466,10 +467,7 @@ handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		uint32_t now, struct lb_out *out)
 {
 	const struct lb_svc *svc = lb_snap_service(snap, p->proto, p->daddr, p->dport);
-	struct lb_conn_key key = {
-		.caddr = p->saddr, .vaddr = p->daddr, .cport = p->sport, .vport = p->dport,
-		.proto = p->proto,
-	};
+	struct lb_conn_key key;
 	bool tcp = p->proto == IPPROTO_TCP;
 	bool syn = tcp && (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) ==
 		RTE_TCP_SYN_FLAG;
@@ -480,6 +478,7 @@ handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 	struct lb_conn *c;
 	unsigned int state;
 
+	lb_conn_key_set(&key, p->saddr, p->daddr, p->sport, p->dport, p->proto, 0);
 	if (svc == NULL) {
 		drop(wk, m, LB_DROP_no_service);
 		return;
@@ -591,10 +590,8 @@ handle_icmp_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t r
 		return;
 	}
 	ports = (const uint16_t *)(in + 1);
-	key = (struct lb_conn_key){
-		.caddr = in->dst_addr, .vaddr = in->src_addr, .cport = ports[1],
-		.vport = ports[0], .proto = in->next_proto_id,
-	};
+	lb_conn_key_set(&key, in->dst_addr, in->src_addr, ports[1], ports[0],
+			in->next_proto_id, 0);
 	c = lb_conn_lookup(wk->ct, &key, lb_conn_hash(&key));
 	if (c == NULL || c->dest == LB_CONN_NONE || (int32_t)(c->expire - now) <= 0 ||
 			lb_dests[c->dest].removed) {
@@ -663,11 +660,9 @@ lb_core_rx(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		hash[i] = 0;
 		if (verdict[i] == LB_PASS && p->kind == LB_PKT_IPV4 && !p->is_frag &&
 				(p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
-			struct lb_conn_key key = {
-				.caddr = p->saddr, .vaddr = p->daddr, .cport = p->sport,
-				.vport = p->dport, .proto = p->proto,
-			};
+			struct lb_conn_key key;
 
+			lb_conn_key_set(&key, p->saddr, p->daddr, p->sport, p->dport, p->proto, 0);
 			hash[i] = lb_conn_hash(&key);
 			lb_conn_prefetch(wk->ct, hash[i]);
 		}
