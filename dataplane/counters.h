@@ -35,6 +35,7 @@
 	X(ip_len_short, "IPv4 total length below the header") \
 	X(ip_len_trunc, "IPv4 total length beyond the frame") \
 	X(ip_csum, "bad IPv4 header checksum") \
+	X(ip_martian, "source a router would drop: 0/8, 127/8, multicast, 240/4") \
 	X(ip_not_ours, "destination is neither a VIP nor a port address") \
 	X(ip_fragment, "fragment to a VIP") \
 	X(ip_proto, "protocol lbd does not serve at this address") \

@@ -78,6 +78,14 @@ parse_ipv4(const struct rte_mbuf *m, const uint8_t *data, uint16_t seg_len,
 	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
 			rte_raw_cksum(ip, sizeof(*ip)) != 0xffff)
 		return LB_DROP_ip_csum;
+	/* Martian sources (RFC 1812 5.3.7): Linux drops them before IPVS sees
+	 * them, and no connection may be made to one. */
+	switch (rte_be_to_cpu_32(ip->src_addr) >> 24) {
+	case 0:
+	case 127:
+	case 224 ... 255:
+		return LB_DROP_ip_martian;
+	}
 
 	p->kind = LB_PKT_IPV4;
 	p->proto = ip->next_proto_id;

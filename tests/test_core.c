@@ -519,6 +519,18 @@ test_malformed_and_refused(void **ctx)
 	ipv4(m)->hdr_checksum ^= 0x1111;
 	expect_drop(m, LB_DROP_ip_csum, 0);
 
+	/* martian sources: no entry is made for them */
+	expect_drop(tcp(IP(127, 0, 0, 1), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG),
+			LB_DROP_ip_martian, 0);
+	expect_drop(tcp(IP(0, 1, 2, 3), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG),
+			LB_DROP_ip_martian, 0);
+	expect_drop(tcp(IP(224, 0, 0, 1), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG),
+			LB_DROP_ip_martian, 0);
+	expect_drop(tcp(IP(255, 255, 255, 255), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG),
+			LB_DROP_ip_martian, 0);
+	expect_drop(tcp(IP(240, 0, 0, 1), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG),
+			LB_DROP_ip_martian, 0);
+
 	expect_drop(tcp(IP(192, 0, 2, 8), 1, IP(10, 0, 0, 77), 80, RTE_TCP_SYN_FLAG),
 			LB_DROP_ip_not_ours, 0);
 
