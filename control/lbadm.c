@@ -152,7 +152,8 @@ usage_exit(int status)
 		"  --json             any listing as JSON\n"
 		"  --summary          connection entries per state per service\n"
 		"  --lcore            -c listing: the owning core of each entry\n"
-		"  --counters         per-core packet counters and drop reasons\n", prog);
+		"  --counters         per-core packet counters and drop reasons\n"
+		"  --sysctl [NAME=0|1] secure_tcp, sloppy_tcp, expire_nodest_conn: list, or set one\n", prog);
 	exit(status);
 }
 
