@@ -832,6 +832,45 @@ test_secure_tcp_at_run_time(void **ctx)
 }
 
 /*
+ * --set at run time: the new ESTABLISHED timeout reaches an entry at its next
+ * packet, not before (IPVS's behaviour), and leaves other states alone.
+ */
+static void
+test_timeouts_at_run_time(void **ctx)
+{
+	struct lb_api_timeouts t900 = { .tcp = 900 }, t100 = { .tcp = 100 }, cur;
+	struct lb_conn_key k = { .caddr = IP(192, 0, 2, 210), .vaddr = IP(10, 0, 0, 100),
+		.cport = RTE_BE16(6000), .vport = RTE_BE16(80), .proto = IPPROTO_TCP };
+	struct lb_conn copy;
+
+	syn_ack_fin(IP(192, 0, 2, 210), 6000, RTE_TCP_SYN_FLAG);
+	syn_ack_fin(IP(192, 0, 2, 210), 6000, RTE_TCP_ACK_FLAG);
+	assert_true(lb_conn_peek(wk->ct, &k, lb_conn_hash(&k), &copy));
+	assert_int_equal(copy.state, LB_S_ESTABLISHED);
+	assert_int_equal(copy.expire, now + 900);
+
+	lb_model_set_timeouts(&t100);
+	assert_int_equal(lb_model_publish(NULL), 0);
+	lb_model_timeouts(&cur);
+	assert_int_equal(cur.tcp, 100);
+	assert_int_equal(cur.tcpfin, 120);	/* 0 = unchanged */
+	/* not before its next packet */
+	assert_true(lb_conn_peek(wk->ct, &k, lb_conn_hash(&k), &copy));
+	assert_int_equal(copy.expire, now + 900);
+	syn_ack_fin(IP(192, 0, 2, 210), 6000, RTE_TCP_ACK_FLAG);
+	assert_true(lb_conn_peek(wk->ct, &k, lb_conn_hash(&k), &copy));
+	assert_int_equal(copy.expire, now + 100);
+	/* FIN_WAIT keeps its own */
+	syn_ack_fin(IP(192, 0, 2, 210), 6000, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG);
+	assert_true(lb_conn_peek(wk->ct, &k, lb_conn_hash(&k), &copy));
+	assert_int_equal(copy.expire, now + 120);
+
+	lb_model_set_timeouts(&t900);
+	assert_int_equal(lb_model_publish(NULL), 0);
+	(void)ctx;
+}
+
+/*
  * Persistence across cores: a client network's connections land on both
  * workers, and all go to the server its first connection got, though rr
  * alone would alternate. Templates live at least the persistence timeout,
@@ -980,6 +1019,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_overload_thresholds),
 		cmocka_unit_test(test_persistence_two_workers),
 		cmocka_unit_test(test_secure_tcp_at_run_time),
+		cmocka_unit_test(test_timeouts_at_run_time),
 	};
 
 	if (argc < 2) {
