@@ -520,6 +520,36 @@ def test_fuzz_requests(sock, lbd):
     check(rc == 0, "and still lists connections: " + err)
 
 
+def test_fuzz_cli(sock):
+    """400 random command lines from ipvsadm's vocabulary: every one ends with
+    an exit status of its own (0, 1, 2 or 255), never a signal or a hang."""
+    import random
+    rnd = random.Random(1124)
+    words = ["-A", "-E", "-D", "-C", "-L", "-l", "-Z", "-a", "-e", "-d", "-S", "-R", "-n",
+             "-c", "-t", "-u", "-f", "-s", "-p", "-M", "-r", "-g", "-m", "-i", "-w", "-x", "-y",
+             "--set", "--stats", "--rate", "--exact", "--thresholds", "--persistent-conn",
+             "--timeout", "--json", "--summary", "--lcore", "--counters", "--sysctl",
+             "--nosort", "-lnc", "-Ln", "-Lnc", "10.0.0.100:80", "10.0.0.100:", ":80",
+             "10.0.0.100:99999", "1.2.3.4", "256.1.1.1", "wlc", "mh", "x" * 300, "-1", "0",
+             "65536", "4294967296", "255.255.255.0", "--", "-", "", "secure_tcp=1",
+             "-w3", "-tx", "--weight=2", "--socket"]
+    bad = []
+    for i in range(400):
+        args = [rnd.choice(words) for _ in range(rnd.randint(1, 7))]
+        if "--socket" in args:
+            args = [a for a in args if a != "--socket"]
+        try:
+            rc, out, err = lbadm(*args, sock=sock, stdin="")
+        except subprocess.TimeoutExpired:
+            bad.append((args, "hang"))
+            continue
+        if rc not in (0, 1, 2, 255):
+            bad.append((args, rc, err[-200:]))
+    check(not bad, "400 random command lines: only lbadm's exit statuses %s" % bad[:3])
+    rc, out, _ = lbadm("-Ln", sock=sock)
+    check(rc == 0, "lbd still answers after them")
+
+
 def test_concurrent(sock):
     errs = []
 
@@ -565,6 +595,7 @@ def main():
         test_bad_requests(sock, lbd)
         test_concurrent(sock)
         test_fuzz_requests(sock, lbd)
+        test_fuzz_cli(sock)
     finally:
         rc, log, c = lbd.stop()
     check(rc == 0, "lbd stops on SIGINT with status 0 (got %s)" % rc)
