@@ -212,7 +212,7 @@ h_zero(struct client *c, const void *body, uint32_t len)
 	/* -Z of everything restarts the workers' longest-pause figures too */
 	if (k->proto == 0)
 		for (w = 0; w < ctl_n_workers; w++)
-			((struct lb_worker *)(uintptr_t)ctl_workers[w])->loop_reset++;
+			ctl_workers[w]->loop_reset++;
 	return lb_model_zero(k->proto == 0 ? NULL : k);
 }
 

@@ -54,7 +54,7 @@ struct name_slot {
 static struct name_slot name_cache[NAME_CACHE];
 
 static const char *
-host_name(uint32_t addr_be, char *num, size_t size)
+host_name(uint32_t addr_be)
 {
 	struct name_slot *s = &name_cache[(ntohl(addr_be) * 2654435761u) >> 24];
 	struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -67,8 +67,6 @@ host_name(uint32_t addr_be, char *num, size_t size)
 	if (getnameinfo((struct sockaddr *)&sin, sizeof(sin), s->name, sizeof(s->name),
 			NULL, 0, NI_NAMEREQD) != 0)
 		inet_ntop(AF_INET, &addr_be, s->name, sizeof(s->name));
-	(void)num;
-	(void)size;
 	return s->name;
 }
 
@@ -76,9 +74,9 @@ void
 lb_fmt_addrport(char *buf, size_t size, uint32_t addr_be, uint16_t port, uint8_t proto,
 		unsigned int format)
 {
-	char a[INET_ADDRSTRLEN];
-
 	if (format & LB_FMT_NUMERIC) {
+		char a[INET_ADDRSTRLEN];
+
 		inet_ntop(AF_INET, &addr_be, a, sizeof(a));
 		snprintf(buf, size, "%s:%u", a, port);
 	} else {
@@ -89,9 +87,9 @@ lb_fmt_addrport(char *buf, size_t size, uint32_t addr_be, uint16_t port, uint8_t
 		else if (proto == IPPROTO_UDP)
 			se = getservbyport(htons(port), "udp");
 		if (se != NULL)
-			snprintf(buf, size, "%s:%s", host_name(addr_be, a, sizeof(a)), se->s_name);
+			snprintf(buf, size, "%s:%s", host_name(addr_be), se->s_name);
 		else
-			snprintf(buf, size, "%s:%u", host_name(addr_be, a, sizeof(a)), port);
+			snprintf(buf, size, "%s:%u", host_name(addr_be), port);
 	}
 }
 
@@ -150,9 +148,7 @@ bad:
 static int
 cmp_u32_as_int(uint32_t a, uint32_t b)
 {
-	int r = (int)(a - b);
-
-	return r;
+	return (int)(a - b);
 }
 
 static int

@@ -67,13 +67,14 @@ struct lb_api_resp {
 /*
  * Status values with an ipvsadm meaning (ipvsadm prints these messages):
  *   EEXIST  "Service already exists" / "Destination already exists"
- *   ESRCH   "No such service"
- *   ENOENT  "No such destination"
+ *   ESRCH   "No such service" / "Service not defined" (a server's service)
+ *   ENOENT  "No such destination" / "Scheduler not found" (SVC_ADD, SVC_EDIT)
  *   EINVAL  the request is malformed (body size, field out of range)
  *   EPERM   the peer may not change the configuration
  *   EMSGSIZE request body over LB_API_MAX_REQ
  *   EPROTO  bad magic or version
  *   ENOSPC  too many services or real servers
+ *   EBUSY   sent once to a client over the connection limit, then closed
  */
 
 #define LB_API_SCHED_LEN	16

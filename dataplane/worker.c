@@ -28,10 +28,17 @@ lb_clock_init(void)
 	clock_tsc0 = rte_rdtsc() - clock_hz;	/* start at second 1: 0 is "never" */
 }
 
+/* The second of TSC value tsc. */
+static inline uint32_t
+clock_at(uint64_t tsc)
+{
+	return (uint32_t)((tsc - clock_tsc0) / clock_hz);
+}
+
 uint32_t
 lb_clock_now(void)
 {
-	return (uint32_t)((rte_rdtsc() - clock_tsc0) / clock_hz);
+	return clock_at(rte_rdtsc());
 }
 
 struct lb_worker *
@@ -103,8 +110,8 @@ lb_worker_loop(void *arg)
 	rte_rcu_qsbr_thread_online(wk->qsbr, wk->index);
 	while (!wk->stop) {
 		const struct lb_snap *snap = __atomic_load_n(&lb_snap_current, __ATOMIC_ACQUIRE);
-		uint32_t now = lb_clock_now();
-		uint64_t tsc, start = rte_rdtsc();
+		uint64_t tsc, start = rte_rdtsc();	/* now and the iteration's start: one read */
+		uint32_t now = clock_at(start);
 
 		for (p = 0; p < snap->n_ports; p++) {
 			n = rte_eth_rx_burst(snap->port[p].port_id, wk->index, pkts, wk->burst);

@@ -12,7 +12,7 @@ usage: test_dr.py path/to/lbd
 """
 import sys
 
-from scapy.all import ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, IPOption_RR, Raw, Packet
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, IPOption_RR, Raw
 
 import lbdrun
 
