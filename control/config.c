@@ -16,9 +16,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
+#include <rte_ether.h>
+
 #include "control/config.h"
+#include "control/limits.h"
 #include "dataplane/sched.h"
 
 enum kind { K_INT, K_STR, K_BOOL, K_STRS, K_LIST, K_GROUP };
@@ -115,6 +119,7 @@ struct loader {
 	const char *path;
 	FILE *errs;
 	int n_errs;
+	uint64_t n_dests;	/* real servers over all services so far */
 	struct problem *problems;
 	int n_kept;
 	int cap;
@@ -157,6 +162,17 @@ report(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 	ld->problems[ld->n_kept] = (struct problem){ line, ld->n_kept, text };
 	ld->n_kept++;
 	ld->n_errs++;
+}
+
+/* Reports item s, the n-th of kind l, when it is one too many; true then. */
+static bool
+over_limit(struct loader *ld, const config_setting_t *s, enum lb_limit l, uint64_t n)
+{
+	if (lb_limit_check(l, n) == 0)
+		return false;
+	report(ld, s, "more than %u %s: lbd holds at most %u", lb_limit_max(l),
+			lb_limit_what(l), lb_limit_max(l));
+	return true;
 }
 
 static int
@@ -367,22 +383,15 @@ lb_parse_ipv4(const char *s, uint32_t *addr)
 	return 0;
 }
 
+/* xx:xx:xx:xx:xx:xx, hex digits only; DPDK's parser, as every DPDK tool reads MACs. */
 int
 lb_parse_mac(const char *s, uint8_t mac[6])
 {
-	unsigned int b[6];
-	char tail;
-	int i;
+	struct rte_ether_addr ea;
 
-	if (strlen(s) != 17 ||
-			sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
-				&b[3], &b[4], &b[5], &tail) != 6)
+	if (strlen(s) != 17 || s[2] != ':' || rte_ether_unformat_addr(s, &ea) != 0)
 		return -EINVAL;
-	for (i = 0; i < 6; i++) {
-		if (s[i * 3 + 2] != ':' && i < 5)
-			return -EINVAL;
-		mac[i] = (uint8_t)b[i];
-	}
+	memcpy(mac, ea.addr_bytes, RTE_ETHER_ADDR_LEN);
 	return 0;
 }
 
@@ -569,9 +578,9 @@ load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 	if (str != NULL) {
 		uint32_t h;
 
+		/* 0.0.0.0 is IPVS's "every client under one template" */
 		if (lb_parse_ipv4(str, &svc->netmask) < 0 ||
-				((h = ntohl(svc->netmask)) != 0 && (~h & (~h + 1)) != 0) ||
-				h == 0) {
+				((h = ntohl(svc->netmask)) != 0 && (~h & (~h + 1)) != 0)) {
 			report(ld, config_setting_get_member(g, "netmask"),
 					"bad netmask '%s' (expected a contiguous mask such as"
 					" 255.255.255.0)", str);
@@ -599,6 +608,9 @@ load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 
 		if (config_setting_type(e) != CONFIG_TYPE_GROUP)
 			continue;
+		if (over_limit(ld, e, LB_LIMIT_DESTS_PER_SVC, (uint64_t)svc->n_dests + 1) ||
+				over_limit(ld, e, LB_LIMIT_DESTS, (uint64_t)ld->n_dests + 1))
+			break;
 		load_dest(ld, conf, svc, e, d);
 		for (j = 0; d->addr != 0 && j < svc->n_dests; j++)
 			if (svc->dests[j].addr == d->addr) {
@@ -608,8 +620,10 @@ load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 						d->port, svc->dests[j].line);
 				break;
 			}
-		if (d->addr != 0 && j == svc->n_dests)
+		if (d->addr != 0 && j == svc->n_dests) {
 			svc->n_dests++;
+			ld->n_dests++;
+		}
 	}
 }
 
@@ -630,6 +644,8 @@ load_services(struct loader *ld, struct lb_conf *conf, const config_setting_t *l
 
 		if (config_setting_type(g) != CONFIG_TYPE_GROUP)
 			continue;
+		if (over_limit(ld, g, LB_LIMIT_SERVICES, (uint64_t)conf->n_services + 1))
+			break;
 		load_service(ld, conf, g, svc);
 		if (svc->proto == 0 || svc->vip == 0) {
 			free(svc->dests);
@@ -662,11 +678,11 @@ load_ports(struct loader *ld, struct lb_conf *conf, const config_setting_t *list
 
 	if (n == 0)
 		report(ld, list, "'ports' is empty: lbd needs at least one port");
-	if (n > LB_MAX_PORTS) {
-		report(ld, list, "%u ports configured, at most %u are supported",
-				n, LB_MAX_PORTS);
+	if (n > lb_limit_max(LB_LIMIT_PORTS))
+		over_limit(ld, config_setting_get_elem(list, lb_limit_max(LB_LIMIT_PORTS)),
+				LB_LIMIT_PORTS, n);
+	if (n > LB_MAX_PORTS)
 		n = LB_MAX_PORTS;
-	}
 	for (i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(list, i);
 		struct lb_conf_port *p = &conf->ports[conf->n_ports];
@@ -690,10 +706,16 @@ load_control(struct loader *ld, struct lb_conf *conf, const config_setting_t *g)
 
 	s = get_str(g, control_keys, "socket");
 	if (s != NULL) {
+		struct stat st;
+
 		if (s[0] != '/' || strlen(s) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 			report(ld, config_setting_get_member(g, "socket"),
 					"socket path must be absolute and shorter than %zu bytes",
 					sizeof(((struct sockaddr_un *)0)->sun_path));
+		else if (lstat(s, &st) == 0 && !S_ISSOCK(st.st_mode))
+			/* lbd replaces a stale socket at start: never another file */
+			report(ld, config_setting_get_member(g, "socket"),
+					"socket path '%s' exists and is not a socket", s);
 		else {
 			free(conf->socket);
 			conf->socket = strdup(s);

@@ -15,11 +15,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "dataplane/limits.h"
 #include "dataplane/tcp_state.h"
 
 #define LB_CONF_DEFAULT_PATH	"/etc/lbd/lbd.conf"
 #define LB_CONF_DEFAULT_SOCKET	"/run/lbd/lbd.sock"
-#define LB_MAX_PORTS		8
 #define LB_MAX_TIMEOUT		(31u * 24 * 3600)	/* 31 days, the timer's range */
 #define LB_PERSIST_DEFAULT	360u	/* ipvsadm -p without a value */
 

@@ -5,12 +5,19 @@
  * the configuration; a change is applied to the model and published to the
  * workers (RCU) before the reply is sent, so when lbadm returns the
  * dataplane already runs the new configuration.
+ *
+ * The main loop also runs neighbour resolution and the overload flags, so no
+ * client may hold it for long: each loop iteration serves at most one request
+ * per client (clients take turns), a request is only taken while that
+ * client's unsent replies are below LB_CTL_OUT_MAX, and the one long request,
+ * a page of connections, stops scanning after CONN_PAGE_US. A client that
+ * pipelines a thousand listings gets them one page per turn, and another
+ * client's -Ln waits at most one page behind it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,11 +28,15 @@
 
 #include <rte_cycles.h>
 #include <rte_log.h>
+#include <rte_malloc.h>
 
 #include "control/ctl.h"
 #include "control/lb_api.h"
 #include "control/model.h"
 #include "dataplane/worker.h"
+
+/* Unsent reply bytes above which a client's next request waits its turn. */
+#define LB_CTL_OUT_MAX		LB_API_MAX_RESP
 
 struct client {
 	int fd;
@@ -41,7 +52,6 @@ struct client {
 static int listen_fd = -1;
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static struct client clients[LB_CTL_MAX_CLIENTS];
-static struct rte_rcu_qsbr *ctl_qsbr;
 static struct lb_worker *const *ctl_workers;
 static uint16_t ctl_n_workers;
 static gid_t admin_gid;
@@ -97,12 +107,10 @@ static int
 h_info(struct client *c, const void *body, uint32_t len)
 {
 	struct lb_api_info info;
-	unsigned int a = 0, b = 0, d = 0;
 	uint16_t w;
 
 	memset(&info, 0, sizeof(info));
-	sscanf(LB_VERSION, "%u.%u.%u", &a, &b, &d);
-	info.version_code = a << 16 | b << 8 | d;
+	info.version_code = LB_API_IPVS_VERSION;
 	snprintf(info.version, sizeof(info.version), "%s", LB_VERSION);
 	info.n_workers = ctl_n_workers;
 	info.n_services = lb_model_n_svcs();
@@ -145,31 +153,23 @@ h_svc_list(struct client *c, const void *body, uint32_t len)
 	return k->proto != 0 && found == 0 ? -ESRCH : 0;
 }
 
-/* Every change is published before it is acknowledged. */
-static int
-publish(int rc)
-{
-	if (rc == 0)
-		rc = lb_model_publish(ctl_qsbr);
-	return rc;
-}
-
+/* Every change is published by the model before it is acknowledged. */
 static int
 h_svc_add(struct client *c, const void *body, uint32_t len)
 {
-	return publish(lb_model_svc_add(body));
+	return lb_model_svc_add(body);
 }
 
 static int
 h_svc_edit(struct client *c, const void *body, uint32_t len)
 {
-	return publish(lb_model_svc_edit(body));
+	return lb_model_svc_edit(body);
 }
 
 static int
 h_svc_del(struct client *c, const void *body, uint32_t len)
 {
-	return publish(lb_model_svc_del(body));
+	return lb_model_svc_del(body);
 }
 
 static int
@@ -177,7 +177,7 @@ h_dest_add(struct client *c, const void *body, uint32_t len)
 {
 	const struct lb_api_dest_req *r = body;
 
-	return publish(lb_model_dest_add(&r->svc, &r->dest));
+	return lb_model_dest_add(&r->svc, &r->dest);
 }
 
 static int
@@ -185,7 +185,7 @@ h_dest_edit(struct client *c, const void *body, uint32_t len)
 {
 	const struct lb_api_dest_req *r = body;
 
-	return publish(lb_model_dest_edit(&r->svc, &r->dest));
+	return lb_model_dest_edit(&r->svc, &r->dest);
 }
 
 static int
@@ -193,14 +193,13 @@ h_dest_del(struct client *c, const void *body, uint32_t len)
 {
 	const struct lb_api_dest_req *r = body;
 
-	return publish(lb_model_dest_del(&r->svc, &r->dest));
+	return lb_model_dest_del(&r->svc, &r->dest);
 }
 
 static int
 h_clear(struct client *c, const void *body, uint32_t len)
 {
-	lb_model_clear();
-	return publish(0);
+	return lb_model_clear();
 }
 
 static int
@@ -238,46 +237,67 @@ static int
 h_sysctl_set(struct client *c, const void *body, uint32_t len)
 {
 	struct lb_api_sysctl s;
-	int rc;
 
 	memcpy(&s, body, sizeof(s));
-	rc = lb_model_set_sysctl(&s);
-	return rc < 0 ? rc : publish(0);
+	return lb_model_set_sysctl(&s);
 }
 
 static int
 h_timeout_set(struct client *c, const void *body, uint32_t len)
 {
-	const struct lb_api_timeouts *t = body;
-
-	if (t->tcp > LB_MAX_TIMEOUT || t->tcpfin > LB_MAX_TIMEOUT || t->udp > LB_MAX_TIMEOUT)
-		return -EINVAL;
-	lb_model_set_timeouts(t);
-	return publish(0);
+	return lb_model_set_timeouts(body);
 }
 
 /*
  * A page of connections, read in place from the workers' tables (seqlock
- * per entry: the workers never wait). The scan per page is bounded, so a
- * huge, sparse table costs several short pages, never a long pause here.
+ * per entry: the workers never wait). A page ends when it is full, after
+ * CONN_SCAN_PER_PAGE slots or after CONN_PAGE_US, whichever comes first, so
+ * a huge, sparse table costs several short pages (some of them empty: only
+ * `done` says the listing is over), never a long pause of the main loop.
  */
 #define CONN_SCAN_PER_PAGE	(1u << 18)
+#define CONN_PAGE_US		2000u
+#define CONN_CLOCK_EVERY	1024u	/* slots between two looks at the clock */
+
+static void
+conn_record(const struct lb_worker *wk, const struct lb_conn *e, uint32_t now,
+		struct lb_api_conn *a)
+{
+	const struct lb_dest *d = &lb_dests[e->dest];
+
+	memset(a, 0, sizeof(*a));
+	a->proto = e->key.proto;
+	a->state = e->state;
+	a->caddr = e->key.caddr;
+	a->vaddr = e->key.vaddr;
+	a->cport = rte_be_to_cpu_16(e->key.cport);
+	a->vport = rte_be_to_cpu_16(e->key.vport);
+	a->daddr = d->addr;
+	/* DR keeps the port: a port-zero service's server gets the client's */
+	a->dport = rte_be_to_cpu_16(d->port != 0 ? d->port : e->key.vport);
+	a->lcore = (uint16_t)wk->lcore_id;
+	a->expire = (int32_t)(e->expire - now) > 0 ? e->expire - now : 0;
+	if (e->flags & LB_CONN_F_TEMPLATE)
+		a->flags |= LB_API_CONN_F_TEMPLATE;
+	if (e->flags & LB_CONN_F_ASSURED)
+		a->flags |= LB_API_CONN_F_ASSURED;
+}
 
 static int
 h_conn_list(struct client *c, const void *body, uint32_t len)
 {
 	const struct lb_api_conn_cursor *cur = body;
 	uint32_t max = LB_API_MAX_RESP / sizeof(struct lb_api_conn) - 1;
-	uint32_t w = cur->worker, idx = cur->index, scanned = 0, now = lb_clock_now();
-	struct lb_api_conn_page *page;
+	uint32_t w = cur->worker, idx = cur->index, scanned = 0, n = 0, now = lb_clock_now();
+	uint64_t deadline = rte_rdtsc() + rte_get_tsc_hz() / 1000000 * CONN_PAGE_US;
+	struct lb_api_conn_page page;
 	size_t page_off;
 
 	if (cur->max != 0 && cur->max < max)
 		max = cur->max;
-	if (out_reserve(c, sizeof(*page)) == NULL)
+	if (out_reserve(c, sizeof(page)) == NULL)
 		return -ENOMEM;
-	page_off = c->out_len - sizeof(*page);
-	memset(c->out + page_off, 0, sizeof(*page));
+	page_off = c->out_len - sizeof(page);
 	for (; w < ctl_n_workers; w++, idx = 0) {
 		const struct lb_worker *wk = ctl_workers[w];
 		uint32_t cap = lb_conn_capacity(wk->ct);
@@ -285,40 +305,27 @@ h_conn_list(struct client *c, const void *body, uint32_t len)
 		for (; idx < cap; idx++) {
 			struct lb_conn e;
 			struct lb_api_conn a;
-			const struct lb_dest *d;
 
-			page = (struct lb_api_conn_page *)(c->out + page_off);
-			if (page->n == max || scanned == CONN_SCAN_PER_PAGE)
+			if (n == max || scanned == CONN_SCAN_PER_PAGE ||
+					(scanned % CONN_CLOCK_EVERY == CONN_CLOCK_EVERY - 1 &&
+					 rte_rdtsc() > deadline))
 				goto out;
 			scanned++;
 			if (!lb_conn_read(wk->ct, idx, &e) || e.dest == LB_CONN_NONE)
 				continue;
-			d = &lb_dests[e.dest];
-			memset(&a, 0, sizeof(a));
-			a.proto = e.key.proto;
-			a.state = e.state;
-			a.caddr = e.key.caddr;
-			a.vaddr = e.key.vaddr;
-			a.cport = rte_be_to_cpu_16(e.key.cport);
-			a.vport = rte_be_to_cpu_16(e.key.vport);
-			a.daddr = d->addr;
-			a.dport = rte_be_to_cpu_16(d->port);
-			a.lcore = (uint16_t)wk->lcore_id;
-			a.expire = (int32_t)(e.expire - now) > 0 ? e.expire - now : 0;
-			if (e.flags & LB_CONN_F_TEMPLATE)
-				a.flags |= LB_API_CONN_F_TEMPLATE;
-			if (e.flags & LB_CONN_F_ASSURED)
-				a.flags |= LB_API_CONN_F_ASSURED;
+			conn_record(wk, &e, now, &a);
 			if (out_put(c, &a, sizeof(a)) < 0)
 				return -ENOMEM;
-			((struct lb_api_conn_page *)(c->out + page_off))->n++;
+			n++;
 		}
 	}
 out:
-	page = (struct lb_api_conn_page *)(c->out + page_off);
-	page->next.worker = w;
-	page->next.index = idx;
-	page->done = w >= ctl_n_workers;
+	memset(&page, 0, sizeof(page));
+	page.next.worker = w;
+	page.next.index = idx;
+	page.n = n;
+	page.done = w >= ctl_n_workers;
+	memcpy(c->out + page_off, &page, sizeof(page));
 	return 0;
 }
 
@@ -439,30 +446,45 @@ dispatch(struct client *c, const struct lb_api_req *req, const void *body)
 	reply(c, req, rc < 0 ? -rc : 0, off);
 }
 
-/* Handle every complete request in c->in. */
-static void
-consume(struct client *c)
+/* The next request in c->in, if it is complete (and sane). */
+static bool
+next_request(struct client *c, struct lb_api_req *req)
 {
-	while (!c->closing && c->in_len >= sizeof(struct lb_api_req)) {
-		struct lb_api_req req;
-		size_t total;
-
-		memcpy(&req, c->in, sizeof(req));
-		if (req.magic != LB_API_MAGIC || req.version != LB_API_VERSION) {
-			reply_error(c, &req, EPROTO, true);
-			return;
-		}
-		if (req.len > LB_API_MAX_REQ) {
-			reply_error(c, &req, EMSGSIZE, true);
-			return;
-		}
-		total = sizeof(req) + req.len;
-		if (c->in_len < total)
-			return;
-		dispatch(c, &req, c->in + sizeof(req));
-		memmove(c->in, c->in + total, c->in_len - total);
-		c->in_len -= total;
+	if (c->closing || c->in_len < sizeof(*req))
+		return false;
+	memcpy(req, c->in, sizeof(*req));
+	if (req->magic != LB_API_MAGIC || req->version != LB_API_VERSION) {
+		reply_error(c, req, EPROTO, true);
+		return false;
 	}
+	if (req->len > LB_API_MAX_REQ) {
+		reply_error(c, req, EMSGSIZE, true);
+		return false;
+	}
+	return c->in_len >= sizeof(*req) + req->len;
+}
+
+static size_t
+out_pending(const struct client *c)
+{
+	return c->out_len - c->out_off;
+}
+
+/* One request of c, its turn: the body is copied so handlers read it aligned. */
+static void
+consume_one(struct client *c)
+{
+	static uint64_t body[LB_API_MAX_REQ / sizeof(uint64_t)];
+	struct lb_api_req req;
+	size_t total;
+
+	if (out_pending(c) >= LB_CTL_OUT_MAX || !next_request(c, &req))
+		return;
+	total = sizeof(req) + req.len;
+	memcpy(body, c->in + sizeof(req), req.len);
+	dispatch(c, &req, body);
+	memmove(c->in, c->in + total, c->in_len - total);
+	c->in_len -= total;
 }
 
 static void
@@ -474,21 +496,38 @@ client_close(struct client *c)
 	c->fd = -1;
 }
 
+/*
+ * The groups the peer process had when it connected (SO_PEERGROUPS), not
+ * those the user database lists for its user: a process that dropped a group
+ * loses its rights, one given a group (newgrp, setpriv, a service manager)
+ * has them.
+ */
 static bool
-in_group(uid_t uid, gid_t gid, gid_t want)
+peer_in_group(int fd, const struct ucred *cred, gid_t want)
 {
-	struct passwd *pw = getpwuid(uid);
-	gid_t groups[64];
-	int n = 64, i;
+	gid_t small[64], *groups = small;
+	socklen_t len = sizeof(small);
+	bool found = cred->gid == want;
+	size_t i;
 
-	if (gid == want)
+	if (found)
 		return true;
-	if (pw == NULL || getgrouplist(pw->pw_name, gid, groups, &n) < 0)
-		return false;
-	for (i = 0; i < n; i++)
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+		if (errno != ERANGE)
+			return false;
+		groups = malloc(len);
+		if (groups == NULL ||
+				getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+			free(groups);
+			return false;
+		}
+	}
+	for (i = 0; i < len / sizeof(gid_t); i++)
 		if (groups[i] == want)
-			return true;
-	return false;
+			found = true;
+	if (groups != small)
+		free(groups);
+	return found;
 }
 
 static void
@@ -522,7 +561,33 @@ accept_one(void)
 	c->last_ms = now_ms();
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
 		c->admin = cred.uid == 0 ||
-			(admin_gid_set && in_group(cred.uid, cred.gid, admin_gid));
+			(admin_gid_set && peer_in_group(fd, &cred, admin_gid));
+}
+
+/* Send what can be sent now; false when c was closed. */
+static bool
+flush(struct client *c)
+{
+	ssize_t n;
+
+	if (out_pending(c) > 0) {
+		n = write(c->fd, c->out + c->out_off, out_pending(c));
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			client_close(c);
+			return false;
+		}
+		if (n > 0) {
+			c->out_off += (size_t)n;
+			c->last_ms = now_ms();
+		}
+		if (c->out_off == c->out_len)
+			c->out_off = c->out_len = 0;
+	}
+	if (c->closing && c->out_len == 0) {
+		client_close(c);
+		return false;
+	}
+	return true;
 }
 
 static void
@@ -534,7 +599,7 @@ serve(struct client *c, short revents)
 		client_close(c);
 		return;
 	}
-	if ((revents & (POLLIN | POLLHUP)) && !c->closing) {
+	if ((revents & (POLLIN | POLLHUP)) && !c->closing && c->in_len < sizeof(c->in)) {
 		n = read(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			client_close(c);
@@ -543,24 +608,18 @@ serve(struct client *c, short revents)
 		if (n > 0) {
 			c->in_len += (size_t)n;
 			c->last_ms = now_ms();
-			consume(c);
 		}
 	}
-	if (c->out_len > c->out_off) {
-		n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			client_close(c);
-			return;
-		}
-		if (n > 0) {
-			c->out_off += (size_t)n;
-			c->last_ms = now_ms();
-		}
-		if (c->out_off == c->out_len)
-			c->out_off = c->out_len = 0;
-	}
-	if (c->closing && c->out_len == 0)
-		client_close(c);
+	flush(c);
+}
+
+/* A request of c is ready to be taken on its next turn. */
+static bool
+ready(struct client *c)
+{
+	struct lb_api_req req;
+
+	return c->fd >= 0 && out_pending(c) < LB_CTL_OUT_MAX && next_request(c, &req);
 }
 
 void
@@ -577,29 +636,44 @@ lb_ctl_poll(int timeout_ms)
 	}
 	for (i = 0; i < LB_CTL_MAX_CLIENTS; i++) {
 		struct client *c = &clients[i];
+		short ev = 0;
 
 		if (c->fd < 0)
 			continue;
 		/* Half a request for too long, or idle for very long: drop it. */
-		if ((c->in_len > 0 && now - c->last_ms > LB_CTL_TIMEOUT_MS) ||
+		if ((c->in_len > 0 && out_pending(c) == 0 && !ready(c) &&
+					now - c->last_ms > LB_CTL_TIMEOUT_MS) ||
 				now - c->last_ms > LB_CTL_IDLE_MS) {
 			client_close(c);
 			continue;
 		}
+		if (ready(c))
+			timeout_ms = 0;	/* work waiting: just look at the sockets */
 		/* Read more only once the replies so far are out: bounded memory. */
-		pfd[n] = (struct pollfd){ .fd = c->fd,
-			.events = (short)((c->out_len > 0 ? POLLOUT : POLLIN)) };
+		if (out_pending(c) > 0)
+			ev |= POLLOUT;
+		else if (c->in_len < sizeof(c->in))
+			ev |= POLLIN;
+		pfd[n] = (struct pollfd){ .fd = c->fd, .events = ev };
 		map[n++] = i;
 	}
-	if (poll(pfd, (nfds_t)n, timeout_ms) <= 0)
-		return;
-	for (i = 0; i < n; i++) {
-		if (pfd[i].revents == 0)
+	if (poll(pfd, (nfds_t)n, timeout_ms) > 0)
+		for (i = 0; i < n; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			if (map[i] < 0)
+				accept_one();
+			else
+				serve(&clients[map[i]], pfd[i].revents);
+		}
+	/* Each client's turn: one request, its reply sent as far as it goes. */
+	for (i = 0; i < LB_CTL_MAX_CLIENTS; i++) {
+		struct client *c = &clients[i];
+
+		if (c->fd < 0)
 			continue;
-		if (map[i] < 0)
-			accept_one();
-		else
-			serve(&clients[map[i]], pfd[i].revents);
+		consume_one(c);
+		flush(c);
 	}
 }
 
@@ -619,15 +693,15 @@ make_dirs(const char *path)
 }
 
 int
-lb_ctl_init(const struct lb_conf *conf, struct rte_rcu_qsbr *qsbr,
-		struct lb_worker *const *workers, uint16_t n_workers)
+lb_ctl_init(const struct lb_conf *conf, struct lb_worker *const *workers,
+		uint16_t n_workers)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
 	int i, rc, probe;
 
 	for (i = 0; i < LB_CTL_MAX_CLIENTS; i++)
 		clients[i].fd = -1;
-	ctl_qsbr = qsbr;
 	ctl_workers = workers;
 	ctl_n_workers = n_workers;
 	if (conf->admin_group != NULL) {
@@ -657,6 +731,12 @@ lb_ctl_init(const struct lb_conf *conf, struct rte_rcu_qsbr *qsbr,
 	}
 	if (probe >= 0)
 		close(probe);
+	/* Only a leftover socket is ours to remove: never a file that is not one. */
+	if (lstat(sock_path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		RTE_LOG(ERR, USER1, "control: %s exists and is not a socket: not replacing it\n",
+				sock_path);
+		return -EEXIST;
+	}
 	unlink(sock_path);
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||

@@ -7,15 +7,14 @@
  * hold nothing but its own buffer. Requests are bounded in size, clients in
  * number, and a client that leaves a request half-sent is closed after
  * LB_CTL_TIMEOUT_MS. Who may change the configuration is decided from the
- * peer's credentials (SO_PEERCRED): root, or a member of control.admin_group;
+ * peer's credentials (SO_PEERCRED, SO_PEERGROUPS): root, or a process that
+ * holds control.admin_group;
  * anyone who can open the socket (mode 0660, group control.group) may list.
  */
 #ifndef LB_CTL_H
 #define LB_CTL_H
 
 #include <stdint.h>
-
-#include <rte_rcu_qsbr.h>
 
 #include "control/config.h"
 
@@ -26,8 +25,8 @@
 struct lb_worker;
 
 /* Create the socket; returns 0 or -errno after logging why. */
-int lb_ctl_init(const struct lb_conf *conf, struct rte_rcu_qsbr *qsbr,
-		struct lb_worker *const *workers, uint16_t n_workers);
+int lb_ctl_init(const struct lb_conf *conf, struct lb_worker *const *workers,
+		uint16_t n_workers);
 
 /* Serve what is ready, waiting at most timeout_ms for something to be. */
 void lb_ctl_poll(int timeout_ms);

@@ -60,7 +60,7 @@ eal_args(const struct lb_conf *conf, const char *prog, int eal_argc, char **eal_
 
 struct daemon {
 	struct rte_mempool *pool;
-	struct lb_port_info ports[LB_MAX_PORTS_DP];
+	struct lb_port_info ports[LB_MAX_PORTS];
 	uint32_t n_ports;
 	struct lb_worker *workers[LB_MAX_WORKERS];
 	uint16_t n_workers;
@@ -130,7 +130,7 @@ free_workers(struct daemon *d)
 			rte_pktmbuf_free(m);
 		rte_ring_free(wk->to_ctl);
 		rte_ring_free(wk->from_ctl);
-		for (p = 0; p < LB_MAX_PORTS_DP; p++)
+		for (p = 0; p < LB_MAX_PORTS; p++)
 			rte_free(wk->txb[p]);
 		lb_worker_free(wk);
 	}
@@ -205,7 +205,7 @@ run(struct daemon *d, const struct lb_conf *conf)
 	d->n_ports = conf->n_ports;
 	rc = lb_model_init(conf, d->ports, d->n_ports);
 	if (rc == 0)
-		rc = lb_model_publish(NULL);
+		rc = lb_model_publish();
 	if (rc == 0)
 		rc = create_workers(d, conf);
 	if (rc != 0) {
@@ -213,8 +213,8 @@ run(struct daemon *d, const struct lb_conf *conf)
 		return rc;
 	}
 	lb_neigh_init(d->pool, d->workers, d->n_workers);
-	lb_model_set_workers(d->workers, d->n_workers);
-	rc = lb_ctl_init(conf, d->qsbr, d->workers, d->n_workers);
+	lb_model_set_workers(d->workers, d->n_workers, d->qsbr);
+	rc = lb_ctl_init(conf, d->workers, d->n_workers);
 	if (rc != 0)
 		return rc;
 

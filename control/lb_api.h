@@ -26,6 +26,13 @@
 #define LB_API_MAX_REQ		4096u
 #define LB_API_MAX_RESP		(1u << 20)
 
+/*
+ * The IPVS version whose behaviour lbd implements, a<<16 | b<<8 | c, as
+ * Linux reports it (1.2.1): ipvsadm prints it in its header and warns
+ * below 1.2.0. lbd's own version is lb_api_info.version.
+ */
+#define LB_API_IPVS_VERSION	0x010201u
+
 enum lb_api_type {
 	LB_API_INFO = 1,	/* -> struct lb_api_info */
 	LB_API_SVC_LIST,	/* lb_api_svc_key (proto 0 = all) -> [lb_api_svc, lb_api_dest * n_dests]... */
@@ -159,13 +166,13 @@ struct lb_api_sysctl {
 };
 
 struct lb_api_info {
-	uint32_t version_code;	/* IPVS-style a<<16 | b<<8 | c of lbd's version */
+	uint32_t version_code;	/* LB_API_IPVS_VERSION: the IPVS lbd behaves as */
 	uint32_t conn_tab_size;	/* connection-table capacity, all workers */
 	uint32_t n_workers;
 	uint32_t n_services;
 	uint32_t conns;		/* live entries */
 	uint32_t _pad;
-	char version[32];	/* "0.1.0" */
+	char version[32];	/* lbd's own version, "0.1.0" */
 };
 
 /* Paging through connections: worker by worker, entry index by index. */

@@ -6,6 +6,14 @@
  * order ipvsadm -S would print them back), each with its array of real
  * servers. Services and servers are few (thousands at most), so lookups
  * here are linear: simple, and never on the packet path.
+ *
+ * A change is prepared as a struct change: the new version of the one
+ * service it concerns (or the service to delete, or new parameters), with
+ * its real-server array copied, and the ids it would take found but not yet
+ * taken. The snapshot is built from the model seen through the change; only
+ * then is the change committed (ids claimed, lb_dests[] written, the service
+ * replaced) and the snapshot swapped in. Until the commit, nothing a worker or
+ * a listing can see has moved.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,19 +23,28 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 
+#include "control/limits.h"
 #include "control/model.h"
 #include "dataplane/worker.h"
 
 struct mdest {
 	uint32_t id;		/* lb_dests id */
+	uint32_t last_weight;	/* last non-zero weight: mh keeps the server's slots */
 	struct lb_conf_dest cfg;
 };
 
 struct msvc {
 	uint32_t id;		/* stats and scheduler-state index */
+	uint32_t gen;		/* moves with what its scheduler is built from */
 	struct lb_conf_service cfg;	/* cfg.dests unused: see dests */
 	struct mdest *dests;
 	uint32_t n_dests;
+};
+
+/* What applies to every service. */
+struct params {
+	uint32_t timeout[LB_S_COUNT];
+	bool secure_tcp, sloppy_tcp, expire_nodest_conn;
 };
 
 /* Counters as shown: workers' sums minus base; rates by IPVS's estimator. */
@@ -39,6 +56,7 @@ struct shown {
 
 static struct msvc *svcs;
 static uint32_t n_svcs, cap_svcs;
+static uint32_t gen_next = 1;	/* 0 is a worker's "no state yet" */
 static uint8_t svc_id_used[LB_MAX_SERVICES];
 static struct shown svc_shown[LB_MAX_SERVICES];
 static struct shown dest_shown[LB_MAX_DESTS];
@@ -47,13 +65,12 @@ static uint8_t retired_proto[LB_MAX_DESTS];	/* the service it was retired from *
 static uint32_t retired_vip[LB_MAX_DESTS];
 static uint16_t retired_vport[LB_MAX_DESTS];
 
-static uint32_t timeouts[LB_S_COUNT];
-static bool secure_tcp, sloppy_tcp, expire_nodest_conn;
-static struct lb_port_info model_ports[LB_MAX_PORTS_DP];
+static struct params params;
+static struct lb_port_info model_ports[LB_MAX_PORTS];
 static uint32_t model_n_ports;
-static uint32_t model_gen;
 static struct lb_worker *const *model_workers;
 static uint16_t model_n_workers;
+static struct rte_rcu_qsbr *model_qsbr;
 
 /* ---- counters ---- */
 
@@ -156,20 +173,16 @@ port_for(uint32_t addr)
 	return -1;
 }
 
-/* ---- ids ---- */
+/* ---- ids: found while a change is prepared, claimed when it commits ---- */
 
 static int
-svc_id_alloc(void)
+svc_id_find(void)
 {
 	int i;
 
 	for (i = 0; i < LB_MAX_SERVICES; i++)
-		if (!svc_id_used[i]) {
-			svc_id_used[i] = 1;
-			if (model_workers != NULL)
-				zero_svc((uint32_t)i);
+		if (!svc_id_used[i])
 			return i;
-		}
 	return -1;
 }
 
@@ -186,6 +199,7 @@ dest_fill(struct lb_dest *d, const struct lb_conf_dest *cd, uint32_t svc_id, int
 	d->u_threshold = cd->u_threshold;
 	d->l_threshold = cd->l_threshold;
 	d->overloaded = 0;
+	d->mac_static = cd->has_mac;
 	if (cd->has_mac) {
 		memcpy(&mac, cd->mac, 6);
 		mac |= LB_MAC_VALID;
@@ -195,38 +209,50 @@ dest_fill(struct lb_dest *d, const struct lb_conf_dest *cd, uint32_t svc_id, int
 		__atomic_store_n(&d->mac, mac, __ATOMIC_RELEASE);
 }
 
+static bool
+retired_match(uint32_t i, const struct msvc *s, uint32_t addr)
+{
+	return lb_dests[i].in_use && dest_retired[i] && lb_dests[i].addr == addr &&
+		retired_proto[i] == s->cfg.proto && retired_vip[i] == s->cfg.vip &&
+		retired_vport[i] == s->cfg.port;
+}
+
 /*
  * An id for server cd of service s: the retired id of the same server of
  * the same service if there is one (its connections then flow again), else a
  * free one. -1 when all are taken.
  */
 static int
-dest_id_alloc(const struct msvc *s, const struct lb_conf_dest *cd, int port)
+dest_id_find(const struct msvc *s, const struct lb_conf_dest *cd)
 {
 	int i, free_id = -1;
 
 	for (i = 0; i < LB_MAX_DESTS; i++) {
-		struct lb_dest *d = &lb_dests[i];
-
-		if (d->in_use && dest_retired[i] && d->addr == cd->addr &&
-				retired_proto[i] == s->cfg.proto && retired_vip[i] == s->cfg.vip &&
-				retired_vport[i] == s->cfg.port) {
-			dest_retired[i] = 0;
-			dest_fill(d, cd, s->id, port);
-			__atomic_store_n(&d->removed, 0, __ATOMIC_RELEASE);
+		if (retired_match((uint32_t)i, s, cd->addr))
 			return i;
-		}
-		if (!d->in_use && free_id < 0)
+		if (!lb_dests[i].in_use && free_id < 0)
 			free_id = i;
 	}
-	if (free_id < 0)
-		return -1;
-	memset(&lb_dests[free_id], 0, sizeof(lb_dests[free_id]));
-	dest_fill(&lb_dests[free_id], cd, s->id, port);
-	lb_dests[free_id].in_use = 1;
-	if (model_workers != NULL)
-		zero_dest((uint32_t)free_id);
 	return free_id;
+}
+
+static void
+dest_claim(const struct msvc *s, const struct mdest *md)
+{
+	struct lb_dest *d = &lb_dests[md->id];
+	int port = port_for(md->cfg.addr);
+
+	if (retired_match(md->id, s, md->cfg.addr)) {
+		dest_retired[md->id] = 0;
+		dest_fill(d, &md->cfg, s->id, port);
+		__atomic_store_n(&d->removed, 0, __ATOMIC_RELEASE);
+		return;
+	}
+	memset(d, 0, sizeof(*d));
+	dest_fill(d, &md->cfg, s->id, port);
+	d->in_use = 1;
+	if (model_workers != NULL)
+		zero_dest(md->id);
 }
 
 static void
@@ -241,6 +267,14 @@ dest_retire(const struct msvc *s, uint32_t id)
 
 /* ---- validation shared by the file and lbadm ---- */
 
+static bool
+contiguous_mask(uint32_t mask_be)
+{
+	uint32_t h = rte_be_to_cpu_32(mask_be);
+
+	return (~h & (~h + 1)) == 0;
+}
+
 static int
 check_svc(const struct lb_conf_service *c)
 {
@@ -248,9 +282,13 @@ check_svc(const struct lb_conf_service *c)
 		return -EINVAL;
 	if (c->sched < 0 || c->sched >= LB_SCHED_COUNT)
 		return -ENOENT;	/* ipvsadm: "Scheduler not found" */
+	if (c->sched_flags & ~(LB_SCHED_F_FALLBACK | LB_SCHED_F_PORT))
+		return -EINVAL;
 	if (c->port == 0 && c->persistence == 0)
 		return -EINVAL;	/* "Zero port specified for non-persistent service" */
 	if (c->persistence > LB_MAX_TIMEOUT)
+		return -EINVAL;
+	if (!contiguous_mask(c->netmask))
 		return -EINVAL;
 	return 0;
 }
@@ -262,6 +300,8 @@ check_dest(const struct msvc *s, const struct lb_conf_dest *d)
 		return -EINVAL;	/* direct routing cannot change ports */
 	if (d->weight > 65535 || d->addr == 0)
 		return -EINVAL;
+	if (d->u_threshold > INT32_MAX || d->l_threshold > INT32_MAX)
+		return -EINVAL;
 	if (d->u_threshold != 0 && d->l_threshold > d->u_threshold)
 		return -EINVAL;
 	if (port_for(d->addr) < 0)
@@ -271,16 +311,145 @@ check_dest(const struct msvc *s, const struct lb_conf_dest *d)
 
 /* ---- changes ---- */
 
+enum op { OP_PARAMS, OP_ADD, OP_REPLACE, OP_DELETE, OP_CLEAR };
+
+struct change {
+	enum op op;
+	uint32_t at;		/* OP_REPLACE, OP_DELETE: index in svcs */
+	struct msvc svc;	/* OP_ADD, OP_REPLACE: the new version; owns svc.dests */
+	int32_t claim;		/* position in svc.dests of a server whose id to claim, or -1 */
+	int32_t retire;		/* id of a server deleted from it, or -1 */
+	struct params params;
+};
+
+static void
+change_init(struct change *ch, enum op op)
+{
+	memset(ch, 0, sizeof(*ch));
+	ch->op = op;
+	ch->claim = -1;
+	ch->retire = -1;
+	ch->params = params;
+}
+
+static void
+change_discard(struct change *ch)
+{
+	free(ch->svc.dests);
+	ch->svc.dests = NULL;
+}
+
+/* ch replaces service at with a copy of it that has room for extra more servers. */
 static int
-add_svc(const struct lb_conf_service *c)
+change_copy(struct change *ch, uint32_t at, uint32_t extra)
+{
+	const struct msvc *s = &svcs[at];
+
+	change_init(ch, OP_REPLACE);
+	ch->at = at;
+	ch->svc = *s;
+	ch->svc.dests = malloc((s->n_dests + extra + 1) * sizeof(*s->dests));
+	if (ch->svc.dests == NULL)
+		return -ENOMEM;
+	memcpy(ch->svc.dests, s->dests, s->n_dests * sizeof(*s->dests));
+	return 0;
+}
+
+/* The model as the change would leave it: its number of services, and each. */
+static uint32_t
+view_n(const struct change *ch)
+{
+	switch (ch->op) {
+	case OP_ADD:
+		return n_svcs + 1;
+	case OP_DELETE:
+		return n_svcs - 1;
+	case OP_CLEAR:
+		return 0;
+	default:
+		return n_svcs;
+	}
+}
+
+static const struct msvc *
+view_at(const struct change *ch, uint32_t i)
+{
+	if ((ch->op == OP_ADD && i == n_svcs) || (ch->op == OP_REPLACE && i == ch->at))
+		return &ch->svc;
+	if (ch->op == OP_DELETE && i >= ch->at)
+		i++;
+	return &svcs[i];
+}
+
+static void
+del_svc_at(uint32_t i)
+{
+	struct msvc *s = &svcs[i];
+	uint32_t j;
+
+	for (j = 0; j < s->n_dests; j++)
+		dest_retire(s, s->dests[j].id);
+	free(s->dests);
+	svc_id_used[s->id] = 0;
+	memmove(&svcs[i], &svcs[i + 1], (n_svcs - i - 1) * sizeof(*svcs));
+	n_svcs--;
+}
+
+/* Make the change the model's. Nothing here can fail. */
+static void
+commit(struct change *ch)
 {
 	struct msvc *s;
+	uint32_t j;
+
+	params = ch->params;
+	switch (ch->op) {
+	case OP_ADD:
+		svc_id_used[ch->svc.id] = 1;
+		if (model_workers != NULL)
+			zero_svc(ch->svc.id);
+		svcs[n_svcs++] = ch->svc;
+		break;
+	case OP_REPLACE:
+		s = &svcs[ch->at];
+		if (ch->retire >= 0)
+			dest_retire(s, (uint32_t)ch->retire);
+		if (ch->claim >= 0)
+			dest_claim(&ch->svc, &ch->svc.dests[ch->claim]);
+		for (j = 0; j < ch->svc.n_dests; j++) {
+			lb_dests[ch->svc.dests[j].id].u_threshold = ch->svc.dests[j].cfg.u_threshold;
+			lb_dests[ch->svc.dests[j].id].l_threshold = ch->svc.dests[j].cfg.l_threshold;
+		}
+		free(s->dests);
+		*s = ch->svc;
+		break;
+	case OP_DELETE:
+		del_svc_at(ch->at);
+		break;
+	case OP_CLEAR:
+		while (n_svcs > 0)
+			del_svc_at(n_svcs - 1);
+		break;
+	case OP_PARAMS:
+		break;
+	}
+	ch->svc.dests = NULL;	/* the model's now */
+}
+
+static int
+prepare_svc_add(const struct lb_conf_service *c, struct change *ch)
+{
 	int id, rc = check_svc(c);
 
 	if (rc < 0)
 		return rc;
 	if (find_svc(c->proto, c->vip, c->port) != NULL)
 		return -EEXIST;
+	if (lb_limit_check(LB_LIMIT_SERVICES, (uint64_t)n_svcs + 1) < 0)
+		return -ENOSPC;
+	id = svc_id_find();
+	if (id < 0)
+		return -ENOSPC;
 	if (n_svcs == cap_svcs) {
 		uint32_t cap = cap_svcs ? cap_svcs * 2 : 16;
 		struct msvc *p = realloc(svcs, cap * sizeof(*p));
@@ -290,41 +459,217 @@ add_svc(const struct lb_conf_service *c)
 		svcs = p;
 		cap_svcs = cap;
 	}
-	id = svc_id_alloc();
-	if (id < 0)
-		return -ENOSPC;
-	s = &svcs[n_svcs++];
-	memset(s, 0, sizeof(*s));
-	s->id = (uint32_t)id;
-	s->cfg = *c;
-	s->cfg.dests = NULL;
-	s->cfg.n_dests = 0;
+	change_init(ch, OP_ADD);
+	ch->svc.id = (uint32_t)id;
+	ch->svc.gen = gen_next++;
+	ch->svc.cfg = *c;
+	ch->svc.cfg.dests = NULL;
+	ch->svc.cfg.n_dests = 0;
 	return 0;
 }
 
 static int
-add_dest(struct msvc *s, const struct lb_conf_dest *cd)
+prepare_dest_add(uint32_t at, const struct lb_conf_dest *cd, struct change *ch)
 {
-	struct mdest *p;
-	int id, port, rc = check_dest(s, cd);
+	const struct msvc *s = &svcs[at];
+	struct mdest *md;
+	int id, rc = check_dest(s, cd);
 
 	if (rc < 0)
 		return rc;
 	if (find_dest(s, cd->addr) >= 0)
 		return -EEXIST;
-	port = port_for(cd->addr);
-	p = realloc(s->dests, (s->n_dests + 1) * sizeof(*p));
-	if (p == NULL)
-		return -ENOMEM;
-	s->dests = p;
-	id = dest_id_alloc(s, cd, port);
-	if (id < 0)
+	if (lb_limit_check(LB_LIMIT_DESTS_PER_SVC, (uint64_t)s->n_dests + 1) < 0)
 		return -ENOSPC;
-	s->dests[s->n_dests].id = (uint32_t)id;
-	s->dests[s->n_dests].cfg = *cd;
-	s->n_dests++;
+	id = dest_id_find(s, cd);
+	if (id < 0)
+		return -ENOSPC;	/* LB_LIMIT_DESTS: every id is live or retired */
+	rc = change_copy(ch, at, 1);
+	if (rc < 0)
+		return rc;
+	md = &ch->svc.dests[ch->svc.n_dests];
+	md->id = (uint32_t)id;
+	md->cfg = *cd;
+	md->last_weight = cd->weight;
+	ch->claim = (int32_t)ch->svc.n_dests++;
+	ch->svc.gen = gen_next++;
 	return 0;
 }
+
+/* ---- snapshot ---- */
+
+static void
+lk_put(struct lb_snap *s, uint8_t proto, uint32_t vip, uint16_t port, int32_t idx)
+{
+	uint32_t i = lb_svc_hash(proto, vip, port) & s->lk_mask;
+
+	while (s->lk[i].used) {
+		if (s->lk[i].proto == proto && s->lk[i].vip == vip && s->lk[i].port == port)
+			return;	/* a VIP marker seen before */
+		i = (i + 1) & s->lk_mask;
+	}
+	s->lk[i] = (struct lb_svc_key){ .vip = vip, .port = port, .proto = proto,
+		.used = 1, .idx = idx };
+}
+
+/* at[id] = index in snap of the service with that id, -1 when none. */
+static void
+index_by_id(const struct lb_snap *snap, int32_t *at)
+{
+	uint32_t i;
+
+	for (i = 0; i < LB_MAX_SERVICES; i++)
+		at[i] = -1;
+	for (i = 0; snap != NULL && i < snap->n_svcs; i++)
+		at[snap->svcs[i].id] = (int32_t)i;
+}
+
+/* Free snap, except the built services it shares with other (may be NULL). */
+static void
+snap_free(struct lb_snap *snap, const struct lb_snap *other)
+{
+	static int32_t at[LB_MAX_SERVICES];
+	uint32_t i;
+
+	if (snap == NULL)
+		return;
+	index_by_id(other, at);
+	for (i = 0; i < snap->n_svcs; i++) {
+		struct lb_svc *svc = &snap->svcs[i];
+		int32_t o = at[svc->id];
+
+		if (o >= 0 && other->svcs[o].sched.dest == svc->sched.dest)
+			continue;
+		lb_sched_free(&svc->sched);
+		free(svc->sched.dest);
+		free(svc->dest_ids);
+	}
+	free(snap->svcs);
+	free(snap->lk);
+	free(snap);
+}
+
+/* The scheduler of ms, built afresh. */
+static int
+svc_build(const struct msvc *ms, struct lb_svc *svc)
+{
+	uint32_t j;
+
+	svc->id = ms->id;
+	svc->gen = ms->gen;
+	svc->vip = ms->cfg.vip;
+	svc->port = rte_cpu_to_be_16(ms->cfg.port);
+	svc->proto = ms->cfg.proto;
+	svc->persistence = ms->cfg.persistence;
+	svc->netmask = ms->cfg.netmask;
+	svc->sched.kind = ms->cfg.sched;
+	svc->sched.flags = ms->cfg.sched_flags;
+	svc->sched.n = ms->n_dests;
+	svc->sched.dest = calloc(ms->n_dests + 1, sizeof(*svc->sched.dest));
+	svc->dest_ids = calloc(ms->n_dests + 1, sizeof(*svc->dest_ids));
+	if (svc->sched.dest == NULL || svc->dest_ids == NULL)
+		return -ENOMEM;
+	for (j = 0; j < ms->n_dests; j++) {
+		const struct mdest *md = &ms->dests[j];
+		const struct lb_dest *d = &lb_dests[md->id];
+		struct lb_sched_dest *sd = &svc->sched.dest[j];
+
+		sd->addr = md->cfg.addr;
+		sd->port = rte_cpu_to_be_16(md->cfg.port);
+		sd->weight = md->cfg.weight;
+		sd->last_weight = md->last_weight;
+		svc->dest_ids[j] = md->id;
+		/* an id the change has yet to claim holds a former server's state */
+		if (d->in_use && !dest_retired[md->id] && d->overloaded)
+			sd->flags |= LB_SDEST_F_OVERLOAD;
+	}
+	return lb_sched_build(&svc->sched);
+}
+
+/* The snapshot of the model seen through ch; the current one's unchanged services are reused. */
+static struct lb_snap *
+snap_build(const struct change *ch)
+{
+	static int32_t cur_at[LB_MAX_SERVICES];
+	const struct lb_snap *cur = lb_snap_current;
+	struct lb_snap *s = calloc(1, sizeof(*s));
+	uint32_t i, n = view_n(ch), size = 16;
+
+	if (s == NULL)
+		return NULL;
+	s->n_ports = model_n_ports;
+	memcpy(s->port, model_ports, model_n_ports * sizeof(*model_ports));
+	memcpy(s->timeout, ch->params.timeout, sizeof(s->timeout));
+	s->tcp_table = ch->params.secure_tcp ? LB_TCP_TABLE_SECURE : LB_TCP_TABLE_NORMAL;
+	s->sloppy_tcp = ch->params.sloppy_tcp;
+	s->expire_nodest_conn = ch->params.expire_nodest_conn;
+
+	/* Services and VIP markers at most half fill the table: probes stay short. */
+	while (size < 4 * (n + 1))
+		size <<= 1;
+	s->lk_mask = size - 1;
+	s->lk = calloc(size, sizeof(*s->lk));
+	s->svcs = calloc(n + 1, sizeof(*s->svcs));
+	if (s->lk == NULL || s->svcs == NULL)
+		goto fail;
+	index_by_id(cur, cur_at);
+	for (i = 0; i < n; i++) {
+		const struct msvc *ms = view_at(ch, i);
+		struct lb_svc *svc = &s->svcs[i];
+		int32_t c = cur_at[ms->id];
+
+		s->n_svcs = i + 1;
+		if (c >= 0 && cur->svcs[c].gen == ms->gen)
+			*svc = cur->svcs[c];	/* shared with cur until cur is freed */
+		else if (svc_build(ms, svc) < 0)
+			goto fail;
+		lk_put(s, svc->proto, svc->vip, svc->port, (int32_t)i);
+		lk_put(s, 0, svc->vip, 0, -2);
+	}
+	return s;
+fail:
+	snap_free(s, cur);
+	return NULL;
+}
+
+/* Swap snap in, wait until no worker can hold the old one, free what it does not share. */
+static void
+snap_publish(struct lb_snap *snap)
+{
+	struct lb_snap *old = __atomic_exchange_n(&lb_snap_current, snap, __ATOMIC_RELEASE);
+
+	if (old == NULL)
+		return;
+	if (model_qsbr != NULL)
+		rte_rcu_qsbr_synchronize(model_qsbr, RTE_QSBR_THRID_INVALID);
+	snap_free(old, snap);
+}
+
+/* The transaction: build, then commit, then publish; or nothing at all. */
+static int
+apply(struct change *ch)
+{
+	struct lb_snap *snap = snap_build(ch);
+
+	if (snap == NULL) {
+		change_discard(ch);
+		return -ENOMEM;
+	}
+	commit(ch);
+	snap_publish(snap);
+	return 0;
+}
+
+int
+lb_model_publish(void)
+{
+	struct change ch;
+
+	change_init(&ch, OP_PARAMS);
+	return apply(&ch);
+}
+
+/* ---- changes from lbadm ---- */
 
 static void
 svc_from_api(const struct lb_api_svc *a, struct lb_conf_service *c)
@@ -336,7 +681,8 @@ svc_from_api(const struct lb_api_svc *a, struct lb_conf_service *c)
 	c->sched = lb_sched_from_name(a->sched);
 	c->sched_flags = a->sched_flags;
 	c->persistence = (a->flags & LB_API_SVC_F_PERSISTENT) ? a->timeout : 0;
-	c->netmask = a->netmask ? a->netmask : 0xffffffffu;
+	/* as given: 0.0.0.0 puts every client under one template, as in IPVS */
+	c->netmask = a->netmask;
 }
 
 static void
@@ -354,11 +700,12 @@ int
 lb_model_svc_add(const struct lb_api_svc *a)
 {
 	struct lb_conf_service c;
+	struct change ch;
+	int rc;
 
 	svc_from_api(a, &c);
-	if (a->sched_flags & ~(LB_SCHED_F_FALLBACK | LB_SCHED_F_PORT))
-		return -EINVAL;
-	return add_svc(&c);
+	rc = prepare_svc_add(&c, &ch);
+	return rc < 0 ? rc : apply(&ch);
 }
 
 int
@@ -366,51 +713,45 @@ lb_model_svc_edit(const struct lb_api_svc *a)
 {
 	struct msvc *s = find_svc(a->key.proto, a->key.vip, a->key.port);
 	struct lb_conf_service c;
+	struct change ch;
 	int rc;
 
 	if (s == NULL)
 		return -ESRCH;
 	svc_from_api(a, &c);
 	rc = check_svc(&c);
+	if (rc == 0)
+		rc = change_copy(&ch, (uint32_t)(s - svcs), 0);
 	if (rc < 0)
 		return rc;
-	s->cfg.sched = c.sched;
-	s->cfg.sched_flags = c.sched_flags;
-	s->cfg.persistence = c.persistence;
-	s->cfg.netmask = c.netmask;
-	return 0;
-}
-
-static void
-del_svc_at(uint32_t i)
-{
-	struct msvc *s = &svcs[i];
-	uint32_t j;
-
-	for (j = 0; j < s->n_dests; j++)
-		dest_retire(s, s->dests[j].id);
-	free(s->dests);
-	svc_id_used[s->id] = 0;
-	memmove(&svcs[i], &svcs[i + 1], (n_svcs - i - 1) * sizeof(*svcs));
-	n_svcs--;
+	ch.svc.cfg.sched = c.sched;
+	ch.svc.cfg.sched_flags = c.sched_flags;
+	ch.svc.cfg.persistence = c.persistence;
+	ch.svc.cfg.netmask = c.netmask;
+	ch.svc.gen = gen_next++;
+	return apply(&ch);
 }
 
 int
 lb_model_svc_del(const struct lb_api_svc_key *k)
 {
 	struct msvc *s = find_svc(k->proto, k->vip, k->port);
+	struct change ch;
 
 	if (s == NULL)
 		return -ESRCH;
-	del_svc_at((uint32_t)(s - svcs));
-	return 0;
+	change_init(&ch, OP_DELETE);
+	ch.at = (uint32_t)(s - svcs);
+	return apply(&ch);
 }
 
-void
+int
 lb_model_clear(void)
 {
-	while (n_svcs > 0)
-		del_svc_at(n_svcs - 1);
+	struct change ch;
+
+	change_init(&ch, OP_CLEAR);
+	return apply(&ch);
 }
 
 int
@@ -418,13 +759,16 @@ lb_model_dest_add(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
 {
 	struct msvc *s = find_svc(k->proto, k->vip, k->port);
 	struct lb_conf_dest c;
+	struct change ch;
+	int rc;
 
 	if (s == NULL)
 		return -ESRCH;
 	if (a->fwd != LB_API_FWD_ROUTE)
 		return -EOPNOTSUPP;
 	dest_from_api(a, &c);
-	return add_dest(s, &c);
+	rc = prepare_dest_add((uint32_t)(s - svcs), &c, &ch);
+	return rc < 0 ? rc : apply(&ch);
 }
 
 int
@@ -433,6 +777,7 @@ lb_model_dest_edit(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
 	struct msvc *s = find_svc(k->proto, k->vip, k->port);
 	struct lb_conf_dest c;
 	struct mdest *md;
+	struct change ch;
 	int j, rc;
 
 	if (s == NULL)
@@ -442,35 +787,46 @@ lb_model_dest_edit(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
 		return -ENOENT;
 	if (a->fwd != LB_API_FWD_ROUTE)
 		return -EOPNOTSUPP;
-	md = &s->dests[j];
-	c = md->cfg;
+	c = s->dests[j].cfg;
 	c.weight = a->weight;
 	c.u_threshold = a->u_threshold;
 	c.l_threshold = a->l_threshold;
 	rc = check_dest(s, &c);
+	if (rc == 0)
+		rc = change_copy(&ch, (uint32_t)(s - svcs), 0);
 	if (rc < 0)
 		return rc;
+	md = &ch.svc.dests[j];
+	/* thresholds are read by the control plane only: the scheduler stays */
+	if (md->cfg.weight != c.weight)
+		ch.svc.gen = gen_next++;
 	md->cfg = c;
-	lb_dests[md->id].u_threshold = c.u_threshold;
-	lb_dests[md->id].l_threshold = c.l_threshold;
-	return 0;
+	if (c.weight > 0)
+		md->last_weight = c.weight;
+	return apply(&ch);
 }
 
 int
 lb_model_dest_del(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
 {
 	struct msvc *s = find_svc(k->proto, k->vip, k->port);
-	int j;
+	struct change ch;
+	int j, rc;
 
 	if (s == NULL)
 		return -ESRCH;
 	j = find_dest(s, a->addr);
 	if (j < 0 || a->port != s->cfg.port)
 		return -ENOENT;
-	dest_retire(s, s->dests[j].id);
-	memmove(&s->dests[j], &s->dests[j + 1], (s->n_dests - (uint32_t)j - 1) * sizeof(*s->dests));
-	s->n_dests--;
-	return 0;
+	rc = change_copy(&ch, (uint32_t)(s - svcs), 0);
+	if (rc < 0)
+		return rc;
+	ch.retire = (int32_t)s->dests[j].id;
+	memmove(&ch.svc.dests[j], &ch.svc.dests[j + 1],
+			(ch.svc.n_dests - (uint32_t)j - 1) * sizeof(*ch.svc.dests));
+	ch.svc.n_dests--;
+	ch.svc.gen = gen_next++;
+	return apply(&ch);
 }
 
 int
@@ -496,45 +852,54 @@ lb_model_zero(const struct lb_api_svc_key *k)
 void
 lb_model_timeouts(struct lb_api_timeouts *t)
 {
-	t->tcp = timeouts[LB_S_ESTABLISHED];
-	t->tcpfin = timeouts[LB_S_FIN_WAIT];
-	t->udp = timeouts[LB_S_UDP];
+	t->tcp = params.timeout[LB_S_ESTABLISHED];
+	t->tcpfin = params.timeout[LB_S_FIN_WAIT];
+	t->udp = params.timeout[LB_S_UDP];
 }
 
-void
+int
 lb_model_set_timeouts(const struct lb_api_timeouts *t)
 {
+	struct change ch;
+
+	if (t->tcp > LB_MAX_TIMEOUT || t->tcpfin > LB_MAX_TIMEOUT || t->udp > LB_MAX_TIMEOUT)
+		return -EINVAL;
+	change_init(&ch, OP_PARAMS);
 	if (t->tcp != 0)
-		timeouts[LB_S_ESTABLISHED] = t->tcp;
+		ch.params.timeout[LB_S_ESTABLISHED] = t->tcp;
 	if (t->tcpfin != 0)
-		timeouts[LB_S_FIN_WAIT] = t->tcpfin;
+		ch.params.timeout[LB_S_FIN_WAIT] = t->tcpfin;
 	if (t->udp != 0)
-		timeouts[LB_S_UDP] = t->udp;
+		ch.params.timeout[LB_S_UDP] = t->udp;
+	return apply(&ch);
 }
 
 void
 lb_model_sysctl(struct lb_api_sysctl *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->secure_tcp = secure_tcp;
-	out->sloppy_tcp = sloppy_tcp;
-	out->expire_nodest_conn = expire_nodest_conn;
+	out->secure_tcp = params.secure_tcp;
+	out->sloppy_tcp = params.sloppy_tcp;
+	out->expire_nodest_conn = params.expire_nodest_conn;
 }
 
 int
 lb_model_set_sysctl(const struct lb_api_sysctl *in)
 {
 	const int32_t v[3] = { in->secure_tcp, in->sloppy_tcp, in->expire_nodest_conn };
-	bool *dst[3] = { &secure_tcp, &sloppy_tcp, &expire_nodest_conn };
+	struct change ch;
+	bool *dst[3] = { &ch.params.secure_tcp, &ch.params.sloppy_tcp,
+		&ch.params.expire_nodest_conn };
 	int i;
 
 	for (i = 0; i < 3; i++)
 		if (v[i] < -1 || v[i] > 1)
 			return -EINVAL;
+	change_init(&ch, OP_PARAMS);
 	for (i = 0; i < 3; i++)
 		if (v[i] >= 0)
 			*dst[i] = v[i] == 1;
-	return 0;
+	return apply(&ch);
 }
 
 /* ---- listing ---- */
@@ -617,127 +982,12 @@ lb_model_dest_record(uint32_t i, uint32_t j, struct lb_api_dest *o)
 	fill_stats(&o->stats, &t, &dest_shown[md->id]);
 }
 
-/* ---- snapshot ---- */
-
-static void
-lk_put(struct lb_snap *s, uint8_t proto, uint32_t vip, uint16_t port, int32_t idx)
-{
-	uint32_t i = lb_svc_hash(proto, vip, port) & s->lk_mask;
-
-	while (s->lk[i].used) {
-		if (s->lk[i].proto == proto && s->lk[i].vip == vip && s->lk[i].port == port)
-			return;	/* a VIP marker seen before */
-		i = (i + 1) & s->lk_mask;
-	}
-	s->lk[i] = (struct lb_svc_key){ .vip = vip, .port = port, .proto = proto,
-		.used = 1, .idx = idx };
-}
-
-static void
-snap_free(struct lb_snap *snap)
-{
-	uint32_t i;
-
-	if (snap == NULL)
-		return;
-	for (i = 0; i < snap->n_svcs; i++) {
-		lb_sched_free(&snap->svcs[i].sched);
-		free(snap->svcs[i].sched.dest);
-		free(snap->svcs[i].dest_ids);
-	}
-	free(snap->svcs);
-	free(snap->lk);
-	free(snap);
-}
-
-static struct lb_snap *
-snap_build(uint32_t gen)
-{
-	struct lb_snap *s = calloc(1, sizeof(*s));
-	uint32_t i, j, size = 16;
-
-	if (s == NULL)
-		return NULL;
-	s->n_ports = model_n_ports;
-	memcpy(s->port, model_ports, model_n_ports * sizeof(*model_ports));
-	memcpy(s->timeout, timeouts, sizeof(s->timeout));
-	s->tcp_table = secure_tcp ? LB_TCP_TABLE_SECURE : LB_TCP_TABLE_NORMAL;
-	s->sloppy_tcp = sloppy_tcp;
-	s->expire_nodest_conn = expire_nodest_conn;
-
-	/* Services and VIP markers at most half fill the table: probes stay short. */
-	while (size < 4 * (n_svcs + 1))
-		size <<= 1;
-	s->lk_mask = size - 1;
-	s->lk = calloc(size, sizeof(*s->lk));
-	s->svcs = calloc(n_svcs + 1, sizeof(*s->svcs));
-	if (s->lk == NULL || s->svcs == NULL)
-		goto fail;
-
-	for (i = 0; i < n_svcs; i++) {
-		const struct msvc *ms = &svcs[i];
-		struct lb_svc *svc = &s->svcs[i];
-
-		svc->id = ms->id;
-		svc->gen = gen;
-		svc->vip = ms->cfg.vip;
-		svc->port = rte_cpu_to_be_16(ms->cfg.port);
-		svc->proto = ms->cfg.proto;
-		svc->persistence = ms->cfg.persistence;
-		svc->netmask = ms->cfg.netmask;
-		svc->sched.kind = ms->cfg.sched;
-		svc->sched.flags = ms->cfg.sched_flags;
-		svc->sched.n = ms->n_dests;
-		svc->sched.dest = calloc(ms->n_dests + 1, sizeof(*svc->sched.dest));
-		svc->dest_ids = calloc(ms->n_dests + 1, sizeof(*svc->dest_ids));
-		s->n_svcs = i + 1;
-		if (svc->sched.dest == NULL || svc->dest_ids == NULL)
-			goto fail;
-		for (j = 0; j < ms->n_dests; j++) {
-			const struct mdest *md = &ms->dests[j];
-			struct lb_sched_dest *sd = &svc->sched.dest[j];
-
-			sd->addr = md->cfg.addr;
-			sd->port = rte_cpu_to_be_16(md->cfg.port);
-			sd->weight = md->cfg.weight;
-			sd->last_weight = md->cfg.weight;
-			svc->dest_ids[j] = md->id;
-			if (lb_dests[md->id].overloaded)
-				sd->flags |= LB_SDEST_F_OVERLOAD;
-		}
-		if (lb_sched_build(&svc->sched) < 0)
-			goto fail;
-		lk_put(s, svc->proto, svc->vip, svc->port, (int32_t)i);
-		lk_put(s, 0, svc->vip, 0, -2);
-	}
-	return s;
-fail:
-	snap_free(s);
-	return NULL;
-}
-
-int
-lb_model_publish(struct rte_rcu_qsbr *qsbr)
-{
-	struct lb_snap *snap, *old;
-
-	snap = snap_build(++model_gen);
-	if (snap == NULL)
-		return -ENOMEM;
-	old = __atomic_exchange_n(&lb_snap_current, snap, __ATOMIC_RELEASE);
-	if (old != NULL) {
-		if (qsbr != NULL)
-			rte_rcu_qsbr_synchronize(qsbr, RTE_QSBR_THRID_INVALID);
-		snap_free(old);
-	}
-	return 0;
-}
-
 /* ---- start and stop ---- */
 
 int
 lb_model_init(const struct lb_conf *conf, const struct lb_port_info *ports, uint32_t n_ports)
 {
+	struct change ch;
 	uint32_t i, j;
 	int rc;
 
@@ -747,33 +997,44 @@ lb_model_init(const struct lb_conf *conf, const struct lb_port_info *ports, uint
 		return -ENOMEM;
 	memcpy(model_ports, ports, n_ports * sizeof(*ports));
 	model_n_ports = n_ports;
-	memcpy(timeouts, conf->timeout, sizeof(timeouts));
-	secure_tcp = conf->secure_tcp;
-	sloppy_tcp = conf->sloppy_tcp;
-	expire_nodest_conn = conf->expire_nodest_conn;
+	memcpy(params.timeout, conf->timeout, sizeof(params.timeout));
+	params.secure_tcp = conf->secure_tcp;
+	params.sloppy_tcp = conf->sloppy_tcp;
+	params.expire_nodest_conn = conf->expire_nodest_conn;
 
+	/* The loader checked all of this; a refusal here is a bug worth a line. */
 	for (i = 0; i < conf->n_services; i++) {
 		const struct lb_conf_service *cs = &conf->services[i];
 
-		rc = add_svc(cs);
-		if (rc < 0)
+		rc = prepare_svc_add(cs, &ch);
+		if (rc < 0) {
+			RTE_LOG(ERR, USER1, "%s:%d: service refused: %s\n", conf->path,
+					cs->line, strerror(-rc));
 			return rc;
+		}
+		commit(&ch);
 		for (j = 0; j < cs->n_dests; j++) {
-			rc = add_dest(&svcs[n_svcs - 1], &cs->dests[j]);
-			if (rc < 0)
+			rc = prepare_dest_add(n_svcs - 1, &cs->dests[j], &ch);
+			if (rc < 0) {
+				RTE_LOG(ERR, USER1, "%s:%d: real server refused: %s\n",
+						conf->path, cs->dests[j].line, strerror(-rc));
 				return rc;
+			}
+			commit(&ch);
 		}
 	}
 	return 0;
 }
 
 void
-lb_model_set_workers(struct lb_worker *const *workers, uint16_t n_workers)
+lb_model_set_workers(struct lb_worker *const *workers, uint16_t n_workers,
+		struct rte_rcu_qsbr *qsbr)
 {
 	uint32_t i, j;
 
 	model_workers = workers;
 	model_n_workers = n_workers;
+	model_qsbr = qsbr;
 	for (i = 0; i < n_svcs; i++) {
 		zero_svc(svcs[i].id);
 		for (j = 0; j < svcs[i].n_dests; j++)
@@ -804,7 +1065,6 @@ lb_model_update_overload(struct lb_worker *const *workers, uint16_t n_workers)
 		for (j = 0; j < svc->sched.n; j++) {
 			struct lb_dest *d = &lb_dests[svc->dest_ids[j]];
 			uint64_t conns = 0;
-			uint32_t low;
 
 			if (d->u_threshold == 0) {
 				if (d->overloaded) {
@@ -819,10 +1079,12 @@ lb_model_update_overload(struct lb_worker *const *workers, uint16_t n_workers)
 
 				conns += c->active + c->inactive;
 			}
-			low = d->l_threshold ? d->l_threshold : d->u_threshold * 3 / 4;
+			/* IPVS clears it below the lower threshold, else below 3/4 of
+			 * the upper: conns * 4 < upper * 3, in 64 bits */
 			if (!d->overloaded && conns >= d->u_threshold)
 				d->overloaded = 1;
-			else if (d->overloaded && conns < low)
+			else if (d->overloaded && (d->l_threshold ? conns < d->l_threshold :
+						conns * 4 < (uint64_t)d->u_threshold * 3))
 				d->overloaded = 0;
 			__atomic_store_n(&svc->sched.dest[j].flags,
 					d->overloaded ? LB_SDEST_F_OVERLOAD : 0, __ATOMIC_RELAXED);
@@ -890,7 +1152,7 @@ lb_model_gc(void)
 void
 lb_model_fini(void)
 {
-	snap_free(lb_snap_current);
+	snap_free(lb_snap_current, NULL);
 	lb_snap_current = NULL;
 	while (n_svcs > 0) {
 		n_svcs--;
@@ -903,6 +1165,7 @@ lb_model_fini(void)
 	memset(dest_retired, 0, sizeof(dest_retired));
 	model_workers = NULL;
 	model_n_workers = 0;
+	model_qsbr = NULL;
 	rte_free(lb_dests);
 	lb_dests = NULL;
 }

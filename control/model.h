@@ -4,11 +4,20 @@
  * the configuration file fills at start and lbadm changes at run time, and
  * its publication to the workers.
  *
- * Workers see the model only through snapshots (dataplane/svc.h).
- * lb_model_publish() builds a complete new snapshot, swaps the pointer
- * workers load, waits for an RCU grace period (every worker has finished the
- * burst that might hold the old pointer) and only then frees the old one, so
- * established connections never notice a change.
+ * Workers see the model only through snapshots (dataplane/svc.h). Every
+ * change is a transaction: it is checked (limits included, control/limits.h),
+ * the complete snapshot it would give is built, and only when that
+ * succeeded is the model changed and the snapshot published: the pointer
+ * workers load is swapped, an RCU grace period passes (every worker has
+ * finished the burst that might hold the old pointer) and only then is the
+ * old snapshot freed. A refused change changes nothing, and the model and the
+ * dataplane never disagree.
+ *
+ * A change touches only what it concerns. Each service carries a generation
+ * that moves only when what its scheduler is built from moves (its servers,
+ * their weights, its scheduler and flags); a snapshot reuses the built
+ * scheduler (sh/mh tables included) of every service whose generation did not
+ * move, and workers keep their rr/wrr positions for it.
  *
  * Identities are stable: a service keeps its id (the index of its counters in
  * every worker) for its life, a real server its lb_dests id. A deleted real
@@ -39,15 +48,20 @@ struct lb_worker;
 int lb_model_init(const struct lb_conf *conf, const struct lb_port_info *ports,
 		uint32_t n_ports);
 
-/* The workers whose counters the model reads (after lb_model_init). */
-void lb_model_set_workers(struct lb_worker *const *workers, uint16_t n_workers);
+/*
+ * The workers whose counters the model reads, and the RCU variable they
+ * report to (after lb_model_init; qsbr NULL when no worker runs, as in tests).
+ */
+void lb_model_set_workers(struct lb_worker *const *workers, uint16_t n_workers,
+		struct rte_rcu_qsbr *qsbr);
 
-/* Build and publish a snapshot of the model; qsbr NULL before workers run. */
-int lb_model_publish(struct rte_rcu_qsbr *qsbr);
+/* Build and publish a snapshot of the model as it is (at start). */
+int lb_model_publish(void);
 
 /*
- * Changes, as ipvsadm makes them. Each returns 0 or -errno (the errno values
- * of lb_api.h), leaves the model unchanged on error, and does not publish.
+ * Changes, as ipvsadm makes them. Each returns 0 once the change is published
+ * to the workers, or -errno (the errno values of lb_api.h) with nothing
+ * changed.
  */
 int lb_model_svc_add(const struct lb_api_svc *s);
 int lb_model_svc_edit(const struct lb_api_svc *s);
@@ -55,12 +69,12 @@ int lb_model_svc_del(const struct lb_api_svc_key *k);
 int lb_model_dest_add(const struct lb_api_svc_key *k, const struct lb_api_dest *d);
 int lb_model_dest_edit(const struct lb_api_svc_key *k, const struct lb_api_dest *d);
 int lb_model_dest_del(const struct lb_api_svc_key *k, const struct lb_api_dest *d);
-void lb_model_clear(void);
+int lb_model_clear(void);
 /* -Z: counters and rates of one service and its servers, or of all (k NULL). */
 int lb_model_zero(const struct lb_api_svc_key *k);
 void lb_model_timeouts(struct lb_api_timeouts *t);
-void lb_model_set_timeouts(const struct lb_api_timeouts *t);
-/* secure_tcp & co; they reach the workers with the next publish. */
+int lb_model_set_timeouts(const struct lb_api_timeouts *t);
+/* secure_tcp & co (-1 = unchanged). */
 void lb_model_sysctl(struct lb_api_sysctl *out);
 int lb_model_set_sysctl(const struct lb_api_sysctl *in);
 

@@ -3,6 +3,11 @@
  * Neighbour resolution (see neigh.h). The learned MAC is stored into
  * lb_dests[id].mac with one 8-byte atomic store: a worker reads either the
  * old or the new MAC, never a mix.
+ *
+ * Whether a server's MAC is configured (never ARPed, never learned) is the
+ * server's own state, lb_dests[id].mac_static, written whenever the id is
+ * (re)claimed: a server deleted and added back without a MAC is resolved
+ * like any other, whatever the file said at start.
  */
 #include <string.h>
 
@@ -21,8 +26,6 @@ static struct rte_mempool *neigh_pool;
 static struct lb_worker **neigh_workers;
 static uint16_t neigh_n_workers;
 static uint32_t next_try[LB_MAX_DESTS];
-static uint8_t learned[LB_MAX_DESTS];	/* resolved by ARP (not configured) */
-static uint8_t configured[LB_MAX_DESTS];
 
 static void
 send_arp(uint16_t port, uint16_t op, uint32_t sip, uint32_t tip)
@@ -68,10 +71,8 @@ lb_neigh_init(struct rte_mempool *pool, struct lb_worker **workers, uint16_t n_w
 	neigh_pool = pool;
 	neigh_workers = workers;
 	neigh_n_workers = n_workers;
-	for (i = 0; i < LB_MAX_DESTS; i++) {
-		configured[i] = lb_dests[i].in_use && (lb_dests[i].mac & LB_MAC_VALID);
+	for (i = 0; i < LB_MAX_DESTS; i++)
 		next_try[i] = 0;
-	}
 }
 
 void
@@ -119,7 +120,7 @@ learn(struct rte_mbuf *m)
 	for (i = 0; i < LB_MAX_DESTS; i++) {
 		struct lb_dest *d = &lb_dests[i];
 
-		if (!d->in_use || configured[i] || d->addr != ah->arp_data.arp_sip)
+		if (!d->in_use || d->mac_static || d->addr != ah->arp_data.arp_sip)
 			continue;
 		if (d->mac != mac) {
 			char a[RTE_ETHER_ADDR_FMT_SIZE];
@@ -130,7 +131,6 @@ learn(struct rte_mbuf *m)
 					((uint8_t *)&d->addr)[2], ((uint8_t *)&d->addr)[3], a);
 			__atomic_store_n(&d->mac, mac, __ATOMIC_RELEASE);
 		}
-		learned[i] = 1;
 	}
 }
 
@@ -154,7 +154,7 @@ lb_neigh_poll(uint32_t now)
 	for (i = 0; i < LB_MAX_DESTS; i++) {
 		struct lb_dest *d = &lb_dests[i];
 
-		if (!d->in_use || configured[i] || (int32_t)(now - next_try[i]) < 0)
+		if (!d->in_use || d->mac_static || (int32_t)(now - next_try[i]) < 0)
 			continue;
 		send_arp(d->tx_port, RTE_ARP_OP_REQUEST, snap->port[d->tx_port].addr, d->addr);
 		next_try[i] = now + ((d->mac & LB_MAC_VALID) ? REFRESH_S : RETRY_S);

@@ -97,7 +97,7 @@ int
 lb_ports_init(const struct lb_conf *conf, struct rte_mempool *pool, uint16_t *n_queues,
 		struct lb_port_info *info)
 {
-	uint16_t pids[LB_MAX_PORTS_DP], nq = *n_queues;
+	uint16_t pids[LB_MAX_PORTS], nq = *n_queues;
 	struct rte_eth_dev_info di;
 	uint32_t i;
 	int rc;

@@ -27,7 +27,9 @@
 /* ICMP types DPDK 22.11 does not name. */
 #define ICMP_DEST_UNREACH	3
 #define ICMP_SOURCE_QUENCH	4
+#define ICMP_REDIRECT		5
 #define ICMP_TIME_EXCEEDED	11
+#define ICMP_PARAMETERPROB	12
 #define ICMP_CODE_PORT_UNREACH	3
 #define ICMP_CODE_FRAG_NEEDED	4
 #include "dataplane/worker.h"
@@ -127,10 +129,24 @@ icmp_allowed(struct lb_worker *wk, uint32_t now)
 	return true;
 }
 
+/* RFC 1122 3.2.2: no ICMP error is sent about an ICMP error. */
+static bool
+is_icmp_error(const struct rte_mbuf *m, const struct lb_pkt *p)
+{
+	const struct rte_icmp_hdr *ic;
+
+	if (p->proto != IPPROTO_ICMP)
+		return false;
+	ic = rte_pktmbuf_mtod_offset(m, const struct rte_icmp_hdr *, p->l4_off);
+	return ic->icmp_type == ICMP_DEST_UNREACH || ic->icmp_type == ICMP_SOURCE_QUENCH ||
+		ic->icmp_type == ICMP_REDIRECT || ic->icmp_type == ICMP_TIME_EXCEEDED ||
+		ic->icmp_type == ICMP_PARAMETERPROB;
+}
+
 /*
  * An ICMP error about the frame orig (type/code, RFC 792: the original IPv4
  * header and 8 bytes of its payload), from src, back out of rx_port to the
- * frame's sender.
+ * frame's sender, in the frame's VLAN when it came tagged.
  */
 static void
 send_icmp_error(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
@@ -146,14 +162,14 @@ send_icmp_error(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_po
 	struct rte_mbuf *m;
 	uint16_t len;
 
-	if (wk->pool == NULL || !icmp_allowed(wk, now))
+	if (wk->pool == NULL || is_icmp_error(orig, p) || !icmp_allowed(wk, now))
 		return;
 	if (rte_pktmbuf_data_len(orig) < p->l2_len + quote)
 		return;
 	m = rte_pktmbuf_alloc(wk->pool);
 	if (m == NULL)
 		return;
-	len = sizeof(*eh) + sizeof(*ip) + sizeof(*ic) + quote;
+	len = p->l2_len + sizeof(*ip) + sizeof(*ic) + quote;
 	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, len);
 	if (eh == NULL) {
 		rte_pktmbuf_free(m);
@@ -161,11 +177,13 @@ send_icmp_error(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_po
 	}
 	rte_ether_addr_copy(&oeh->src_addr, &eh->dst_addr);
 	rte_ether_addr_copy(&snap->port[rx_port].mac, &eh->src_addr);
-	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(eh + 1);
+	/* the parser let through one 802.1Q tag at most: keep it */
+	memcpy(&eh->ether_type, &oeh->ether_type, p->l2_len - offsetof(struct rte_ether_hdr,
+				ether_type));
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l2_len);
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->type_of_service = 0xc0;	/* internetwork control, as Linux sends */
-	ip->total_length = rte_cpu_to_be_16(len - sizeof(*eh));
+	ip->total_length = rte_cpu_to_be_16(len - p->l2_len);
 	ip->packet_id = 0;
 	ip->fragment_offset = 0;
 	ip->time_to_live = 64;
@@ -438,9 +456,9 @@ conn_bind(struct lb_worker *wk, const struct lb_svc *svc, struct lb_conn *c,
 	return true;
 }
 
-/* End c's current connection (counts included) so that it can be reused. */
+/* c no longer holds a connection (counts included). */
 static void
-conn_end(struct lb_worker *wk, struct lb_conn *c)
+conn_release(struct lb_worker *wk, struct lb_conn *c)
 {
 	if (c->dest != LB_CONN_NONE)
 		count_state(wk, c->dest, c->state, -1);
@@ -448,6 +466,13 @@ conn_end(struct lb_worker *wk, struct lb_conn *c)
 	lb_conn_write_begin(c);
 	c->dest = LB_CONN_NONE;
 	lb_conn_write_end(c);
+}
+
+/* End c's current connection so that it can be reused. */
+static void
+conn_end(struct lb_worker *wk, struct lb_conn *c)
+{
+	conn_release(wk, c);
 	wk->stats.conn_reused++;
 }
 
@@ -488,9 +513,17 @@ handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		bool expired = (int32_t)(c->expire - now) <= 0;
 		bool reuse = syn && (c->state == LB_S_TIME_WAIT || c->state == LB_S_CLOSE ||
 				c->state == LB_S_FIN_WAIT);
+		/* expire_nodest_conn: any packet of a deleted server's entry expires
+		 * it, and is scheduled afresh if it may start a connection (IPVS) */
 		bool nodest = c->dest != LB_CONN_NONE && lb_dests[c->dest].removed &&
-			snap->expire_nodest_conn && may_create;
+			snap->expire_nodest_conn;
 
+		if (nodest && !may_create) {
+			conn_release(wk, c);
+			lb_conn_set_expire(wk->ct, c, now);
+			drop(wk, m, LB_DROP_dest_removed);
+			return;
+		}
 		if (expired && !may_create) {
 			/* Late packet of a finished flow: as if the entry were gone. */
 			drop(wk, m, LB_DROP_tcp_no_conn);
@@ -566,15 +599,23 @@ handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 	dr_forward(wk, snap, rx_port, m, p, d, now, out);
 }
 
+static inline bool
+live_dest(uint32_t dest, uint32_t expire, uint32_t now)
+{
+	return dest != LB_CONN_NONE && (int32_t)(expire - now) > 0 && !lb_dests[dest].removed;
+}
+
 /* An ICMP error about a packet VIP -> client: forward it to that flow's server. */
 static void
 handle_icmp_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		struct rte_mbuf *m, const struct lb_pkt *p, uint32_t now, struct lb_out *out)
 {
 	const struct rte_ipv4_hdr *in;
-	const uint16_t *ports;
+	uint16_t ports[2], w;
 	struct lb_conn_key key;
-	struct lb_conn *c;
+	struct lb_conn *c, copy;
+	uint32_t dest = LB_CONN_NONE;
+	uint64_t h;
 	uint16_t off = p->l4_off + sizeof(struct rte_icmp_hdr);
 
 	if (p->l4_len < sizeof(struct rte_icmp_hdr) + sizeof(*in) + 4 ||
@@ -589,16 +630,24 @@ handle_icmp_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t r
 		drop(wk, m, LB_DROP_icmp_no_conn);
 		return;
 	}
-	ports = (const uint16_t *)(in + 1);
+	memcpy(ports, in + 1, sizeof(ports));
 	lb_conn_key_set(&key, in->dst_addr, in->src_addr, ports[1], ports[0],
 			in->next_proto_id, 0);
-	c = lb_conn_lookup(wk->ct, &key, lb_conn_hash(&key));
-	if (c == NULL || c->dest == LB_CONN_NONE || (int32_t)(c->expire - now) <= 0 ||
-			lb_dests[c->dest].removed) {
+	h = lb_conn_hash(&key);
+	c = lb_conn_lookup(wk->ct, &key, h);
+	if (c != NULL && live_dest(c->dest, c->expire, now))
+		dest = c->dest;
+	/* RSS spreads ICMP by address pair, the flow by its ports: the entry is
+	 * usually another worker's. Its table is read in place, as the listing does. */
+	for (w = 0; dest == LB_CONN_NONE && c == NULL && w < wk->n_peers; w++)
+		if (wk->peers[w] != wk && lb_conn_peek(wk->peers[w]->ct, &key, h, &copy) &&
+				live_dest(copy.dest, copy.expire, now))
+			dest = copy.dest;
+	if (dest == LB_CONN_NONE) {
 		drop(wk, m, LB_DROP_icmp_no_conn);
 		return;
 	}
-	dr_forward(wk, snap, rx_port, m, p, &lb_dests[c->dest], now, out);
+	dr_forward(wk, snap, rx_port, m, p, &lb_dests[dest], now, out);
 }
 
 static void

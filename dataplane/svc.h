@@ -24,13 +24,9 @@
 #include <rte_common.h>
 #include <rte_ether.h>
 
+#include "dataplane/limits.h"
 #include "dataplane/sched.h"
 #include "dataplane/tcp_state.h"
-
-#define LB_MAX_DESTS		4096	/* real servers over all services */
-#define LB_MAX_SERVICES		1024
-#define LB_MAX_PORTS_DP		8
-#define LB_MAX_DESTS_PER_SVC	1024
 
 #define LB_MAC_VALID		(1ull << 63)
 
@@ -47,6 +43,7 @@ struct lb_dest {
 	uint32_t u_threshold;
 	uint32_t l_threshold;
 	uint8_t overloaded;
+	uint8_t mac_static;	/* the MAC was configured: never ARPed, never learned */
 } __rte_aligned(32);
 
 extern struct lb_dest *lb_dests;	/* [LB_MAX_DESTS] */
@@ -85,7 +82,7 @@ struct lb_snap {
 		int32_t idx;	/* -2 for a VIP marker */
 	} *lk;
 	uint32_t n_ports;
-	struct lb_port_info port[LB_MAX_PORTS_DP];
+	struct lb_port_info port[LB_MAX_PORTS];
 	uint32_t timeout[LB_S_COUNT];	/* seconds */
 	uint8_t tcp_table;	/* enum lb_tcp_table */
 	bool sloppy_tcp;

@@ -69,7 +69,7 @@ struct lb_worker {
 	uint16_t n_peers;
 	/* the loop's */
 	struct rte_rcu_qsbr *qsbr;
-	struct rte_eth_dev_tx_buffer *txb[LB_MAX_PORTS_DP];
+	struct rte_eth_dev_tx_buffer *txb[LB_MAX_PORTS];
 	uint16_t burst;
 	volatile bool stop;
 	/* the control plane bumps loop_reset to restart stats.loop_max_tsc; the

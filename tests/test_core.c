@@ -787,8 +787,8 @@ syn_ack_fin(uint32_t caddr, uint16_t port, uint8_t flags)
 }
 
 /*
- * secure_tcp switched at run time (lbadm --sysctl secure_tcp=1): the next
- * published snapshot carries the hardened table, and every entry's next
+ * secure_tcp switched at run time (lbadm --sysctl secure_tcp=1): the change
+ * publishes a snapshot with the hardened table, and every entry's next
  * segment, old entries included, moves by it.
  */
 static void
@@ -804,14 +804,12 @@ test_secure_tcp_at_run_time(void **ctx)
 	assert_int_equal(state_of(c1, 5000), LB_S_SYN_RECV);
 
 	assert_int_equal(lb_model_set_sysctl(&bad), -EINVAL);
+	lb_model_sysctl(&cur);
+	assert_int_equal(cur.secure_tcp, 0);
 	assert_int_equal(lb_model_set_sysctl(&on), 0);
 	lb_model_sysctl(&cur);
 	assert_int_equal(cur.secure_tcp, 1);
 	assert_int_equal(cur.sloppy_tcp, 0);
-	/* not in force before it is published */
-	syn_ack_fin(c2, 5001, RTE_TCP_SYN_FLAG);
-	assert_int_equal(state_of(c2, 5001), LB_S_SYN_RECV);
-	assert_int_equal(lb_model_publish(NULL), 0);
 	/* a new SYN: NONE -> SYNACK in the hardened table */
 	syn_ack_fin(c2, 5002, RTE_TCP_SYN_FLAG);
 	assert_int_equal(state_of(c2, 5002), LB_S_SYNACK);
@@ -825,7 +823,6 @@ test_secure_tcp_at_run_time(void **ctx)
 	assert_int_equal(state_of(c1, 5000), LB_S_SYNACK);
 
 	assert_int_equal(lb_model_set_sysctl(&off), 0);
-	assert_int_equal(lb_model_publish(NULL), 0);
 	syn_ack_fin(c2, 5003, RTE_TCP_SYN_FLAG);
 	assert_int_equal(state_of(c2, 5003), LB_S_SYN_RECV);
 	(void)ctx;
@@ -849,8 +846,7 @@ test_timeouts_at_run_time(void **ctx)
 	assert_int_equal(copy.state, LB_S_ESTABLISHED);
 	assert_int_equal(copy.expire, now + 900);
 
-	lb_model_set_timeouts(&t100);
-	assert_int_equal(lb_model_publish(NULL), 0);
+	assert_int_equal(lb_model_set_timeouts(&t100), 0);
 	lb_model_timeouts(&cur);
 	assert_int_equal(cur.tcp, 100);
 	assert_int_equal(cur.tcpfin, 120);	/* 0 = unchanged */
@@ -865,8 +861,7 @@ test_timeouts_at_run_time(void **ctx)
 	assert_true(lb_conn_peek(wk->ct, &k, lb_conn_hash(&k), &copy));
 	assert_int_equal(copy.expire, now + 120);
 
-	lb_model_set_timeouts(&t900);
-	assert_int_equal(lb_model_publish(NULL), 0);
+	assert_int_equal(lb_model_set_timeouts(&t900), 0);
 	(void)ctx;
 }
 
@@ -955,6 +950,382 @@ test_persistence_two_workers(void **ctx)
 	now = t0;
 }
 
+/* The snapshot's service with this VIP (port 80). */
+static const struct lb_svc *
+snap_svc(uint32_t vip)
+{
+	uint32_t i;
+
+	for (i = 0; i < lb_snap_current->n_svcs; i++)
+		if (lb_snap_current->svcs[i].vip == vip)
+			return &lb_snap_current->svcs[i];
+	fail_msg("no such service");
+	return NULL;
+}
+
+static struct lb_api_svc_key
+key80(uint32_t vip)
+{
+	return (struct lb_api_svc_key){ .proto = IPPROTO_TCP, .port = 80, .vip = vip };
+}
+
+/*
+ * A change publishes a snapshot, and a snapshot must leave the services it
+ * does not concern as they were: rr keeps its position between two
+ * connections though every kind of change is published in between, and an
+ * unchanged service keeps its built tables (the same memory).
+ */
+static void
+test_publish_keeps_other_services(void **ctx)
+{
+	static const struct rte_ether_addr *const want[] = { &mac_a, &mac_b, &mac_c };
+	struct lb_api_timeouts same = { 0 };
+	struct lb_api_sysctl keep = { .secure_tcp = -1, .sloppy_tcp = -1,
+		.expire_nodest_conn = -1 };
+	struct lb_api_svc_key wrr = key80(IP(10, 0, 0, 100));
+	struct lb_api_dest b = { .addr = IP(10, 0, 0, 12), .port = 80, .weight = 3 };
+	struct lb_api_svc extra = { .key = key80(IP(10, 0, 0, 199)), .sched = "rr" };
+	const uint16_t *mh_table = snap_svc(IP(10, 0, 0, 107))->sched.table;
+	uint32_t mh_gen = snap_svc(IP(10, 0, 0, 107))->gen;
+	struct lb_worker *saved = wk;
+	unsigned int i;
+
+	wk = lb_worker_create(4, 1024, now, pool);
+	assert_non_null(wk);
+	for (i = 0; i < 9; i++) {
+		rte_pktmbuf_free(expect_fwd(tcp(IP(198, 51, 100, 7), (uint16_t)(100 + i),
+						IP(10, 0, 0, 106), 80, RTE_TCP_SYN_FLAG),
+					0, want[i % 3], 0));
+		switch (i % 4) {
+		case 0:
+			assert_int_equal(lb_model_set_timeouts(&same), 0);	/* --set 0 0 0 */
+			break;
+		case 1:
+			assert_int_equal(lb_model_dest_edit(&wrr, &b), 0);	/* another service */
+			break;
+		case 2:
+			assert_int_equal(lb_model_set_sysctl(&keep), 0);
+			break;
+		default:
+			assert_int_equal(lb_model_svc_add(&extra), 0);
+			assert_int_equal(lb_model_svc_del(&extra.key), 0);
+			break;
+		}
+	}
+	assert_ptr_equal(snap_svc(IP(10, 0, 0, 107))->sched.table, mh_table);
+	assert_int_equal(snap_svc(IP(10, 0, 0, 107))->gen, mh_gen);
+	lb_worker_free(wk);
+	wk = saved;
+	(void)ctx;
+}
+
+/*
+ * A refused change changes nothing: an edit with scheduler flags an add
+ * refuses is refused too, the snapshot stays the one published, -L shows
+ * what it showed, and later changes still publish.
+ */
+static void
+test_refused_edit_changes_nothing(void **ctx)
+{
+	struct lb_api_svc bad = { .key = key80(IP(10, 0, 0, 107)), .sched = "mh",
+		.sched_flags = 0x4, .netmask = 0xffffffffu };
+	struct lb_api_svc good = bad;
+	const struct lb_snap *before = lb_snap_current;
+	struct lb_api_svc rec;
+	uint32_t i;
+
+	good.sched_flags = LB_SCHED_F_FALLBACK;
+	assert_int_equal(lb_model_svc_add(&bad), -EINVAL);
+	assert_int_equal(lb_model_svc_edit(&bad), -EINVAL);
+	assert_ptr_equal(lb_snap_current, before);
+	for (i = 0; i < lb_model_n_svcs(); i++) {
+		lb_model_svc_record(i, &rec);
+		if (rec.key.vip == IP(10, 0, 0, 107))
+			assert_int_equal(rec.sched_flags, 0);
+	}
+	/* a contiguous netmask only */
+	bad.sched_flags = 0;
+	bad.flags = LB_API_SVC_F_PERSISTENT;
+	bad.timeout = 60;
+	bad.netmask = IP(255, 0, 255, 0);
+	assert_int_equal(lb_model_svc_edit(&bad), -EINVAL);
+	assert_ptr_equal(lb_snap_current, before);
+	assert_int_equal(lb_model_svc_edit(&good), 0);
+	assert_int_equal(snap_svc(IP(10, 0, 0, 107))->sched.flags, LB_SCHED_F_FALLBACK);
+	good.sched_flags = 0;
+	assert_int_equal(lb_model_svc_edit(&good), 0);
+	(void)ctx;
+}
+
+/*
+ * mh and a quiesced server (weight 0): IPVS builds the table from the last
+ * non-zero weight, so no other server's slot moves; the quiesced server's
+ * own clients find no server without mh-fallback (ICMP unreachable).
+ */
+static void
+test_mh_quiesce_moves_nothing(void **ctx)
+{
+	struct lb_api_svc_key k = key80(IP(10, 0, 0, 107));
+	struct lb_api_dest q = { .addr = IP(10, 0, 0, 35), .port = 80, .weight = 0 };
+	uint16_t before[LB_MH_TABLE_SIZE];
+	const struct lb_svc *svc = snap_svc(IP(10, 0, 0, 107));
+	static const struct rte_ether_addr quiesced = {{ 2, 0, 0, 0, 0, 0x35 }};
+	uint32_t i, pos = UINT32_MAX, theirs = 0;
+	struct result r;
+
+	assert_non_null(svc->sched.table);
+	memcpy(before, svc->sched.table, sizeof(before));
+	for (i = 0; i < svc->sched.n; i++)
+		if (svc->sched.dest[i].addr == q.addr)
+			pos = i;
+	assert_int_equal(lb_model_dest_edit(&k, &q), 0);
+	svc = snap_svc(IP(10, 0, 0, 107));
+	assert_memory_equal(svc->sched.table, before, sizeof(before));
+	for (i = 0; i < LB_MH_TABLE_SIZE; i++)
+		theirs += before[i] == pos;
+	assert_true(theirs > 0);
+	/* a client of the quiesced server: none without mh-fallback */
+	for (i = 0; i < 1000; i++) {
+		/* mh without mh-port hashes the client address only */
+		run1(tcp(IP(198, 51, i >> 8, i & 0xff), 3000, IP(10, 0, 0, 107), 80,
+					RTE_TCP_SYN_FLAG), 0, &r);
+		if (r.drop[LB_DROP_no_dest] == 1)
+			break;
+		assert_int_equal(r.fwd, 1);
+		assert_memory_not_equal(&rte_pktmbuf_mtod(r.out.pkts[0],
+					struct rte_ether_hdr *)->dst_addr, &quiesced, 6);
+		free_out(&r);
+	}
+	free_out(&r);
+	assert_true(i < 1000);
+	q.weight = 1;
+	assert_int_equal(lb_model_dest_edit(&k, &q), 0);
+	assert_memory_equal(snap_svc(IP(10, 0, 0, 107))->sched.table, before, sizeof(before));
+	(void)ctx;
+}
+
+/*
+ * expire_nodest_conn: an established flow of a deleted server is not held
+ * for its 900 s: its next packet expires the entry (IPVS); a SYN on that
+ * address pair is scheduled afresh.
+ */
+static void
+test_expire_nodest_established(void **ctx)
+{
+	struct lb_api_svc_key k = key80(IP(10, 0, 0, 106));
+	struct lb_api_dest a = { .addr = IP(10, 0, 0, 11), .port = 80, .weight = 1 };
+	struct lb_api_sysctl on = { .secure_tcp = -1, .sloppy_tcp = -1, .expire_nodest_conn = 1 };
+	struct lb_api_sysctl off = { .secure_tcp = -1, .sloppy_tcp = -1, .expire_nodest_conn = 0 };
+	struct lb_conn_key key = { .caddr = IP(198, 51, 100, 20), .vaddr = IP(10, 0, 0, 106),
+		.cport = RTE_BE16(4000), .vport = RTE_BE16(80), .proto = IPPROTO_TCP };
+	struct lb_worker *saved = wk;
+	struct lb_conn copy;
+	uint32_t id;
+
+	wk = lb_worker_create(5, 1024, now, pool);
+	assert_non_null(wk);
+	/* a fresh rr: the first connection is A's */
+	rte_pktmbuf_free(expect_fwd(tcp(key.caddr, 4000, key.vaddr, 80, RTE_TCP_SYN_FLAG),
+				0, &mac_a, 0));
+	rte_pktmbuf_free(expect_fwd(tcp(key.caddr, 4000, key.vaddr, 80, RTE_TCP_ACK_FLAG),
+				0, &mac_a, 0));
+	id = dest_id(a.addr, key.vaddr);
+	assert_int_equal(wk->dest_cnt[id].active, 1);
+	assert_int_equal(lb_model_dest_del(&k, &a), 0);
+	/* without the switch: dropped, and the entry stays */
+	expect_drop(tcp(key.caddr, 4000, key.vaddr, 80, RTE_TCP_ACK_FLAG), LB_DROP_dest_removed, 0);
+	assert_true(lb_conn_peek(wk->ct, &key, lb_conn_hash(&key), &copy));
+	assert_true((int32_t)(copy.expire - now) > 800);
+	/* with it: the next packet, an ACK, expires the entry */
+	assert_int_equal(lb_model_set_sysctl(&on), 0);
+	expect_drop(tcp(key.caddr, 4000, key.vaddr, 80, RTE_TCP_ACK_FLAG), LB_DROP_dest_removed, 0);
+	assert_int_equal(wk->dest_cnt[id].active + wk->dest_cnt[id].inactive, 0);
+	lb_core_expire(wk, now, UINT32_MAX);
+	assert_false(lb_conn_peek(wk->ct, &key, lb_conn_hash(&key), &copy));
+	expect_drop(tcp(key.caddr, 4000, key.vaddr, 80, RTE_TCP_ACK_FLAG), LB_DROP_tcp_no_conn, 0);
+	/* and a new SYN goes to a server that exists */
+	rte_pktmbuf_free(expect_fwd(tcp(key.caddr, 4000, key.vaddr, 80, RTE_TCP_SYN_FLAG),
+				0, &mac_b, 0));
+	assert_int_equal(lb_model_set_sysctl(&off), 0);
+	assert_int_equal(lb_model_dest_add(&k, &a), 0);
+	lb_worker_free(wk);
+	wk = saved;
+	(void)ctx;
+}
+
+/* -x 3 and no -y: overloaded at 3, back at 2 (conns * 4 < 3 * 3), as IPVS. */
+static void
+test_overload_clears_below_three_quarters(void **ctx)
+{
+	static const struct rte_ether_addr x = {{ 2, 0, 0, 0, 0, 0x15 }};
+	struct lb_worker *saved = wk;
+	struct lb_worker *const *ws = (struct lb_worker *const *)&wk;
+	uint32_t t0 = now, vip = IP(10, 0, 0, 108), id;
+	uint16_t p;
+
+	wk = lb_worker_create(6, 1024, now, pool);
+	assert_non_null(wk);
+	id = dest_id(IP(10, 0, 0, 15), vip);
+	/* rr: X Y X Y X: X holds 3 */
+	for (p = 1; p <= 5; p++)
+		fwd_dst(wk, tcp(IP(192, 0, 2, 40), p, vip, 80, RTE_TCP_SYN_FLAG));
+	lb_model_update_overload(ws, 1);
+	assert_int_equal(lb_dests[id].overloaded, 1);
+	/* one of X's connections resets and expires: 2 left */
+	rte_pktmbuf_free(expect_fwd(tcp(IP(192, 0, 2, 40), 1, vip, 80, RTE_TCP_ACK_FLAG),
+				0, &x, 0));
+	rte_pktmbuf_free(expect_fwd(tcp(IP(192, 0, 2, 40), 1, vip, 80, RTE_TCP_RST_FLAG),
+				0, &x, 0));
+	now += 11;
+	lb_core_expire(wk, now, UINT32_MAX);
+	assert_int_equal(wk->dest_cnt[id].active + wk->dest_cnt[id].inactive, 2);
+	lb_model_update_overload(ws, 1);
+	assert_int_equal(lb_dests[id].overloaded, 0);
+	lb_worker_free(wk);
+	wk = saved;
+	lb_model_update_overload(ws, 1);
+	now = t0 + 11;
+	(void)ctx;
+}
+
+/* -M 0.0.0.0: every client under one template, as IPVS; not a silent /32. */
+static void
+test_netmask_zero(void **ctx)
+{
+	struct lb_api_svc s = { .key = key80(IP(10, 0, 0, 120)), .sched = "rr",
+		.flags = LB_API_SVC_F_PERSISTENT, .timeout = 300, .netmask = 0 };
+	struct lb_api_dest a = { .addr = IP(10, 0, 0, 11), .port = 80, .weight = 1 };
+	struct lb_api_dest b = { .addr = IP(10, 0, 0, 12), .port = 80, .weight = 1 };
+	struct lb_api_svc rec;
+	struct rte_ether_addr first;
+	uint32_t i;
+
+	assert_int_equal(lb_model_svc_add(&s), 0);
+	assert_int_equal(lb_model_dest_add(&s.key, &a), 0);
+	assert_int_equal(lb_model_dest_add(&s.key, &b), 0);
+	/* as ARP would resolve them */
+	lb_dests[dest_id(a.addr, s.key.vip)].mac = 0x110000000002ull | LB_MAC_VALID;
+	lb_dests[dest_id(b.addr, s.key.vip)].mac = 0x120000000002ull | LB_MAC_VALID;
+	for (i = 0; i < lb_model_n_svcs(); i++) {
+		lb_model_svc_record(i, &rec);
+		if (rec.key.vip == s.key.vip)
+			assert_int_equal(rec.netmask, 0);
+	}
+	first = *fwd_dst(wk, tcp(IP(192, 0, 2, 50), 1, s.key.vip, 80, RTE_TCP_SYN_FLAG));
+	for (i = 0; i < 4; i++)
+		assert_memory_equal(fwd_dst(wk, tcp(IP(203, 0, 113, (uint8_t)(10 + i)), 2,
+						s.key.vip, 80, RTE_TCP_SYN_FLAG)), &first, 6);
+	assert_int_equal(lb_model_svc_del(&s.key), 0);
+	(void)ctx;
+}
+
+/*
+ * ICMP errors lbd sends go back in the client's VLAN; and lbd never sends
+ * one about an ICMP error (RFC 1122): a related error it cannot forward
+ * (TTL 1) is dropped silently.
+ */
+static void
+test_icmp_errors_lbd_sends(void **ctx)
+{
+	struct spec s = { .saddr = IP(192, 0, 2, 60), .daddr = IP(10, 0, 0, 101), .sport = 7,
+		.dport = 80, .proto = IPPROTO_TCP, .flags = RTE_TCP_SYN_FLAG, .vlan = true };
+	struct spec e = { .saddr = IP(192, 0, 2, 61), .daddr = IP(10, 0, 0, 100),
+		.proto = IPPROTO_ICMP, .payload = 28, .ttl = 1 };
+	struct rte_ether_hdr *eh;
+	struct rte_vlan_hdr *vh;
+	struct rte_ipv4_hdr *ip, *in;
+	struct rte_icmp_hdr *ic;
+	struct lb_worker *saved = wk;
+	struct rte_mbuf *m;
+	struct result r;
+	uint16_t sp = ++cport, *ports;
+
+	run1(frame(&s), 0, &r);
+	assert_int_equal(r.drop[LB_DROP_no_dest], 1);
+	assert_int_equal(r.out.n, 1);
+	eh = rte_pktmbuf_mtod(r.out.pkts[0], struct rte_ether_hdr *);
+	vh = (struct rte_vlan_hdr *)(eh + 1);
+	ip = (struct rte_ipv4_hdr *)(vh + 1);
+	assert_int_equal(eh->ether_type, RTE_BE16(RTE_ETHER_TYPE_VLAN));
+	assert_int_equal(vh->vlan_tci, RTE_BE16(42));
+	assert_int_equal(vh->eth_proto, RTE_BE16(RTE_ETHER_TYPE_IPV4));
+	assert_int_equal(rte_pktmbuf_data_len(r.out.pkts[0]), 18 + 20 + 8 + 28);
+	assert_int_equal(rte_be_to_cpu_16(ip->total_length), 20 + 8 + 28);
+	assert_int_equal(rte_raw_cksum(ip, 20), 0xffff);
+	ic = (struct rte_icmp_hdr *)(ip + 1);
+	assert_int_equal(ic->icmp_type, 3);
+	assert_int_equal(rte_raw_cksum(ic, 8 + 28), 0xffff);
+	free_out(&r);
+
+	/* a flow, then an error about it arriving with TTL 1, on a worker whose
+	 * ICMP budget is whole (the rate limit must not be what keeps it quiet) */
+	wk = lb_worker_create(7, 1024, now, pool);
+	assert_non_null(wk);
+	rte_pktmbuf_free(expect_fwd(tcp(e.saddr, sp, e.daddr, 80, RTE_TCP_SYN_FLAG), 0, NULL, 0));
+	m = frame(&e);
+	ic = (struct rte_icmp_hdr *)(ipv4(m) + 1);
+	ic->icmp_type = 3;
+	ic->icmp_code = 4;
+	in = (struct rte_ipv4_hdr *)(ic + 1);
+	in->version_ihl = RTE_IPV4_VHL_DEF;
+	in->next_proto_id = IPPROTO_TCP;
+	in->src_addr = e.daddr;
+	in->dst_addr = e.saddr;
+	ports = (uint16_t *)(in + 1);
+	ports[0] = RTE_BE16(80);
+	ports[1] = rte_cpu_to_be_16(sp);
+	expect_drop(m, LB_DROP_ttl_exceeded, 0);
+	assert_int_equal(wk->stats.sent_icmp_limited, 0);
+	lb_worker_free(wk);
+	wk = saved;
+	(void)ctx;
+}
+
+/*
+ * A related ICMP error reaches the worker RSS gives its address pair, not
+ * the one that holds the flow: it is forwarded all the same, from the
+ * other worker's table.
+ */
+static void
+test_icmp_error_other_worker(void **ctx)
+{
+	struct lb_worker *w[2];
+	struct spec e = { .saddr = IP(192, 0, 2, 70), .daddr = IP(10, 0, 0, 100),
+		.proto = IPPROTO_ICMP, .payload = 28 };
+	struct rte_ether_addr srv;
+	struct rte_ipv4_hdr *in;
+	struct rte_icmp_hdr *ic;
+	struct rte_mbuf *m;
+	uint16_t *ports;
+	uint32_t i;
+
+	for (i = 0; i < 2; i++) {
+		w[i] = lb_worker_create((uint16_t)(20 + i), 1024, now, pool);
+		assert_non_null(w[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		w[i]->peers = w;
+		w[i]->n_peers = 2;
+	}
+	srv = *fwd_dst(w[0], tcp(e.saddr, 5555, e.daddr, 80, RTE_TCP_SYN_FLAG));
+	m = frame(&e);
+	ic = (struct rte_icmp_hdr *)(ipv4(m) + 1);
+	ic->icmp_type = 3;
+	ic->icmp_code = 4;	/* fragmentation needed: path MTU discovery */
+	in = (struct rte_ipv4_hdr *)(ic + 1);
+	in->version_ihl = RTE_IPV4_VHL_DEF;
+	in->next_proto_id = IPPROTO_TCP;
+	in->src_addr = e.daddr;
+	in->dst_addr = e.saddr;
+	ports = (uint16_t *)(in + 1);
+	ports[0] = RTE_BE16(80);
+	ports[1] = RTE_BE16(5555);
+	assert_memory_equal(fwd_dst(w[1], m), &srv, 6);
+	for (i = 0; i < 2; i++)
+		lb_worker_free(w[i]);
+	(void)ctx;
+}
+
 static int
 setup(void **ctx)
 {
@@ -971,7 +1342,7 @@ setup(void **ctx)
 		ports[i].mtu = conf.ports[i].mtu;
 	}
 	assert_int_equal(lb_model_init(&conf, ports, conf.n_ports), 0);
-	assert_int_equal(lb_model_publish(NULL), 0);
+	assert_int_equal(lb_model_publish(), 0);
 	pool = rte_pktmbuf_pool_create("test", 4096, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	assert_non_null(pool);
 	wk = lb_worker_create(0, 4096, now, pool);
@@ -1020,6 +1391,14 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_persistence_two_workers),
 		cmocka_unit_test(test_secure_tcp_at_run_time),
 		cmocka_unit_test(test_timeouts_at_run_time),
+		cmocka_unit_test(test_publish_keeps_other_services),
+		cmocka_unit_test(test_refused_edit_changes_nothing),
+		cmocka_unit_test(test_mh_quiesce_moves_nothing),
+		cmocka_unit_test(test_expire_nodest_established),
+		cmocka_unit_test(test_overload_clears_below_three_quarters),
+		cmocka_unit_test(test_netmask_zero),
+		cmocka_unit_test(test_icmp_errors_lbd_sends),
+		cmocka_unit_test(test_icmp_error_other_worker),
 	};
 
 	if (argc < 2) {

@@ -446,7 +446,7 @@ test_l2ref(int reps)
 static int
 setup(const char *path)
 {
-	struct lb_port_info ports[LB_MAX_PORTS_DP];
+	struct lb_port_info ports[LB_MAX_PORTS];
 	uint32_t i;
 
 	if (lb_conf_load(&conf, path, stderr) != 0)
@@ -461,7 +461,7 @@ setup(const char *path)
 		ports[i].mask = rte_cpu_to_be_32(~0u << (32 - conf.ports[i].prefix));
 		ports[i].mtu = conf.ports[i].mtu;
 	}
-	if (lb_model_init(&conf, ports, conf.n_ports) != 0 || lb_model_publish(NULL) != 0)
+	if (lb_model_init(&conf, ports, conf.n_ports) != 0 || lb_model_publish() != 0)
 		return -1;
 	pool = rte_pktmbuf_pool_create("bench", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	if (pool == NULL)

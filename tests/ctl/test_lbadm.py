@@ -118,7 +118,7 @@ def closed_by_peer(s, wait=10):
 
 # ---- the tests ----
 
-EXPECT_LN = """IP Virtual Server version 0.1.0 (size=8192)
+EXPECT_LN = """IP Virtual Server version 1.2.1 (size=8192)
 Prot LocalAddress:Port Scheduler Flags
   -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
 TCP  10.0.0.100:80 wrr

@@ -34,7 +34,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	char *eal[] = { (*argv)[0], "--no-huge", "--no-shconf", "--no-pci", "-l", "0",
 		"--no-telemetry", "--log-level=*:crit", NULL };
 	const char *path = getenv("LBD_FUZZ_CONF");
-	struct lb_port_info ports[LB_MAX_PORTS_DP];
+	struct lb_port_info ports[LB_MAX_PORTS];
 	uint32_t i;
 
 	if (path == NULL)
@@ -51,7 +51,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		ports[i].mask = rte_cpu_to_be_32(~0u << (32 - conf.ports[i].prefix));
 		ports[i].mtu = conf.ports[i].mtu;
 	}
-	if (lb_model_init(&conf, ports, conf.n_ports) != 0 || lb_model_publish(NULL) != 0)
+	if (lb_model_init(&conf, ports, conf.n_ports) != 0 || lb_model_publish() != 0)
 		abort();
 	pool = rte_pktmbuf_pool_create("fuzz", 1024, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	/* a small table, so that "full" is reached too */
