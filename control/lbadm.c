@@ -28,6 +28,7 @@
 #include "control/lb_api.h"
 #include "control/lbadm_client.h"
 #include "dataplane/counters.h"
+#include "dataplane/limits.h"
 #include "dataplane/sched.h"
 
 #define MAX_TIMEOUT	(86400 * 31)
@@ -194,6 +195,11 @@ api_strerror(uint16_t type, int err)
 		{ 0, ENOMEM, "Memory allocation problem" },
 		{ 0, EOPNOTSUPP, "lbd forwards by direct routing only (-g)" },
 		{ 0, ENETUNREACH, "Real server is on no subnet of lbd's ports" },
+		{ LB_API_SVC_ADD, ENOSPC, "Too many services: lbd holds at most "
+			RTE_STR(LB_MAX_SERVICES) },
+		{ LB_API_DEST_ADD, ENOSPC, "Too many real servers: lbd holds at most "
+			RTE_STR(LB_MAX_DESTS_PER_SVC) " per service and " RTE_STR(LB_MAX_DESTS)
+			" in all (deleted ones count until their connections end)" },
 		{ 0, ENOSPC, "Too many services or real servers" },
 		{ 0, EMSGSIZE, "Module is wrong version" },
 		{ 0, EPROTO, "lbd speaks another version of the control protocol" },
@@ -734,7 +740,8 @@ for_each_conn_page(void (*each)(const struct lb_api_conn *, uint32_t, void *), v
 		each((const struct lb_api_conn *)(page + 1), page->n, arg);
 		cur = page->next;
 		cur.max = 0;
-		if (page->done || page->n == 0) {
+		/* a page may be empty (lbd bounds the scan per page): only done ends it */
+		if (page->done) {
 			free(resp);
 			return;
 		}

@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -26,11 +25,19 @@ import tempfile
 import threading
 import time
 
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "lib"))
+import pcapfile  # noqa: E402
+from bench_ports import runtime_dir  # noqa: E402
+
 BUILD = os.path.abspath(sys.argv[1])
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 1 << 20
 LBD = os.path.join(BUILD, "lbd")
 LBADM = os.path.join(BUILD, "lbadm")
 SYN_RECV = 40        # seconds: long enough to list, short enough to wait for
+LB_MAC = "02:00:00:00:00:02"
+CLIENT_MAC = "02:00:00:00:00:c1"
 
 CONF = """
 ports = ( { device = "net_pcap0"; address = "10.0.0.2/24"; mac = "02:00:00:00:00:02"; } );
@@ -43,33 +50,15 @@ control = { socket = "@DIR@/lbd.sock"; };
 """ % (SYN_RECV, N + N // 8)
 
 
-def csum(b):
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return (~s) & 0xffff
-
-
-def write_syns(path, n):
+def syns(n):
     """n SYNs from distinct (client, port); IPv4 checksums right, TCP's left 0
     (lbd forwards without checking L4 checksums)."""
-    eth = bytes.fromhex("020000000002" "0200000000c1" "0800")
-    vip = socket.inet_aton("10.0.0.100")
-    rec = struct.Struct("<IIII")
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        out = []
-        for i in range(n):
-            src = struct.pack("!I", 0x0b000000 + (i >> 4))          # 11.x.y.z
-            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0, 64, 6, 0, src, vip)
-            ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-            tcp = struct.pack("!HHIIBBHHH", 1024 + (i & 15), 80, i, 0, 0x50, 0x02, 65535, 0, 0)
-            fr = eth + ip + tcp
-            out.append(rec.pack(0, 0, len(fr), len(fr)) + fr)
-            if len(out) == 65536:
-                f.write(b"".join(out))
-                out = []
-        f.write(b"".join(out))
+    lb, client = pcapfile.mac(LB_MAC), pcapfile.mac(CLIENT_MAC)
+    vip = pcapfile.ip4("10.0.0.100")
+    for i in range(n):
+        src = struct.pack("!I", 0x0b000000 + (i >> 4))          # 11.x.y.z
+        yield pcapfile.ether(lb, client, pcapfile.ipv4(src, vip, pcapfile.TCP, pcapfile.tcp(
+            src, vip, 1024 + (i & 15), 80, pcapfile.SYN, seq=i, checksum=False)))
 
 
 def lbadm(sock, *args, out=subprocess.PIPE):
@@ -103,10 +92,11 @@ def main():
         f.write(CONF.replace("@DIR@", d))
     pcap = os.path.join(d, "syn.pcap")
     t0 = time.monotonic()
-    write_syns(pcap, N)
+    pcapfile.write_pcap(pcap, syns(N))
     print("# wrote %d SYNs in %.1f s" % (N, time.monotonic() - t0), flush=True)
+    prefix = "lbdlist%d" % os.getpid()
     cmd = [LBD, "-l", "0-1", "--no-huge", "-m", "1536", "--no-pci",
-           "--file-prefix", "lbdlist%d" % os.getpid(),
+           "--file-prefix", prefix,
            "--vdev=net_pcap0,rx_pcap=%s,tx_pcap=/dev/null" % pcap, "--", "-f", conf]
     log = open(os.path.join(d, "lbd.log"), "w+")
     p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
@@ -186,6 +176,7 @@ def main():
         except subprocess.TimeoutExpired:
             p.kill()
         shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(runtime_dir(prefix), ignore_errors=True)
 
 
 if __name__ == "__main__":

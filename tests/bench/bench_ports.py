@@ -5,8 +5,8 @@
 The port is net_pcap with rx_pcap=FILE,infinite_rx=1: the driver loads the
 pcap into mbufs once and hands out copies of its frames in a loop, as fast as
 the application polls; with no tx_pcap/tx_iface it counts and frees what is
-sent. The pcap (written here with struct: SYNs, then ACKs, of N flows, 64-byte
-frames) is the same for both programs:
+sent. The pcap (written with tests/lib/pcapfile.py: SYNs, then ACKs, of N
+flows, 64-byte frames) is the same for both programs:
 
   lbd      one worker lcore: parse, connection lookup, state, DR forwarding
   testpmd  --forward-mode=mac: the same layer-2 rewrite and nothing else, the
@@ -34,6 +34,11 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "lib"))
+import pcapfile  # noqa: E402
+
 LB_MAC = bytes.fromhex("020000000002")
 CLIENT_MAC = bytes.fromhex("0200000000c1")
 PEER_MAC = "02:00:00:00:00:11"      # testpmd's --eth-peer: the first real server
@@ -54,37 +59,21 @@ control = { socket = "%s/lbd.sock"; };
 """
 
 
-def csum(b):
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
-
-
 def frame(fid, flags):
     """A 64-byte frame (60 without FCS) of flow fid, as bench_pipeline.c's."""
     src = struct.pack("!I", 0x0B000000 + (fid >> 14))
     sport = 1024 + (fid & 16383)
-    ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0x4000, 64, 6, 0, src, VIP))
-    struct.pack_into("!H", ip, 10, csum(bytes(ip)))
-    tcp = bytearray(struct.pack("!HHIIBBHHH", sport, 80, 1, 1 if flags & 0x10 else 0,
-                                5 << 4, flags, 65535, 0, 0))
     # TCP checksum over the pseudo-header (lbd does not check it; a capture tool would)
-    pseudo = src + VIP + struct.pack("!BBH", 0, 6, len(tcp))
-    struct.pack_into("!H", tcp, 16, csum(pseudo + bytes(tcp)))
-    f = LB_MAC + CLIENT_MAC + b"\x08\x00" + bytes(ip) + bytes(tcp)
-    return f + bytes(60 - len(f))
+    seg = pcapfile.tcp(src, VIP, sport, 80, flags, seq=1, ack=1 if flags & pcapfile.ACK else 0)
+    return pcapfile.pad(pcapfile.ether(LB_MAC, CLIENT_MAC, pcapfile.ipv4(
+        src, VIP, pcapfile.TCP, seg, frag=pcapfile.DF)))
 
 
-def write_pcap(path, flow_ids):
+def write_flows(path, flow_ids):
     """SYNs of every flow, then their ACKs: the first loop opens the flows, the
-    following ones hit established entries."""
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for flags in (0x02, 0x10):
-            rec = struct.pack("<IIII", 0, 0, 60, 60)
-            f.write(b"".join(rec + frame(i, flags) for i in flow_ids))
-    return 2 * len(flow_ids)
+    following ones hit established entries. Returns the number of frames."""
+    return pcapfile.write_pcap(path, (frame(i, flags) for flags in (pcapfile.SYN, pcapfile.ACK)
+                                      for i in flow_ids))
 
 
 def runtime_dir(prefix):
@@ -246,7 +235,7 @@ def prepare(flows, workers):
     per = flows // workers
     for q in range(workers):
         path = os.path.join(d, "in%d.pcap" % q)
-        frames += write_pcap(path, range(q * per, (q + 1) * per))
+        frames += write_flows(path, range(q * per, (q + 1) * per))
         pcaps.append(path)
     # infinite_rx keeps every frame of the pcap in an mbuf of the RX pool, for
     # good: the pool needs that many plus the bursts in flight and the caches

@@ -1,15 +1,19 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Shared by the control-plane tests: frames and pcaps written by hand (no
-scapy), a running lbd on a net_pcap port, lbadm as a subprocess, checks."""
+"""Shared by the control-plane tests: client frames (tests/lib/pcapfile.py,
+no scapy), a running lbd on a net_pcap port, lbadm as a subprocess, checks."""
 import os
 import re
 import shutil
 import signal
-import socket
-import struct
 import subprocess
+import sys
 import tempfile
 import time
+
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "lib"))
+import pcapfile  # noqa: E402
 
 LB_MAC = "02:00:00:00:00:02"
 CLIENT_MAC = "02:00:00:00:00:c1"
@@ -26,45 +30,18 @@ def check(cond, what):
     return cond
 
 
-# ---- frames and pcaps ----
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return (~s) & 0xffff
-
-
-def mac(s):
-    return bytes(int(x, 16) for x in s.split(":"))
-
-
-def ip_frame(src, dst, proto, l4):
-    sa, da = socket.inet_aton(src), socket.inet_aton(dst)
-    ph = sa + da + struct.pack("!BBH", 0, proto, len(l4))
-    off = 16 if proto == 6 else 6
-    l4 = l4[:off] + struct.pack("!H", csum(ph + l4)) + l4[off + 2:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 1, 0, 64, proto, 0, sa, da)
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    return mac(LB_MAC) + mac(CLIENT_MAC) + b"\x08\x00" + ip + l4
-
+# ---- frames ----
 
 def tcp_frame(src, sport, dst, dport, flags):
-    return ip_frame(src, dst, 6,
-                    struct.pack("!HHIIBBHHH", sport, dport, 1000, 0, 5 << 4, flags, 65535, 0, 0))
+    """A TCP segment (no payload) from the client to the director."""
+    return pcapfile.ether(LB_MAC, CLIENT_MAC, pcapfile.ipv4(
+        src, dst, pcapfile.TCP, pcapfile.tcp(src, dst, sport, dport, flags, seq=1000), ident=1))
 
 
 def udp_frame(src, sport, dst, dport, payload=b"hello"):
-    return ip_frame(src, dst, 17, struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload)
-
-
-def write_pcap(path, frames):
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for fr in frames:
-            f.write(struct.pack("<IIII", 0, 0, len(fr), len(fr)) + fr)
+    """A UDP datagram from the client to the director."""
+    return pcapfile.ether(LB_MAC, CLIENT_MAC, pcapfile.ipv4(
+        src, dst, pcapfile.UDP, pcapfile.udp(src, dst, sport, dport, payload), ident=1))
 
 
 # ---- lbd and lbadm ----
@@ -82,12 +59,13 @@ class Lbd:
         with open(conf, "w") as f:
             f.write(conf_text.replace("@DIR@", self.dir))
         inp = os.path.join(self.dir, "in.pcap")
-        write_pcap(inp, frames)
+        pcapfile.write_pcap(inp, frames)
         vdev = "net_pcap0,rx_pcap=%s,tx_pcap=/dev/null" % inp
         if infinite:
             vdev += ",infinite_rx=1"
+        self.prefix = "lbdctl%d" % os.getpid()
         cmd = [os.path.join(build, "lbd"), "-l", "0-1", "--no-huge", "--no-pci",
-               "--file-prefix", "lbdctl%d" % os.getpid(), "--vdev=" + vdev, "--", "-f", conf]
+               "--file-prefix", self.prefix, "--vdev=" + vdev, "--", "-f", conf]
         self.log = open(os.path.join(self.dir, "lbd.log"), "w+")
         self.p = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         for _ in range(100):
@@ -115,9 +93,16 @@ class Lbd:
         self.log.seek(0)
         text = self.log.read()
         shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(dpdk_runtime_dir(self.prefix), ignore_errors=True)
         counters = {m.group(1): int(m.group(2))
                     for m in re.finditer(r"counter (\S+) (\d+)", text)}
         return rc, text, counters
+
+
+def dpdk_runtime_dir(prefix):
+    """The folder DPDK keeps for --file-prefix prefix (left behind at exit)."""
+    base = "/var/run" if os.geteuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "/tmp")
+    return os.path.join(base, "dpdk", prefix)
 
 
 def lbadm(build, *args, stdin=None, user=None, env_sock=None, sock=None):
