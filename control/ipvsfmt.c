@@ -258,6 +258,10 @@ print_title(FILE *f, unsigned int format)
 		fprintf(f, "%-33s %-9s %-11s %-10s %-10s\n  -> RemoteAddress:Port\n",
 			"Prot LocalAddress:Port", "Weight", "PersistConn", "ActiveConn",
 			"InActConn");
+	else if (format & LB_FMT_TUNINFO)
+		fputs("Prot LocalAddress:Port Scheduler Flags\n"
+		      "  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn"
+		      " InActConn\n", f);
 	else if (!(format & LB_FMT_RULE))
 		fputs("Prot LocalAddress:Port Scheduler Flags\n"
 		      "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n", f);
@@ -299,11 +303,8 @@ print_service(FILE *f, const struct svc_view *v, unsigned int format)
 	}
 
 	if (format & LB_FMT_RULE) {
+		/* ipvsadm's order: -p and -M, then -b */
 		fprintf(f, "-A %s -s %s", svc_name, s->sched);
-		if (s->sched_flags & (LB_SCHED_F_FALLBACK | LB_SCHED_F_PORT)) {
-			fputs(" -b ", f);
-			print_sched_flags(f, s);
-		}
 		if (s->flags & LB_API_SVC_F_PERSISTENT) {
 			fprintf(f, " -p %u", s->timeout);
 			if (s->netmask != 0xffffffffu) {
@@ -312,6 +313,10 @@ print_service(FILE *f, const struct svc_view *v, unsigned int format)
 				inet_ntop(AF_INET, &s->netmask, m, sizeof(m));
 				fprintf(f, " -M %s", m);
 			}
+		}
+		if (s->sched_flags & (LB_SCHED_F_FALLBACK | LB_SCHED_F_PORT)) {
+			fputs(" -b ", f);
+			print_sched_flags(f, s);
 		}
 	} else if (format & (LB_FMT_STATS | LB_FMT_RATE)) {
 		fprintf(f, "%-33s", svc_name);
@@ -369,6 +374,10 @@ print_service(FILE *f, const struct svc_view *v, unsigned int format)
 		} else if (format & LB_FMT_PERSISTENTCONN) {
 			fprintf(f, "  -> %-28s %-9u %-11u %-10u %-10u\n", dname, e->weight,
 				e->persist, e->active, e->inactive);
+		} else if (format & LB_FMT_TUNINFO) {
+			/* TunnelInfo: "n/a", as for every server that is not a tunnel */
+			fprintf(f, "  -> %-28s %-7s %-13s %-6d %-10u %-10u\n", dname,
+				fwd_name(e->fwd), "n/a", (int)e->weight, e->active, e->inactive);
 		} else {
 			fprintf(f, "  -> %-28s %-7s %-6d %-10u %-10u\n", dname, fwd_name(e->fwd),
 				(int)e->weight, e->active, e->inactive);
@@ -486,18 +495,25 @@ lb_fmt_conn_header(FILE *f, unsigned int format)
 	if (format & LB_FMT_LCORE)
 		fprintf(f, "pro expire %-11s %-18s %-18s %-18s %s\n", "state", "source",
 			"virtual", "destination", "lcore");
+	else if (format & LB_FMT_PERSISTENTCONN)
+		fprintf(f, "pro expire %-11s %-18s %-18s %-18s %-16s %s\n", "state", "source",
+			"virtual", "destination", "pe name", "pe_data");
 	else
 		fprintf(f, "pro expire %-11s %-18s %-18s %s\n", "state", "source", "virtual",
 			"destination");
 }
 
+/*
+ * IPVS's ip_vs_state_name: a persistence template shows its template state,
+ * NONE or ASSURED, whatever its protocol; a UDP entry its one state.
+ */
 static const char *
 conn_state_name(const struct lb_api_conn *c)
 {
+	if (c->flags & LB_API_CONN_F_TEMPLATE)
+		return (c->flags & LB_API_CONN_F_ASSURED) ? "ASSURED" : "NONE";
 	if (c->proto == IPPROTO_UDP)
 		return "UDP";
-	if ((c->flags & LB_API_CONN_F_TEMPLATE) && (c->flags & LB_API_CONN_F_ASSURED))
-		return "ASSURED";
 	return c->state < LB_S_COUNT ? lb_state_name(c->state) : "ERR!";
 }
 

@@ -26,6 +26,7 @@
 #define LB_FMT_NOSORT		0x0040u	/* --nosort */
 #define LB_FMT_EXACT		0x0080u	/* --exact */
 #define LB_FMT_LCORE		0x0100u	/* --lcore (lbd): owning core in -c */
+#define LB_FMT_TUNINFO		0x0200u	/* --tun-info */
 
 /* ipvsadm's print_largenum: %9llu, or K/M/G/T, or the exact figure. */
 void lb_fmt_largenum(FILE *f, uint64_t v, unsigned int format);
@@ -45,7 +46,12 @@ int lb_fmt_services(FILE *f, const struct lb_api_info *info, const void *blob,
 int lb_fmt_json_services(FILE *f, const struct lb_api_info *info, const void *blob,
 		size_t len);
 
-/* -c: the header, then one line per entry (pages print as they arrive). */
+/*
+ * -c: the header, then one line per entry (pages print as they arrive).
+ * With LB_FMT_PERSISTENTCONN the header has ipvsadm's persistence-engine
+ * columns; lbd has no persistence engine, so the rows stay the usual ones,
+ * as ipvsadm prints an entry without engine data.
+ */
 void lb_fmt_conn_header(FILE *f, unsigned int format);
 void lb_fmt_conn(FILE *f, const struct lb_api_conn *c, unsigned int format);
 /* JSON: begin, each entry, end. */

@@ -54,15 +54,15 @@ enum {
 	OPT_TIMEOUT = 1 << 12, OPT_DAEMON = 1 << 13, OPT_STATS = 1 << 14,
 	OPT_RATE = 1 << 15, OPT_THRESHOLDS = 1 << 16, OPT_PERSISTENTCONN = 1 << 17,
 	OPT_NOSORT = 1 << 18, OPT_SYNCID = 1 << 19, OPT_EXACT = 1 << 20,
-	OPT_SCHEDFLAGS = 1 << 21,
-	N_OPT = 22,
+	OPT_SCHEDFLAGS = 1 << 21, OPT_TUNINFO = 1 << 22,
+	N_OPT = 23,
 };
 
 static const char *const optnames[N_OPT] = {
 	"numeric", "connection", "service-address", "scheduler", "persistent", "netmask",
 	"real-server", "forwarding-method", "weight", "u-threshold", "l-threshold",
 	"mcast-interface", "timeout", "daemon", "stats", "rate", "thresholds",
-	"persistent-conn", "nosort", "syncid", "exact", "sched-flags",
+	"persistent-conn", "nosort", "syncid", "exact", "sched-flags", "tun-info",
 };
 
 /*
@@ -70,21 +70,21 @@ static const char *const optnames[N_OPT] = {
  * exclusive, ' ' optional.
  */
 static const char cmd_opts[][N_OPT] = {
-	/*              -n   -c   svc  -s   -p   -M   -r   fwd  -w   -x   -y   mc   tot  dmn  st   rt   thr  pc   srt  sid  ex   -b */
-	/* ADD */     { 'x', 'x', '+', ' ', ' ', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', ' ' },
-	/* EDIT */    { 'x', 'x', '+', ' ', ' ', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', ' ' },
-	/* DEL */     { 'x', 'x', '+', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
-	/* FLUSH */   { 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
-	/* LIST */    { ' ', '1', '1', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', '1', '1', ' ', ' ', ' ', ' ', ' ', ' ', ' ', 'x' },
-	/* ADDSRV */  { 'x', 'x', '+', 'x', 'x', 'x', '+', ' ', ' ', ' ', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
-	/* DELSRV */  { 'x', 'x', '+', 'x', 'x', 'x', '+', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
-	/* EDITSRV */ { 'x', 'x', '+', 'x', 'x', 'x', '+', ' ', ' ', ' ', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
-	/* TIMEOUT */ { 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
-	/* STARTD */  { 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', ' ', 'x', 'x' },
-	/* STOPD */   { 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', ' ', 'x', 'x' },
-	/* RESTORE */ { 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
-	/* SAVE */    { ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
-	/* ZERO */    { 'x', 'x', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
+	/*              -n   -c   svc  -s   -p   -M   -r   fwd  -w   -x   -y   mc   tot  dmn  st   rt   thr  pc   srt  sid  ex   -b   tun */
+	/* ADD */     { 'x', 'x', '+', ' ', ' ', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', ' ', 'x' },
+	/* EDIT */    { 'x', 'x', '+', ' ', ' ', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', ' ', 'x' },
+	/* DEL */     { 'x', 'x', '+', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
+	/* FLUSH */   { 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
+	/* LIST */    { ' ', '1', '1', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', '1', '1', ' ', ' ', ' ', ' ', ' ', ' ', ' ', 'x', ' ' },
+	/* ADDSRV */  { 'x', 'x', '+', 'x', 'x', 'x', '+', ' ', ' ', ' ', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
+	/* DELSRV */  { 'x', 'x', '+', 'x', 'x', 'x', '+', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
+	/* EDITSRV */ { 'x', 'x', '+', 'x', 'x', 'x', '+', ' ', ' ', ' ', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
+	/* TIMEOUT */ { 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
+	/* STARTD */  { 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', ' ', 'x', 'x', 'x' },
+	/* STOPD */   { 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', ' ', 'x', 'x', 'x' },
+	/* RESTORE */ { 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
+	/* SAVE */    { ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
+	/* ZERO */    { 'x', 'x', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' },
 };
 
 /* lbadm's own listing switches */
@@ -100,6 +100,7 @@ struct command {
 	unsigned int format;	/* LB_FMT_* */
 	unsigned int extra;	/* X_* */
 	struct lb_api_svc svc;
+	uint32_t fwmark;	/* -f: lbd has none, see run_command() */
 	struct lb_api_dest dest;
 	bool dest_port_given;
 	struct lb_api_timeouts timeouts;
@@ -325,6 +326,20 @@ parse_timeout(const char *buf, int min, int max)
 	return i;
 }
 
+/* ipvsadm's parse_fwmark: 1 .. UINT32_MAX */
+static uint32_t
+parse_fwmark(const char *buf)
+{
+	char *end;
+	long long l;
+
+	errno = 0;
+	l = strtoll(buf, &end, 10);
+	if (*end != '\0' || end == buf || errno == ERANGE || l <= 0 || l > UINT32_MAX)
+		fail(2, "invalid fwmark value `%s' specified", buf);
+	return (uint32_t)l;
+}
+
 static void
 set_command(struct command *c, enum cmd cmd)
 {
@@ -385,6 +400,7 @@ enum {
 	TAG_SET = 256, TAG_START_DAEMON, TAG_STOP_DAEMON, TAG_MCAST, TAG_SYNCID, TAG_TIMEOUT,
 	TAG_DAEMON, TAG_STATS, TAG_RATE, TAG_THRESHOLDS, TAG_PERSISTENTCONN, TAG_SORT,
 	TAG_NOSORT, TAG_SOCKET, TAG_JSON, TAG_SUMMARY, TAG_LCORE, TAG_COUNTERS, TAG_SYSCTL,
+	TAG_TUNINFO,
 };
 
 static const struct opt opts[] = {
@@ -412,6 +428,7 @@ static const struct opt opts[] = {
 	{ "rate", 0, ARG_NONE, TAG_RATE }, { "thresholds", 0, ARG_NONE, TAG_THRESHOLDS },
 	{ "persistent-conn", 0, ARG_NONE, TAG_PERSISTENTCONN },
 	{ "nosort", 0, ARG_NONE, TAG_NOSORT }, { "sort", 0, ARG_NONE, TAG_SORT },
+	{ "tun-info", 0, ARG_NONE, TAG_TUNINFO },
 	{ "exact", 'X', ARG_NONE, 'X' },
 	{ "socket", 0, ARG_REQUIRED, TAG_SOCKET }, { "json", 0, ARG_NONE, TAG_JSON },
 	{ "summary", 0, ARG_NONE, TAG_SUMMARY }, { "lcore", 0, ARG_NONE, TAG_LCORE },
@@ -503,7 +520,9 @@ apply(struct command *c, const struct opt *o, const char *arg)
 			fail(2, "illegal virtual server address[:port] specified");
 		break;
 	case 'f':
-		fail(2, "lbd has no fwmark services: use -t or -u");
+		set_option(c, OPT_SERVICE);
+		c->fwmark = parse_fwmark(arg);
+		break;
 	case 's':
 		set_option(c, OPT_SCHEDULER);
 		snprintf(c->svc.sched, sizeof(c->svc.sched), "%s", arg);
@@ -591,6 +610,10 @@ apply(struct command *c, const struct opt *o, const char *arg)
 		c->format |= LB_FMT_NOSORT;
 		break;
 	case TAG_SORT: break;
+	case TAG_TUNINFO:
+		set_option(c, OPT_TUNINFO);
+		c->format |= LB_FMT_TUNINFO;
+		break;
 	case 'X':
 		set_option(c, OPT_EXACT);
 		c->format |= LB_FMT_EXACT;
@@ -786,8 +809,11 @@ do_list(struct command *c)
 	int rc;
 
 	connect_once();	/* nothing printed before lbd is known to answer */
-	if ((c->options & (OPT_CONNECTION | OPT_TIMEOUT | OPT_DAEMON)) &&
-			(c->options & (OPT_STATS | OPT_PERSISTENTCONN | OPT_RATE | OPT_THRESHOLDS)))
+	/* ipvsadm's rule: -c takes --persistent-conn, --timeout and --daemon do not */
+	if (((c->options & (OPT_CONNECTION | OPT_TIMEOUT | OPT_DAEMON)) &&
+			(c->options & (OPT_STATS | OPT_RATE | OPT_THRESHOLDS))) ||
+			((c->options & (OPT_TIMEOUT | OPT_DAEMON)) &&
+			(c->options & OPT_PERSISTENTCONN)))
 		fail(2, "options conflicts in the list command");
 
 	if (c->extra & X_COUNTERS) {
@@ -979,6 +1005,21 @@ run_command(int argc, char **argv, bool from_stdin)
 		tryhelp_exit(255);
 	generic_opt_check(c.cmd, c.options);
 
+	/*
+	 * lbd has no fwmark services: a command on one finds no such service,
+	 * as it would on IPVS without it (listing one exits 1, as ipvsadm's
+	 * list does); only creating one is refused outright.
+	 */
+	if (c.fwmark != 0) {
+		if (c.cmd == CMD_ADD)
+			fail(2, "lbd has no fwmark services: use -t or -u");
+		connect_once();
+		if (c.cmd == CMD_ADDDEST || c.cmd == CMD_EDITDEST || c.cmd == CMD_DELDEST)
+			fputs("Service not defined\n", stderr);
+		else
+			fputs("No such service\n", stderr);
+		return c.cmd == CMD_LIST ? 1 : 255;
+	}
 	if (c.cmd == CMD_ADD || c.cmd == CMD_EDIT) {
 		if (c.svc.key.port == 0 && !(c.svc.flags & LB_API_SVC_F_PERSISTENT))
 			fail(2, "Zero port specified for non-persistent service");

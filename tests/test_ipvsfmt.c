@@ -106,13 +106,14 @@ build_blob(void)
 	put_dest("10.0.1.11", 80, 3, 0, 0, 12, 4, 0, 99999999999ULL);
 	put_dest("10.0.1.2", 80, 0, 0, 0, 0, 0, 0, 100000000000ULL);
 	svc_at[2] = blob_len;
-	put_svc(IPPROTO_TCP, "192.168.7.1", 443, "mh", 0, "255.255.255.255",
+	put_svc(IPPROTO_TCP, "192.168.7.1", 443, "mh", 1800, "255.255.0.0",
 		LB_SCHED_F_FALLBACK | LB_SCHED_F_PORT, 100000000000000ULL, 1);
 	put_dest("192.168.8.10", 443, 65535, 0, 0, 4294967295u, 0, 0, 0);
 }
 
+/* The header shows the IPVS version lbd implements, not lbd's own. */
 static const struct lb_api_info info = {
-	.version_code = (0 << 16) | (1 << 8) | 0,
+	.version_code = LB_API_IPVS_VERSION,
 	.conn_tab_size = 1048576,
 	.version = "0.1.0",
 };
@@ -205,6 +206,11 @@ static void test_persistent_conn(void **s)
 	(void)s;
 	golden_list("list_persistent_conn.txt", LB_FMT_PERSISTENTCONN, true);
 }
+static void test_tun_info(void **s)
+{
+	(void)s;
+	golden_list("list_tun_info.txt", LB_FMT_TUNINFO, true);
+}
 static void test_save(void **s) { (void)s; golden_list("save.txt", LB_FMT_RULE, false); }
 
 /* -L -t VIP:port: lbd's reply holds that one service; no version line. */
@@ -244,6 +250,11 @@ static const struct {
 		"192.0.2.0", 0, "10.0.0.100", 80, "10.0.1.11", 80, 2 },
 	{ IPPROTO_UDP, LB_S_UDP, 0, 300, "203.0.113.9", 5353, "10.0.0.100", 53,
 		"10.0.1.12", 53, 2 },
+	/* templates show their template state, whatever their protocol */
+	{ IPPROTO_UDP, LB_S_UDP, LB_API_CONN_F_TEMPLATE, 360, "203.0.113.0", 0, "10.0.0.100", 53,
+		"10.0.1.12", 53, 2 },
+	{ IPPROTO_UDP, LB_S_UDP, LB_API_CONN_F_TEMPLATE | LB_API_CONN_F_ASSURED, 1,
+		"198.51.100.0", 0, "10.0.0.100", 53, "10.0.1.12", 53, 1 },
 };
 #define N_CONNS (sizeof(conns) / sizeof(conns[0]))
 
@@ -277,6 +288,28 @@ golden_conns(const char *name, unsigned int format)
 
 static void test_conns(void **s) { (void)s; golden_conns("conns.txt", 0); }
 static void test_conns_lcore(void **s) { (void)s; golden_conns("conns_lcore.txt", LB_FMT_LCORE); }
+static void test_conns_persistent_conn(void **s)
+{
+	(void)s;
+	golden_conns("conns_persistent_conn.txt", LB_FMT_PERSISTENTCONN);
+}
+
+/* --json names a template's state as -c does: NONE or ASSURED, also for UDP. */
+static void
+test_json_template_state(void **state)
+{
+	struct lb_api_conn c[2] = { conn(N_CONNS - 2), conn(N_CONNS - 1) };
+	CAPTURE(f, buf, len);
+
+	(void)state;
+	lb_fmt_json_conn(f, &c[0], true);
+	lb_fmt_json_conn(f, &c[1], false);
+	fclose(f);
+	assert_non_null(strstr(buf, "{\"protocol\":\"UDP\",\"state\":\"NONE\",\"expire\":360,"));
+	assert_non_null(strstr(buf, "{\"protocol\":\"UDP\",\"state\":\"ASSURED\",\"expire\":1,"));
+	assert_int_equal(len, strlen(buf));
+	free(buf);
+}
 
 static void
 test_timeout(void **state)
@@ -373,7 +406,7 @@ test_summary(void **state)
 		"\"total\":5,\"templates\":2,\"states\":{\"ESTABLISHED\":1,\"SYN_RECV\":1,"
 		"\"SYNACK\":0,\"FIN_WAIT\":1,\"TIME_WAIT\":0,\"CLOSE\":0,\"NONE\":0,\"UDP\":0,"
 		"\"OTHER\":0}}"));
-	assert_non_null(strstr(buf, "\"port\":53,\"total\":1,\"templates\":0,"
+	assert_non_null(strstr(buf, "\"port\":53,\"total\":3,\"templates\":2,"
 		"\"states\":{\"ESTABLISHED\":0,\"SYN_RECV\":0,\"SYNACK\":0,\"FIN_WAIT\":0,"
 		"\"TIME_WAIT\":0,\"CLOSE\":0,\"NONE\":0,\"UDP\":1,"));
 	/* the service with no entry is listed with zeros */
@@ -395,9 +428,12 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_persistent_conn),
 		cmocka_unit_test(test_one_service),
+		cmocka_unit_test(test_tun_info),
 		cmocka_unit_test(test_save),
 		cmocka_unit_test(test_conns),
 		cmocka_unit_test(test_conns_lcore),
+		cmocka_unit_test(test_conns_persistent_conn),
+		cmocka_unit_test(test_json_template_state),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_malformed_blob),
 		cmocka_unit_test(test_summary),

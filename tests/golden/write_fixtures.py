@@ -53,8 +53,8 @@ SERVICES = [
                      pers=0, k=99999999999),
                 dict(addr='10.0.1.2', port=80, w=0, ut=0, lt=0, act=0, inact=0,
                      pers=0, k=100000000000)]),
-    dict(proto='TCP', vip='192.168.7.1', port=443, sched='mh', persistent=0,
-         netmask='255.255.255.255', flags='mh-fallback,mh-port', k=100000000000000,
+    dict(proto='TCP', vip='192.168.7.1', port=443, sched='mh', persistent=1800,
+         netmask='255.255.0.0', flags='mh-fallback,mh-port', k=100000000000000,
          dests=[dict(addr='192.168.8.10', port=443, w=65535, ut=0, lt=0, act=4294967295,
                      inact=0, pers=0, k=0)]),
 ]
@@ -93,7 +93,8 @@ def sort_dests(ds):
 def listing(fmt, version=True, only=None):
     out = []
     if version and 'rule' not in fmt:
-        out.append('IP Virtual Server version 0.1.0 (size=1048576)\n')
+        # the IPVS version lbd implements (LB_API_IPVS_VERSION), not lbd's own
+        out.append('IP Virtual Server version 1.2.1 (size=1048576)\n')
     if 'stats' in fmt:
         out.append('%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n' % (
             'Prot LocalAddress:Port', 'Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'))
@@ -106,6 +107,10 @@ def listing(fmt, version=True, only=None):
     elif 'persistent' in fmt:
         out.append('%-33s %-9s %-11s %-10s %-10s\n  -> RemoteAddress:Port\n' % (
             'Prot LocalAddress:Port', 'Weight', 'PersistConn', 'ActiveConn', 'InActConn'))
+    elif 'tun' in fmt:
+        out.append('Prot LocalAddress:Port Scheduler Flags\n'
+                   '  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn'
+                   ' InActConn\n')
     elif 'rule' not in fmt:
         out.append('Prot LocalAddress:Port Scheduler Flags\n'
                    '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n')
@@ -116,12 +121,12 @@ def listing(fmt, version=True, only=None):
         if 'rule' in fmt:
             name = '%s %s' % ('-t' if s['proto'] == 'TCP' else '-u', vname)
             line = '-A %s -s %s' % (name, s['sched'])
-            if s['flags']:
-                line += ' -b ' + s['flags']
             if s['persistent']:
                 line += ' -p %d' % s['persistent']
                 if s['netmask'] != '255.255.255.255':
                     line += ' -M %s' % s['netmask']
+            if s['flags']:
+                line += ' -b ' + s['flags']
         else:
             name = ('%s  %s' % (s['proto'], vname))[:33]
             st = stats(s['k'])
@@ -159,6 +164,9 @@ def listing(fmt, version=True, only=None):
             elif 'persistent' in fmt:
                 out.append('  -> %-28s %-9u %-11u %-10u %-10u\n' % (dname, d['w'], d['pers'],
                                                                    d['act'], d['inact']))
+            elif 'tun' in fmt:
+                out.append('  -> %-28s %-7s %-13s %-6d %-10u %-10u\n' % (
+                    dname, 'Route', 'n/a', d['w'], d['act'], d['inact']))
             else:
                 out.append('  -> %-28s %-7s %-6d %-10u %-10u\n' % (dname, 'Route', d['w'],
                                                                   d['act'], d['inact']))
@@ -173,12 +181,20 @@ CONNS = [
     ('TCP', 'NONE', 0, '192.0.2.0', 0, '10.0.0.100', 80, '10.0.1.11', 80, 1),
     ('TCP', 'ASSURED', 359999, '192.0.2.0', 0, '10.0.0.100', 80, '10.0.1.11', 80, 2),
     ('UDP', 'UDP', 300, '203.0.113.9', 5353, '10.0.0.100', 53, '10.0.1.12', 53, 2),
+    # templates show their template state, whatever their protocol
+    ('UDP', 'NONE', 360, '203.0.113.0', 0, '10.0.0.100', 53, '10.0.1.12', 53, 2),
+    ('UDP', 'ASSURED', 1, '198.51.100.0', 0, '10.0.0.100', 53, '10.0.1.12', 53, 1),
 ]
 
 
-def conns(lcore=False):
+def conns(lcore=False, persistent=False):
     out = ['IPVS connection entries\n']
-    if lcore:
+    if persistent:
+        # the persistence-engine columns; lbd's entries have no engine data,
+        # so their rows are the usual ones
+        out.append('pro expire %-11s %-18s %-18s %-18s %-16s %s\n' % (
+            'state', 'source', 'virtual', 'destination', 'pe name', 'pe_data'))
+    elif lcore:
         out.append('pro expire %-11s %-18s %-18s %-18s %s\n' % ('state', 'source', 'virtual',
                                                               'destination', 'lcore'))
     else:
@@ -202,10 +218,12 @@ FILES = {
     'list_rate_exact.txt': listing({'rate', 'exact'}),
     'list_thresholds.txt': listing({'thresholds'}),
     'list_persistent_conn.txt': listing({'persistent'}),
+    'list_tun_info.txt': listing({'tun'}),
     'list_one_service.txt': listing(set(), version=False, only=1),
     'save.txt': listing({'rule'}),
     'conns.txt': conns(),
     'conns_lcore.txt': conns(lcore=True),
+    'conns_persistent_conn.txt': conns(persistent=True),
     'timeout.txt': 'Timeout (tcp tcpfin udp): %d %d %d\n' % (900, 120, 300),
 }
 
