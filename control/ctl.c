@@ -56,6 +56,7 @@ static struct lb_worker *const *ctl_workers;
 static uint16_t ctl_n_workers;
 static gid_t admin_gid;
 static bool admin_gid_set;
+static uint64_t loop_max_ns;
 
 static uint64_t
 now_ms(void)
@@ -208,10 +209,12 @@ h_zero(struct client *c, const void *body, uint32_t len)
 	const struct lb_api_svc_key *k = body;
 	uint16_t w;
 
-	/* -Z of everything restarts the workers' longest-pause figures too */
-	if (k->proto == 0)
+	/* -Z of everything restarts the longest-pause figures too */
+	if (k->proto == 0) {
 		for (w = 0; w < ctl_n_workers; w++)
 			ctl_workers[w]->loop_reset++;
+		loop_max_ns = 0;
+	}
 	return lb_model_zero(k->proto == 0 ? NULL : k);
 }
 
@@ -332,7 +335,8 @@ out:
 static int
 h_counters(struct client *c, const void *body, uint32_t len)
 {
-	struct lb_api_counters hdr = { .n_cores = ctl_n_workers, .n_drops = LB_DROP_COUNT };
+	struct lb_api_counters hdr = { .n_cores = ctl_n_workers, .n_drops = LB_DROP_COUNT,
+		.ctl_loop_max_ns = loop_max_ns };
 	uint16_t w;
 	int r, rc;
 
@@ -761,6 +765,13 @@ lb_ctl_init(const struct lb_conf *conf, struct lb_worker *const *workers,
 	}
 	RTE_LOG(INFO, USER1, "control: listening on %s\n", sock_path);
 	return 0;
+}
+
+void
+lb_ctl_loop_done(uint64_t cpu_ns)
+{
+	if (cpu_ns > loop_max_ns)
+		loop_max_ns = cpu_ns;
 }
 
 void

@@ -31,6 +31,12 @@ int lb_ctl_init(const struct lb_conf *conf, struct lb_worker *const *workers,
 /* Serve what is ready, waiting at most timeout_ms for something to be. */
 void lb_ctl_poll(int timeout_ms);
 
+/*
+ * The control loop's longest iteration (CPU time of the main thread, ns)
+ * since start or -Z; the loop (control/daemon.c) reports each iteration.
+ */
+void lb_ctl_loop_done(uint64_t cpu_ns);
+
 /* Close every client and remove the socket. */
 void lb_ctl_fini(void);
 

@@ -788,7 +788,8 @@ lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_
 					(unsigned long long)cores[i].drop[k]);
 			fputs("}}", f);
 		}
-		fputs("]}\n", f);
+		fprintf(f, "],\"control\":{\"loop_max_ns\":%llu}}\n",
+				(unsigned long long)hdr->ctl_loop_max_ns);
 		return;
 	}
 	fprintf(f, "%-20s", "Counter");
@@ -818,4 +819,6 @@ lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_
 		}
 		fprintf(f, " %14llu\n", (unsigned long long)total);
 	}
+	fprintf(f, "%-20s %14llu\n", "control loop_max_ns",
+			(unsigned long long)hdr->ctl_loop_max_ns);
 }

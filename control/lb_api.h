@@ -22,14 +22,14 @@
 #include <stdint.h>
 
 #define LB_API_MAGIC		0x4c424431u	/* "LBD1" */
-#define LB_API_VERSION		1u
+#define LB_API_VERSION		2u
 #define LB_API_MAX_REQ		4096u
 #define LB_API_MAX_RESP		(1u << 20)
 
 /*
  * The IPVS version whose behaviour lbd implements, a<<16 | b<<8 | c, as
  * Linux reports it (1.2.1): ipvsadm prints it in its header and warns
- * below 1.2.0. lbd's own version is lb_api_info.version.
+ * below its minimum (1.1.4). lbd's own version is lb_api_info.version.
  */
 #define LB_API_IPVS_VERSION	0x010201u
 
@@ -209,6 +209,10 @@ struct lb_api_conn {
 struct lb_api_counters {
 	uint32_t n_cores;
 	uint32_t n_drops;	/* entries in each lb_api_core.drop */
+	/* the control loop's longest iteration since -Z, in CPU time of the main
+	 * thread (waiting in poll() and being preempted do not count): how long
+	 * neighbour timers and clients could have been kept waiting */
+	uint64_t ctl_loop_max_ns;
 };
 
 #define LB_API_MAX_DROPS	48

@@ -351,7 +351,8 @@ change_copy(struct change *ch, uint32_t at, uint32_t extra)
 	ch->svc.dests = malloc((s->n_dests + extra + 1) * sizeof(*s->dests));
 	if (ch->svc.dests == NULL)
 		return -ENOMEM;
-	memcpy(ch->svc.dests, s->dests, s->n_dests * sizeof(*s->dests));
+	if (s->n_dests > 0)
+		memcpy(ch->svc.dests, s->dests, s->n_dests * sizeof(*s->dests));
 	return 0;
 }
 
