@@ -35,8 +35,15 @@ struct key {
 	const struct key *sub;		/* K_LIST (of groups), K_GROUP */
 };
 
+static const struct key host_keys[] = {
+	{ "ifname", K_STR, true, 0, 0, NULL },
+	{ "backend", K_STR, false, 0, 0, NULL },
+	{ NULL, 0, false, 0, 0, NULL },
+};
+
 static const struct key port_keys[] = {
 	{ "device", K_STR, true, 0, 0, NULL },
+	{ "host", K_GROUP, false, 0, 0, host_keys },
 	{ "address", K_STR, true, 0, 0, NULL },
 	{ "mac", K_STR, false, 0, 0, NULL },
 	{ "mtu", K_INT, false, 576, 9702, NULL },
@@ -428,6 +435,59 @@ get_mac(struct loader *ld, const config_setting_t *g, const struct key *keys,
 		*has = true;
 }
 
+/* A kernel interface name the kernel takes: 1..15 bytes, no '/', ':' or blank. */
+static bool
+good_ifname(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n >= LB_HOST_IFNAME_LEN || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == ':' || s[i] <= ' ' || s[i] > '~')
+			return false;
+	return true;
+}
+
+static void
+load_host(struct loader *ld, const config_setting_t *g, struct lb_conf_port *p)
+{
+	static const char *const backends[] = {
+		[LB_HOST_AUTO] = "auto", [LB_HOST_TAP] = "tap",
+		[LB_HOST_VIRTIO_USER] = "virtio_user",
+	};
+	const char *ifname, *backend;
+	size_t i;
+
+	if (g == NULL)
+		return;
+	ifname = get_str(g, host_keys, "ifname");
+	backend = get_str(g, host_keys, "backend");
+	if (ifname == NULL)
+		return;	/* reported by the schema pass */
+	if (!good_ifname(ifname)) {
+		report(ld, config_setting_get_member(g, "ifname"),
+				"bad interface name '%s' (1 to %d characters, no '/', ':' or"
+				" blanks)", ifname, LB_HOST_IFNAME_LEN - 1);
+		return;
+	}
+	p->host_backend = LB_HOST_AUTO;
+	if (backend != NULL) {
+		for (i = 0; i < RTE_DIM(backends); i++)
+			if (strcmp(backend, backends[i]) == 0)
+				break;
+		if (i == RTE_DIM(backends)) {
+			report(ld, config_setting_get_member(g, "backend"),
+					"unknown host backend '%s' (expected \"auto\", \"tap\" or"
+					" \"virtio_user\")", backend);
+			return;
+		}
+		p->host_backend = (uint8_t)i;
+	}
+	snprintf(p->host_ifname, sizeof(p->host_ifname), "%s", ifname);
+	p->has_host = true;
+}
+
 static void
 load_port(struct loader *ld, const config_setting_t *g, struct lb_conf_port *p)
 {
@@ -469,6 +529,7 @@ load_port(struct loader *ld, const config_setting_t *g, struct lb_conf_port *p)
 	get_mac(ld, g, port_keys, &p->has_mac, p->mac);
 	get_u32(g, port_keys, "mtu", &mtu);
 	p->mtu = (uint16_t)mtu;
+	load_host(ld, valid(g, port_keys, "host"), p);
 }
 
 static bool
@@ -695,6 +756,12 @@ load_ports(struct loader *ld, struct lb_conf *conf, const config_setting_t *list
 					strcmp(conf->ports[j].device, p->device) == 0)
 				report(ld, g, "duplicate port '%s' (first at line %d)",
 						p->device, conf->ports[j].line);
+		for (j = 0; p->has_host && j < conf->n_ports; j++)
+			if (conf->ports[j].has_host &&
+					strcmp(conf->ports[j].host_ifname, p->host_ifname) == 0)
+				report(ld, config_setting_get_member(g, "host"),
+						"duplicate host interface '%s' (first at line %d)",
+						p->host_ifname, conf->ports[j].line);
 		conf->n_ports++;
 	}
 }

@@ -23,8 +23,20 @@
 #define LB_MAX_TIMEOUT		(31u * 24 * 3600)	/* 31 days, the timer's range */
 #define LB_PERSIST_DEFAULT	360u	/* ipvsadm -p without a value */
 
+/* The kernel interface of a port (control/host.h). */
+enum lb_host_backend {
+	LB_HOST_AUTO = 0,	/* virtio_user where /dev/vhost-net exists, else tap */
+	LB_HOST_TAP,
+	LB_HOST_VIRTIO_USER,
+};
+
+#define LB_HOST_IFNAME_LEN	16	/* IFNAMSIZ, its NUL included */
+
 struct lb_conf_port {
 	char *device;		/* ethdev name: PCI address or vdev name */
+	bool has_host;		/* a kernel interface: what is not lbd's goes there */
+	char host_ifname[LB_HOST_IFNAME_LEN];
+	uint8_t host_backend;	/* enum lb_host_backend */
 	uint32_t addr;		/* network order */
 	uint8_t prefix;		/* 0..32 */
 	bool has_mac;

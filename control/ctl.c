@@ -31,6 +31,7 @@
 #include <rte_malloc.h>
 
 #include "control/ctl.h"
+#include "control/host.h"
 #include "control/lb_api.h"
 #include "control/model.h"
 #include "dataplane/worker.h"
@@ -336,7 +337,8 @@ static int
 h_counters(struct client *c, const void *body, uint32_t len)
 {
 	struct lb_api_counters hdr = { .n_cores = ctl_n_workers, .n_drops = LB_DROP_COUNT,
-		.ctl_loop_max_ns = loop_max_ns };
+		.ctl_loop_max_ns = loop_max_ns, .n_hosts = lb_host_count() };
+	uint32_t h;
 	uint16_t w;
 	int r, rc;
 
@@ -352,6 +354,7 @@ h_counters(struct client *c, const void *body, uint32_t len)
 		core.fwd = wk->stats.fwd;
 		core.reply = wk->stats.reply;
 		core.to_control = wk->stats.to_control;
+		core.to_host = wk->stats.to_host;
 		core.tx = wk->stats.tx;
 		core.tx_dropped = wk->stats.tx_dropped;
 		core.sent_icmp = wk->stats.sent_icmp;
@@ -361,6 +364,23 @@ h_counters(struct client *c, const void *body, uint32_t len)
 		for (r = 0; r < LB_DROP_COUNT; r++)
 			core.drop[r] = wk->stats.drop[r];
 		rc = out_put(c, &core, sizeof(core));
+	}
+	for (h = 0; rc == 0 && h < hdr.n_hosts; h++) {
+		struct lb_host_stats st;
+		struct lb_api_host ah;
+		const char *ifname;
+		uint16_t port;
+
+		lb_host_get(h, &port, &ifname, &st);
+		memset(&ah, 0, sizeof(ah));
+		ah.port = port;
+		snprintf(ah.ifname, sizeof(ah.ifname), "%s", ifname);
+		ah.to_kernel = st.to_kernel;
+		ah.to_kernel_dropped = st.to_kernel_dropped;
+		ah.from_kernel = st.from_kernel;
+		ah.from_kernel_dropped = st.from_kernel_dropped;
+		ah.csum_fixed = st.csum_fixed;
+		rc = out_put(c, &ah, sizeof(ah));
 	}
 	return rc;
 }

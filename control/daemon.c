@@ -25,6 +25,7 @@
 
 #include "control/ctl.h"
 #include "control/daemon.h"
+#include "control/host.h"
 #include "control/model.h"
 #include "control/neigh.h"
 #include "control/port.h"
@@ -104,7 +105,10 @@ create_workers(struct daemon *d, const struct lb_conf *conf)
 				RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(name, sizeof(name), "lb_from_ctl_%u", i);
 		wk->from_ctl = rte_ring_create(name, RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
-		if (wk->to_ctl == NULL || wk->from_ctl == NULL)
+		snprintf(name, sizeof(name), "lb_to_host_%u", i);
+		wk->to_host = rte_ring_create(name, LB_HOST_RING, SOCKET_ID_ANY,
+				RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (wk->to_ctl == NULL || wk->from_ctl == NULL || wk->to_host == NULL)
 			return -ENOMEM;
 		for (p = 0; p < d->n_ports; p++) {
 			wk->txb[p] = rte_zmalloc("lb_txb", RTE_ETH_TX_BUFFER_SIZE(LB_MAX_BURST), 0);
@@ -139,8 +143,11 @@ free_workers(struct daemon *d)
 			rte_pktmbuf_free(m);
 		while (wk->from_ctl != NULL && rte_ring_dequeue(wk->from_ctl, (void **)&m) == 0)
 			rte_pktmbuf_free(m);
+		while (wk->to_host != NULL && rte_ring_dequeue(wk->to_host, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
 		rte_ring_free(wk->to_ctl);
 		rte_ring_free(wk->from_ctl);
+		rte_ring_free(wk->to_host);
 		for (p = 0; p < LB_MAX_PORTS; p++)
 			rte_free(wk->txb[p]);
 		lb_worker_free(wk);
@@ -165,6 +172,7 @@ log_counters(const struct daemon *d)
 		t.fwd += s->fwd;
 		t.reply += s->reply;
 		t.to_control += s->to_control;
+		t.to_host += s->to_host;
 		t.sent_icmp += s->sent_icmp;
 		t.sent_icmp_limited += s->sent_icmp_limited;
 		t.sent_control += s->sent_control;
@@ -179,6 +187,7 @@ log_counters(const struct daemon *d)
 	RTE_LOG(INFO, USER1, "counter fwd %" PRIu64 "\n", t.fwd);
 	RTE_LOG(INFO, USER1, "counter reply %" PRIu64 "\n", t.reply);
 	RTE_LOG(INFO, USER1, "counter to_control %" PRIu64 "\n", t.to_control);
+	RTE_LOG(INFO, USER1, "counter to_host %" PRIu64 "\n", t.to_host);
 	RTE_LOG(INFO, USER1, "counter sent_icmp %" PRIu64 "\n", t.sent_icmp);
 	RTE_LOG(INFO, USER1, "counter sent_icmp_limited %" PRIu64 "\n", t.sent_icmp_limited);
 	RTE_LOG(INFO, USER1, "counter sent_control %" PRIu64 "\n", t.sent_control);
@@ -214,6 +223,10 @@ run(struct daemon *d, const struct lb_conf *conf)
 	if (rc != 0)
 		return rc;
 	d->n_ports = conf->n_ports;
+	/* the kernel interfaces before the model copies the ports' info */
+	rc = lb_host_init(conf, d->ports, d->n_ports, d->n_workers);
+	if (rc != 0)
+		return rc;
 	rc = lb_model_init(conf, d->ports, d->n_ports);
 	if (rc == 0)
 		rc = lb_model_publish();
@@ -223,6 +236,9 @@ run(struct daemon *d, const struct lb_conf *conf)
 		RTE_LOG(ERR, USER1, "start-up failed: %s\n", strerror(-rc));
 		return rc;
 	}
+	rc = lb_host_start(d->workers, d->n_workers);
+	if (rc != 0)
+		return rc;
 	lb_neigh_init(d->pool, d->workers, d->n_workers);
 	lb_model_set_workers(d->workers, d->n_workers, d->qsbr);
 	rc = lb_ctl_init(conf, d->workers, d->n_workers);
@@ -256,6 +272,7 @@ run(struct daemon *d, const struct lb_conf *conf)
 	for (i = 0; i < d->n_workers; i++)
 		d->workers[i]->stop = true;
 	rte_eal_mp_wait_lcore();
+	lb_host_fini();
 	lb_ctl_fini();
 	log_counters(d);
 	return 0;
@@ -284,6 +301,7 @@ lb_daemon_run(struct lb_conf *conf, const char *prog, int eal_argc, char **eal_a
 
 	rc = run(&d, conf);
 
+	lb_host_fini();	/* when start-up failed half-way */
 	lb_ports_fini(d.ports, d.n_ports);
 	free_workers(&d);
 	lb_model_fini();

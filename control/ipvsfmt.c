@@ -752,8 +752,27 @@ struct core_field {
 #define CF(x) { #x, offsetof(struct lb_api_core, x) }
 static const struct core_field core_fields[] = {
 	CF(rx), CF(fwd), CF(reply), CF(to_control), CF(tx), CF(tx_dropped),
-	CF(sent_icmp), CF(sent_control), CF(conns), CF(loop_max_ns),
+	CF(sent_icmp), CF(sent_control), CF(conns), CF(loop_max_ns), CF(to_host),
 };
+
+#define HF(name) { #name, offsetof(struct lb_api_host, name) }
+static const struct host_field {
+	const char *name;
+	size_t off;
+} host_fields[] = {
+	HF(to_kernel), HF(to_kernel_dropped), HF(from_kernel), HF(from_kernel_dropped),
+	HF(csum_fixed),
+};
+#undef HF
+
+static uint64_t
+host_field(const struct lb_api_host *h, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const uint8_t *)h + off, sizeof(v));
+	return v;
+}
 #undef CF
 
 static uint64_t
@@ -767,7 +786,8 @@ field(const struct lb_api_core *c, size_t off)
 
 void
 lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_core *cores,
-		const char *const *drop_names, unsigned int n_names, bool json)
+		const struct lb_api_host *hosts, const char *const *drop_names,
+		unsigned int n_names, bool json)
 {
 	unsigned int n_drops = hdr->n_drops < LB_API_MAX_DROPS ? hdr->n_drops : LB_API_MAX_DROPS;
 	uint32_t i;
@@ -787,6 +807,19 @@ lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_
 				fprintf(f, "%s\"%s\":%llu", k ? "," : "", drop_names[k],
 					(unsigned long long)cores[i].drop[k]);
 			fputs("}}", f);
+		}
+		fputs("],\"host\":[", f);
+		for (i = 0; i < hdr->n_hosts; i++) {
+			char name[sizeof(hosts[i].ifname) + 1];
+
+			memcpy(name, hosts[i].ifname, sizeof(hosts[i].ifname));
+			name[sizeof(hosts[i].ifname)] = '\0';
+			fprintf(f, "%s{\"port\":%u,\"ifname\":\"%s\"", i ? "," : "",
+					hosts[i].port, name);
+			for (k = 0; k < sizeof(host_fields) / sizeof(host_fields[0]); k++)
+				fprintf(f, ",\"%s\":%llu", host_fields[k].name,
+					(unsigned long long)host_field(&hosts[i], host_fields[k].off));
+			fputs("}", f);
 		}
 		fprintf(f, "],\"control\":{\"loop_max_ns\":%llu}}\n",
 				(unsigned long long)hdr->ctl_loop_max_ns);
@@ -821,4 +854,17 @@ lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_
 	}
 	fprintf(f, "%-20s %14llu\n", "control loop_max_ns",
 			(unsigned long long)hdr->ctl_loop_max_ns);
+	for (i = 0; i < hdr->n_hosts; i++) {
+		char name[sizeof(hosts[i].ifname) + 1];
+
+		memcpy(name, hosts[i].ifname, sizeof(hosts[i].ifname));
+		name[sizeof(hosts[i].ifname)] = '\0';
+		for (k = 0; k < sizeof(host_fields) / sizeof(host_fields[0]); k++) {
+			char row[64];
+
+			snprintf(row, sizeof(row), "host %s %s", name, host_fields[k].name);
+			fprintf(f, "%-20s %14llu\n", row,
+					(unsigned long long)host_field(&hosts[i], host_fields[k].off));
+		}
+	}
 }

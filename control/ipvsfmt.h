@@ -73,7 +73,7 @@ void lb_fmt_summary_free(struct lb_fmt_summary *s);
 
 /* --counters: per-core counters and drop reasons. */
 void lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr,
-		const struct lb_api_core *cores, const char *const *drop_names,
-		unsigned int n_names, bool json);
+		const struct lb_api_core *cores, const struct lb_api_host *hosts,
+		const char *const *drop_names, unsigned int n_names, bool json);
 
 #endif

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define LB_API_MAGIC		0x4c424431u	/* "LBD1" */
-#define LB_API_VERSION		2u
+#define LB_API_VERSION		3u
 #define LB_API_MAX_REQ		4096u
 #define LB_API_MAX_RESP		(1u << 20)
 
@@ -47,7 +47,7 @@ enum lb_api_type {
 	LB_API_TIMEOUT_GET,	/* - -> lb_api_timeouts */
 	LB_API_TIMEOUT_SET,	/* lb_api_timeouts (0 = unchanged) -> - */
 	LB_API_CONN_LIST,	/* lb_api_conn_cursor -> lb_api_conn_page + lb_api_conn * n */
-	LB_API_COUNTERS,	/* - -> lb_api_counters + lb_api_core * n_cores */
+	LB_API_COUNTERS,	/* - -> lb_api_counters + lb_api_core * n_cores + lb_api_host * n_hosts */
 	LB_API_SYSCTL_GET,	/* - -> lb_api_sysctl */
 	LB_API_SYSCTL_SET,	/* lb_api_sysctl (-1 = unchanged) -> - */
 	LB_API_TYPE_COUNT,
@@ -213,6 +213,20 @@ struct lb_api_counters {
 	 * thread (waiting in poll() and being preempted do not count): how long
 	 * neighbour timers and clients could have been kept waiting */
 	uint64_t ctl_loop_max_ns;
+	uint32_t n_hosts;	/* lb_api_host entries after the cores */
+	uint32_t _pad;
+};
+
+/* A port's kernel interface (control/host.h). */
+struct lb_api_host {
+	uint32_t port;		/* index in the configuration's ports */
+	char ifname[16];
+	uint32_t _pad;
+	uint64_t to_kernel;	/* frames written to the interface */
+	uint64_t to_kernel_dropped;
+	uint64_t from_kernel;	/* frames the kernel wrote, sent on the port */
+	uint64_t from_kernel_dropped;
+	uint64_t csum_fixed;	/* of those, with a TCP/UDP checksum completed */
 };
 
 #define LB_API_MAX_DROPS	48
@@ -231,6 +245,7 @@ struct lb_api_core {
 	uint64_t conns;		/* live entries */
 	uint64_t drop[LB_API_MAX_DROPS];	/* by reason, in counters.h order */
 	uint64_t loop_max_ns;	/* longest worker loop iteration since -Z */
+	uint64_t to_host;	/* handed to the port's kernel interface */
 };
 
 #endif

@@ -824,9 +824,12 @@ do_list(struct command *c)
 			return 1;
 		hdr = resp;
 		if (len < sizeof(*hdr) ||
-				len != sizeof(*hdr) + hdr->n_cores * sizeof(struct lb_api_core))
+				len != sizeof(*hdr) + (size_t)hdr->n_cores * sizeof(struct lb_api_core) +
+				(size_t)hdr->n_hosts * sizeof(struct lb_api_host))
 			fail(2, "lbd sent malformed counters");
 		lb_fmt_counters(stdout, hdr, (const struct lb_api_core *)(hdr + 1),
+				(const struct lb_api_host *)((const struct lb_api_core *)(hdr + 1) +
+					hdr->n_cores),
 				lb_drop_name, LB_DROP_COUNT, (c->extra & X_JSON) != 0);
 		free(resp);
 		return 0;

@@ -17,6 +17,7 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
+#include "control/host.h"
 #include "control/neigh.h"
 
 #define RETRY_S		1
@@ -148,7 +149,9 @@ lb_neigh_poll(uint32_t now)
 						RTE_DIM(pkts), NULL)) > 0)
 			for (i = 0; i < n; i++) {
 				learn(pkts[i]);
-				rte_pktmbuf_free(pkts[i]);
+				/* the kernel interface, if any, needs them too */
+				if (!lb_host_give((uint16_t)pkts[i]->hash.usr, pkts[i]))
+					rte_pktmbuf_free(pkts[i]);
 			}
 	}
 	for (i = 0; i < LB_MAX_DESTS; i++) {

@@ -97,7 +97,7 @@ int
 lb_ports_init(const struct lb_conf *conf, struct rte_mempool *pool, uint16_t *n_queues,
 		struct lb_port_info *info)
 {
-	uint16_t pids[LB_MAX_PORTS], nq = *n_queues;
+	uint16_t pids[LB_MAX_PORTS], nq = *n_queues, host;
 	struct rte_eth_dev_info di;
 	uint32_t i;
 	int rc;
@@ -109,20 +109,32 @@ lb_ports_init(const struct lb_conf *conf, struct rte_mempool *pool, uint16_t *n_
 		rc = rte_eth_dev_info_get(pids[i], &di);
 		if (rc != 0)
 			return rc;
-		if (di.max_rx_queues < nq || di.max_tx_queues < nq) {
+		/* a kernel interface's frames leave by a queue pair of their own */
+		host = conf->ports[i].has_host;
+		if (di.max_rx_queues < nq + host || di.max_tx_queues < nq + host) {
 			uint16_t m = RTE_MIN(di.max_rx_queues, di.max_tx_queues);
 
+			if (m <= host) {
+				RTE_LOG(ERR, USER1, "port '%s' has %u queue pair(s): its kernel"
+						" interface needs one besides the workers' (e.g."
+						" qpairs=2 for net_af_packet)\n",
+						conf->ports[i].device, m);
+				return -EINVAL;
+			}
 			RTE_LOG(WARNING, USER1, "port '%s' has %u queue pair(s): %u worker(s)"
-					" instead of %u\n", conf->ports[i].device, m, m, nq);
-			nq = m;
+					" instead of %u\n", conf->ports[i].device, m, m - host, nq);
+			nq = m - host;
 		}
 	}
 	if (nq == 0)
 		return -EINVAL;
 	for (i = 0; i < conf->n_ports; i++) {
-		rc = setup_port(&conf->ports[i], pids[i], nq, pool, &info[i]);
+		host = conf->ports[i].has_host;
+		rc = setup_port(&conf->ports[i], pids[i], nq + host, pool, &info[i]);
 		if (rc != 0)
 			return rc;
+		info[i].n_rxq = nq + host;
+		info[i].host = host;
 	}
 	*n_queues = nq;
 	return 0;

@@ -206,6 +206,33 @@ send_icmp_error(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_po
 	emit(out, m, rx_port);
 }
 
+/* ---- the kernel interface ---- */
+
+/* m goes to the kernel interface of the port it came in on (control/host.h). */
+static void
+to_host(struct lb_worker *wk, uint16_t rx_port, struct rte_mbuf *m)
+{
+	m->hash.usr = rx_port;
+	if (wk->to_host != NULL && rte_ring_sp_enqueue(wk->to_host, m) == 0) {
+		wk->stats.to_host++;
+		return;
+	}
+	drop(wk, m, LB_DROP_host_full);
+}
+
+/*
+ * What a port's host owns besides its address: broadcast (limited and the
+ * subnet's) and link-local multicast, 224.0.0.0/24 (VRRP, the IPVS sync
+ * group, OSPF).
+ */
+static inline bool
+host_group(const struct lb_port_info *pi, uint32_t daddr)
+{
+	return daddr == RTE_BE32(0xffffffffu) ||
+		(pi->mask != RTE_BE32(0xffffffffu) && daddr == (pi->addr | ~pi->mask)) ||
+		(daddr & RTE_BE32(0xffffff00u)) == RTE_BE32(0xe0000000u);
+}
+
 /* ---- ARP ---- */
 
 static bool
@@ -229,8 +256,11 @@ handle_arp(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 	const struct rte_ether_addr *mine = &snap->port[rx_port].mac;
 	uint32_t tip = ah->arp_data.arp_tip, sip = ah->arp_data.arp_sip;
 
+	bool host = snap->port[rx_port].host;
+
+	/* With a kernel interface the kernel answers for the port's address. */
 	if (ah->arp_opcode == RTE_BE16(RTE_ARP_OP_REQUEST) && sip != tip &&
-			(lb_snap_is_vip(snap, tip) || snap->port[rx_port].addr == tip)) {
+			(lb_snap_is_vip(snap, tip) || (!host && snap->port[rx_port].addr == tip))) {
 		ah->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
 		rte_ether_addr_copy(&ah->arp_data.arp_sha, &ah->arp_data.arp_tha);
 		rte_ether_addr_copy(mine, &ah->arp_data.arp_sha);
@@ -242,14 +272,22 @@ handle_arp(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		emit(out, m, rx_port);
 		return;
 	}
-	/* Replies and announcements from real servers feed the neighbour table. */
+	/* Replies and announcements from real servers feed the neighbour table
+	 * (which passes them on to the kernel interface, when there is one). */
 	if (wk->to_ctl != NULL && is_dest_addr(sip, snap)) {
 		m->port = snap->port[rx_port].port_id;
+		m->hash.usr = rx_port;
 		if (rte_ring_sp_enqueue(wk->to_ctl, m) == 0) {
 			wk->stats.to_control++;
 			return;
 		}
 		drop(wk, m, LB_DROP_to_control_full);
+		return;
+	}
+	/* The kernel's: requests for the port's address, and every reply. */
+	if (host && (ah->arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY) ||
+				tip == snap->port[rx_port].addr)) {
+		to_host(wk, rx_port, m);
 		return;
 	}
 	drop(wk, m, LB_DROP_arp_not_ours);
@@ -656,8 +694,15 @@ handle_ipv4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		uint32_t now, struct lb_out *out)
 {
 	bool vip = lb_snap_is_vip(snap, p->daddr);
+	const struct lb_port_info *pi = &snap->port[rx_port];
 	const struct rte_icmp_hdr *ic;
 
+	/* With a kernel interface, the port's address and its groups are the
+	 * host's: SSH, BGP, health-check replies, VRRP, sync, fragments too. */
+	if (pi->host && !vip && (p->daddr == pi->addr || host_group(pi, p->daddr))) {
+		to_host(wk, rx_port, m);
+		return;
+	}
 	if (!vip && snap->port[rx_port].addr != p->daddr && lb_snap_own_port(snap, p->daddr) < 0) {
 		drop(wk, m, LB_DROP_ip_not_ours);
 		return;

@@ -10,9 +10,9 @@
  * reader never sees a torn value, only one that is a few packets old.
  *
  * Each received frame ends in exactly one outcome: forwarded, replied (turned
- * into an ARP or echo reply in place), handed to the control plane, or dropped
- * under one reason below. So rx = fwd + reply + to_control + sum(drops), which
- * tests assert. Packets lbd originates (ICMP errors, ARP requests) are counted
+ * into an ARP or echo reply in place), handed to the control plane or to the
+ * kernel interface, or dropped under one reason below. So rx = fwd + reply +
+ * to_control + to_host + sum(drops), which tests assert. Packets lbd originates (ICMP errors, ARP requests) are counted
  * apart, under "sent".
  */
 #ifndef LB_COUNTERS_H
@@ -51,7 +51,8 @@
 	X(frag_needed, "DF packet over the egress MTU (ICMP sent)") \
 	X(icmp_unsupported, "ICMP type lbd does not answer") \
 	X(icmp_no_conn, "ICMP error for no known connection") \
-	X(to_control_full, "control ring full")
+	X(to_control_full, "control ring full") \
+	X(host_full, "ring to the port's kernel interface full")
 
 enum lb_drop {
 #define LB_X_ENUM(name, desc) LB_DROP_##name,
@@ -70,6 +71,7 @@ struct lb_core_stats {
 	uint64_t fwd;		/* DR-forwarded to a real server */
 	uint64_t reply;		/* turned into an ARP or ICMP echo reply */
 	uint64_t to_control;	/* handed to the control plane (ARP for neighbours) */
+	uint64_t to_host;	/* handed to the port's kernel interface */
 	uint64_t drop[LB_DROP_COUNT];
 	/* originated by lbd, not received */
 	uint64_t sent_icmp;	/* ICMP errors sent (unreachable, frag needed, time exceeded) */

@@ -62,6 +62,8 @@ struct lb_svc {
 
 struct lb_port_info {
 	uint16_t port_id;	/* ethdev */
+	uint16_t n_rxq;		/* RX queues; worker w polls w, w + workers, ... */
+	uint8_t host;		/* has a kernel interface (control/host.h) */
 	struct rte_ether_addr mac;
 	uint32_t addr;		/* network order */
 	uint32_t mask;		/* network order */

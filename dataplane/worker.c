@@ -105,7 +105,8 @@ lb_worker_loop(void *arg)
 	uint64_t drain_tsc = rte_get_tsc_hz() / 1000000 * LB_TX_DRAIN_US;
 	uint64_t last_drain = rte_rdtsc();
 	struct lb_out out = { .n = 0 };
-	uint16_t p, n;
+	uint16_t step = wk->n_peers > 0 ? wk->n_peers : 1;
+	uint16_t p, q, n;
 
 	rte_rcu_qsbr_thread_online(wk->qsbr, wk->index);
 	while (!wk->stop) {
@@ -114,11 +115,16 @@ lb_worker_loop(void *arg)
 		uint32_t now = clock_at(start);
 
 		for (p = 0; p < snap->n_ports; p++) {
-			n = rte_eth_rx_burst(snap->port[p].port_id, wk->index, pkts, wk->burst);
-			if (n == 0)
-				continue;
-			lb_core_rx(wk, snap, p, pkts, n, now, &out);
-			transmit(wk, snap, &out);
+			/* a port with more RX queues than workers (one that must
+			 * pair a TX queue for its kernel interface with an RX one)
+			 * has them shared out: worker w polls w, w + workers, ... */
+			for (q = wk->index; q < snap->port[p].n_rxq; q += step) {
+				n = rte_eth_rx_burst(snap->port[p].port_id, q, pkts, wk->burst);
+				if (n == 0)
+					continue;
+				lb_core_rx(wk, snap, p, pkts, n, now, &out);
+				transmit(wk, snap, &out);
+			}
 		}
 		/* Frames from the control plane (ARP requests, announcements). */
 		if (wk->from_ctl != NULL) {

@@ -60,6 +60,7 @@ struct lb_worker {
 	struct rte_mempool *pool;		/* for the ICMP errors lbd sends */
 	struct rte_ring *to_ctl;		/* ARP for the neighbour table */
 	struct rte_ring *from_ctl;		/* frames the control plane sends */
+	struct rte_ring *to_host;		/* frames for the ports' kernel interfaces */
 	uint32_t icmp_tokens;
 	uint32_t icmp_time;
 	uint32_t now;			/* the second being processed */

@@ -166,7 +166,8 @@ struct result {
 static void
 check_accounting(void)
 {
-	uint64_t sum = wk->stats.fwd + wk->stats.reply + wk->stats.to_control;
+	uint64_t sum = wk->stats.fwd + wk->stats.reply + wk->stats.to_control +
+		wk->stats.to_host;
 	int i;
 
 	for (i = 0; i < LB_DROP_COUNT; i++)
@@ -1326,6 +1327,112 @@ test_icmp_error_other_worker(void **ctx)
 	(void)ctx;
 }
 
+/* Run m on rx_port; it must go to the port's kernel interface, untouched. */
+static void
+expect_host(struct rte_mbuf *m, uint16_t rx_port)
+{
+	uint64_t before = wk->stats.to_host;
+	uint8_t copy[128];
+	uint16_t len = rte_pktmbuf_data_len(m);
+	struct rte_mbuf *got = NULL;
+	struct result r;
+
+	memcpy(copy, rte_pktmbuf_mtod(m, void *), len < sizeof(copy) ? len : sizeof(copy));
+	run1(m, rx_port, &r);
+	assert_int_equal(r.out.n, 0);
+	assert_int_equal(wk->stats.to_host - before, 1);
+	assert_int_equal(rte_ring_dequeue(wk->to_host, (void **)&got), 0);
+	assert_ptr_equal(got, m);
+	assert_int_equal(got->hash.usr, rx_port);
+	assert_memory_equal(rte_pktmbuf_mtod(got, void *), copy, len < sizeof(copy) ? len : sizeof(copy));
+	rte_pktmbuf_free(got);
+}
+
+static struct rte_mbuf *
+icmp_echo(uint32_t saddr, uint32_t daddr)
+{
+	struct spec s = { .saddr = saddr, .daddr = daddr, .proto = IPPROTO_ICMP, .payload = 8 };
+	struct rte_mbuf *m = frame(&s);
+	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ipv4(m) + 1);
+
+	ic->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
+	ic->icmp_cksum = ~rte_raw_cksum(ic, 16);
+	return m;
+}
+
+/*
+ * Steering with a kernel interface (port 1): the port's address, its
+ * broadcast and link-local multicast, ARP for it and ARP replies are the
+ * kernel's; VIPs stay lbd's; a port without one (0) behaves as before; a
+ * full ring drops under host_full.
+ */
+static void
+test_host_steering(void **ctx)
+{
+	struct spec vrrp = { .saddr = IP(10, 1, 0, 3), .daddr = IP(224, 0, 0, 18),
+		.proto = 112, .payload = 20 };
+	struct spec bcast = { .saddr = IP(10, 1, 0, 3), .daddr = IP(10, 1, 0, 255),
+		.sport = 68, .dport = 67, .proto = IPPROTO_UDP, .payload = 8 };
+	struct spec sync = { .saddr = IP(10, 1, 0, 3), .daddr = IP(224, 0, 0, 81),
+		.sport = 8848, .dport = 8848, .proto = IPPROTO_UDP, .payload = 8 };
+	struct spec frag = { .saddr = IP(10, 1, 0, 3), .daddr = IP(10, 1, 0, 2),
+		.sport = 1, .dport = 2, .proto = IPPROTO_UDP, .payload = 8, .frag = 0x2000 };
+	struct rte_mbuf *m = NULL, *held[16];
+	struct result r;
+	unsigned int i, n;
+
+	/* the port's own address: ARP, ping, SSH, BGP, a fragment */
+	expect_host(arp(RTE_ARP_OP_REQUEST, IP(10, 1, 0, 3), IP(10, 1, 0, 2), &client_mac), 1);
+	expect_host(icmp_echo(IP(10, 1, 0, 3), IP(10, 1, 0, 2)), 1);
+	expect_host(tcp(IP(10, 1, 0, 3), 40000, IP(10, 1, 0, 2), 22, RTE_TCP_SYN_FLAG), 1);
+	expect_host(tcp(IP(10, 1, 0, 3), 40001, IP(10, 1, 0, 2), 179, RTE_TCP_SYN_FLAG), 1);
+	expect_host(frame(&frag), 1);
+	/* its groups: VRRP, the sync group, the subnet's broadcast */
+	expect_host(frame(&vrrp), 1);
+	expect_host(frame(&sync), 1);
+	expect_host(frame(&bcast), 1);
+	/* every ARP reply, but a real server's, which the neighbour table learns first */
+	expect_host(arp(RTE_ARP_OP_REPLY, IP(10, 1, 0, 3), IP(10, 1, 0, 2), &client_mac), 1);
+	run1(arp(RTE_ARP_OP_REPLY, IP(10, 1, 0, 21), IP(10, 1, 0, 2), &mac_a), 1, &r);
+	assert_int_equal(r.to_control, 1);
+	assert_int_equal(rte_ring_dequeue(wk->to_ctl, (void **)&m), 0);
+	assert_int_equal(m->hash.usr, 1);
+	rte_pktmbuf_free(m);
+
+	/* VIPs stay lbd's on that port: ARP answered, services forwarded */
+	run1(arp(RTE_ARP_OP_REQUEST, IP(10, 1, 0, 3), IP(10, 0, 0, 103), &client_mac), 1, &r);
+	assert_int_equal(r.reply, 1);
+	free_out(&r);
+	rte_pktmbuf_free(expect_fwd(tcp(IP(192, 0, 2, 80), 1, IP(10, 0, 0, 103), 80,
+					RTE_TCP_SYN_FLAG), 1,
+				&(struct rte_ether_addr){{ 2, 0, 0, 0, 1, 0x21 }}, 1));
+	/* VIP traffic on no service: dropped, never the kernel's */
+	expect_drop(tcp(IP(192, 0, 2, 80), 2, IP(10, 0, 0, 103), 22, RTE_TCP_SYN_FLAG),
+			LB_DROP_no_service, 0);
+
+	/* port 0 has no kernel interface: lbd answers for its address as before */
+	run1(icmp_echo(IP(10, 0, 0, 3), IP(10, 0, 0, 2)), 0, &r);
+	assert_int_equal(r.reply, 1);
+	free_out(&r);
+	expect_drop(tcp(IP(10, 0, 0, 3), 1, IP(10, 0, 0, 2), 22, RTE_TCP_SYN_FLAG),
+			LB_DROP_ip_proto, 0);
+
+	/* a full ring: dropped and counted, nothing leaks */
+	assert_int_equal(rte_ring_count(wk->to_host), 0);
+	for (n = 0; n < rte_ring_get_capacity(wk->to_host); n++) {
+		run1(icmp_echo(IP(10, 1, 0, 3), IP(10, 1, 0, 2)), 1, &r);
+		assert_int_equal(r.drop[LB_DROP_host_full], 0);
+	}
+	run1(icmp_echo(IP(10, 1, 0, 3), IP(10, 1, 0, 2)), 1, &r);
+	assert_int_equal(r.drop[LB_DROP_host_full], 1);
+	assert_int_equal(r.out.n + r.reply, 0);
+	n = rte_ring_dequeue_burst(wk->to_host, (void **)held, RTE_DIM(held), NULL);
+	assert_int_equal(n, rte_ring_get_capacity(wk->to_host));
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_free(held[i]);
+	(void)ctx;
+}
+
 static int
 setup(void **ctx)
 {
@@ -1340,6 +1447,8 @@ setup(void **ctx)
 		ports[i].addr = conf.ports[i].addr;
 		ports[i].mask = rte_cpu_to_be_32(~0u << (32 - conf.ports[i].prefix));
 		ports[i].mtu = conf.ports[i].mtu;
+		/* port 1 has a kernel interface (control/host.h), port 0 none */
+		ports[i].host = i == 1;
 	}
 	assert_int_equal(lb_model_init(&conf, ports, conf.n_ports), 0);
 	assert_int_equal(lb_model_publish(), 0);
@@ -1348,6 +1457,8 @@ setup(void **ctx)
 	wk = lb_worker_create(0, 4096, now, pool);
 	assert_non_null(wk);
 	wk->to_ctl = rte_ring_create("to_ctl", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	wk->to_host = rte_ring_create("to_host", 8, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	assert_non_null(wk->to_host);
 	assert_non_null(wk->to_ctl);
 	return 0;
 }
@@ -1358,6 +1469,7 @@ teardown(void **ctx)
 	/* Every mbuf came back: nothing leaked on any path. */
 	assert_int_equal(rte_mempool_in_use_count(pool), 0);
 	rte_ring_free(wk->to_ctl);
+	rte_ring_free(wk->to_host);
 	lb_worker_free(wk);
 	lb_model_fini();
 	lb_conf_free(&conf);
@@ -1399,6 +1511,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_netmask_zero),
 		cmocka_unit_test(test_icmp_errors_lbd_sends),
 		cmocka_unit_test(test_icmp_error_other_worker),
+		cmocka_unit_test(test_host_steering),
 	};
 
 	if (argc < 2) {
