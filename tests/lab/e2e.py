@@ -376,7 +376,7 @@ def test_removal():
 
 def check_accounting(cores):
     for c in cores:
-        out = c["fwd"] + c["reply"] + c["to_control"] + sum(c["drops"].values())
+        out = c["fwd"] + c["reply"] + c["to_control"] + c["to_host"] + sum(c["drops"].values())
         check(c["rx"] == out, "lcore %d: rx %d but fwd+reply+to_control+drops %d (%s)"
               % (c["lcore"], c["rx"], out, c))
 
@@ -514,7 +514,7 @@ def counters_at_exit():
         text = f.read()
     check("lbd: stopping" in text, "lbd did not stop in order:\n" + text[-2000:])
     c = {m.group(1): int(m.group(2)) for m in re.finditer(r"counter (\S+) (\d+)", text)}
-    out = c["fwd"] + c["reply"] + c["to_control"] + sum(
+    out = c["fwd"] + c["reply"] + c["to_control"] + c.get("to_host", 0) + sum(
         v for k, v in c.items() if k.startswith("drop."))
     check(c["rx"] == out, "at exit rx %d, outcomes %d" % (c["rx"], out))
     return "rx %d = fwd %d + reply %d + to_control %d + drops %d" % (

@@ -9,6 +9,8 @@
 #        tests/lab/lab.sh exec NODE CMD...      run CMD in NODE's namespace
 #                                               (NODE: cli, lb, sw, rs1, rs2, ...)
 #        tests/lab/lab.sh status                what is up
+#        tests/lab/lab.sh start BUILD_DIR [CONF] start lbd in a lab that is up
+#        tests/lab/lab.sh stop [SIGNAL]         stop lbd (default INT), wait for it
 #
 # CONF is an lbd configuration in which @RUN@ stands for the lab's run folder
 # (default: tests/lab/lbd.conf). Environment:
@@ -16,6 +18,13 @@
 #   LAB_RUN      the run folder: configuration, logs, pid files, lbd's socket
 #                (default /run/$LAB)
 #   LAB_SERVERS  number of real servers, 1..9 (default 2)
+#   LAB_LBD      0: `up` raises the network only; `start` runs lbd (default 1)
+#   LAB_LB_DROP  1: the kernel of lbd's namespace never receives what arrives
+#                on lbd's veth (a tc ingress drop; AF_PACKET still gets it), for
+#                a configuration that gives that kernel an interface of its own
+#                (default 0)
+#   LAB_LB_QPAIRS  queue pairs of lbd's net_af_packet port (default 1; a port
+#                with a host interface needs one besides the worker's: 2)
 #
 # Everything stays inside the lab's namespaces: nothing is added to the host's
 # own network namespace, and `down` removes exactly what `up` made.
@@ -24,6 +33,9 @@ set -euo pipefail
 LAB=${LAB:-lbl}
 RUN=${LAB_RUN:-/run/$LAB}
 N_RS=${LAB_SERVERS:-2}
+START_LBD=${LAB_LBD:-1}
+LB_DROP=${LAB_LB_DROP:-0}
+LB_QPAIRS=${LAB_LB_QPAIRS:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 
 # The segment 10.77.0.0/24: every address and MAC of the lab.
@@ -158,9 +170,36 @@ up() {
 	# lbd's port: no address in the kernel. lbd owns it through an AF_PACKET
 	# socket and answers ARP itself, for its own address and for the VIP.
 	plug lb "$LB_MAC"
+	# With a host interface lbd hands that kernel what is its own; the copy
+	# the kernel would also get from the veth itself must go, or it would
+	# answer ARP and TCP on the veth behind lbd's back. Packet sockets see a
+	# frame before tc ingress, so lbd's AF_PACKET socket still gets it. The
+	# filter is one cBPF instruction, "return 2", in direct-action mode: 2 is
+	# TC_ACT_SHOT, drop (no tc action module needed).
+	if [ "$LB_DROP" = 1 ]; then
+		nsx lb tc qdisc add dev "$LAB-lb" clsact
+		nsx lb tc filter add dev "$LAB-lb" ingress bpf da bytecode '1,6 0 0 2,'
+	fi
 
 	for ((i = 1; i <= N_RS; i++)); do real_server "$i"; done
 
+	if [ "$START_LBD" = 1 ]; then start_lbd "$build" "$conf"; fi
+	trap - EXIT
+	if [ "$START_LBD" = 1 ]; then
+		log "up: lbd pid $(cat "$RUN/lbd.pid"), socket $(cat "$RUN/socket"), $N_RS real servers"
+	else
+		log "up: $N_RS real servers, lbd not started (lab.sh start)"
+	fi
+}
+
+# Start lbd on the lab's port with CONF and wait until it answers: on its
+# control socket, ARP and ping for the VIP and its address, the servers'
+# MACs found.
+start_lbd() {
+	local build=$1 conf=$2 n i
+	if [ -s "$RUN/lbd.pid" ] && kill -0 "$(cat "$RUN/lbd.pid")" 2>/dev/null; then
+		die "lbd is running (pid $(cat "$RUN/lbd.pid")): lab.sh stop"
+	fi
 	sed "s|@RUN@|$RUN|g" "$conf" >"$RUN/lbd.conf"
 	"$build/lbd" --check -f "$RUN/lbd.conf" >/dev/null
 	ln -sf "$build/lbadm" "$RUN/lbadm"
@@ -168,7 +207,7 @@ up() {
 	# prefix keeps this process apart from any other DPDK process.
 	# (ip netns exec execs lbd: $! is lbd's pid.)
 	ip netns exec "$(ns lb)" "$build/lbd" -l 0-1 --no-huge -m 256 --no-pci --no-shconf --file-prefix "$LAB" \
-		--log-level=user1,info --vdev="net_af_packet0,iface=$LAB-lb" \
+		--log-level=user1,info --vdev="net_af_packet0,iface=$LAB-lb,qpairs=$LB_QPAIRS" \
 		-- -f "$RUN/lbd.conf" >"$RUN/lbd.log" 2>&1 &
 	echo $! >"$RUN/lbd.pid"
 
@@ -182,7 +221,8 @@ up() {
 		sleep 0.1
 	done
 	"$build/lbadm" --socket "$sock" -Ln >/dev/null || die "lbd does not answer on $sock"
-	# lbd answers ARP and ping for the VIP and for its own address.
+	# lbd answers ARP and ping for the VIP and for its own address (with a
+	# host interface, the kernel behind it answers for the address).
 	nsx cli ping -c 1 -W 2 "$VIP" >/dev/null || die "no ping answer from the VIP $VIP"
 	nsx cli ping -c 1 -W 2 "$LB_IP" >/dev/null || die "no ping answer from lbd's $LB_IP"
 	# lbd resolves real servers configured without a MAC by ARP.
@@ -196,8 +236,23 @@ up() {
 		sleep 0.1
 	done
 	[ $missing -eq 0 ] || log "some real servers are not resolved by ARP (configured MACs?)"
-	trap - EXIT
-	log "up: lbd pid $(cat "$RUN/lbd.pid"), socket $sock, $N_RS real servers"
+}
+
+start() {
+	local build=${1:?usage: lab.sh start BUILD_DIR [CONF]} conf=${2:-$here/lbd.conf}
+	[ -s "$RUN/servers" ] && has_ns "$(ns lb)" || die "lab '$LAB' is not up (lab.sh up)"
+	N_RS=$(cat "$RUN/servers")
+	build=$(cd "$build" && pwd)
+	start_lbd "$build" "$conf"
+	log "started: lbd pid $(cat "$RUN/lbd.pid"), socket $(cat "$RUN/socket")"
+}
+
+# Stop lbd with SIGNAL and wait for it to be gone (KILL after 10 s).
+stop() {
+	local sig=${1:-INT}
+	signal_pid "$RUN/lbd.pid" "$sig"
+	if [ ${#pids_to_reap[@]} -gt 0 ]; then reap 10; fi
+	return 0
 }
 
 # Signal the process whose pid is in FILE (SIG), then, in reap, wait up to
@@ -283,5 +338,7 @@ exec)
 	exec ip netns exec "$(ns "$node")" "$@"
 	;;
 status) status ;;
-*) sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+start) start "$@" ;;
+stop) stop "$@" ;;
+*) sed -n '4,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
