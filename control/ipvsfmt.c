@@ -825,7 +825,7 @@ lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_
 				(unsigned long long)hdr->ctl_loop_max_ns);
 		return;
 	}
-	fprintf(f, "%-20s", "Counter");
+	fprintf(f, "%-32s", "Counter");
 	for (i = 0; i < hdr->n_cores; i++) {
 		char h[24];
 
@@ -843,7 +843,7 @@ lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_
 			snprintf(name, sizeof(name), "drop %s", drop_names[d]);
 		else
 			snprintf(name, sizeof(name), "%s", core_fields[k].name);
-		fprintf(f, "%-20s", name);
+		fprintf(f, "%-32s", name);
 		for (i = 0; i < hdr->n_cores; i++) {
 			uint64_t v = is_drop ? cores[i].drop[d] : field(&cores[i], core_fields[k].off);
 
@@ -852,7 +852,7 @@ lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_
 		}
 		fprintf(f, " %14llu\n", (unsigned long long)total);
 	}
-	fprintf(f, "%-20s %14llu\n", "control loop_max_ns",
+	fprintf(f, "%-32s %14llu\n", "control loop_max_ns",
 			(unsigned long long)hdr->ctl_loop_max_ns);
 	for (i = 0; i < hdr->n_hosts; i++) {
 		char name[sizeof(hosts[i].ifname) + 1];
@@ -863,7 +863,7 @@ lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_
 			char row[64];
 
 			snprintf(row, sizeof(row), "host %s %s", name, host_fields[k].name);
-			fprintf(f, "%-20s %14llu\n", row,
+			fprintf(f, "%-32s %14llu\n", row,
 					(unsigned long long)host_field(&hosts[i], host_fields[k].off));
 		}
 	}
