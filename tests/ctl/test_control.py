@@ -68,8 +68,9 @@ class Director:
         vdev = "net_pcap0," + ",".join(args) + (",infinite_rx=1" if infinite else "")
         # one more lcore than queues; on two CPUs the main one shares
         lcores = ",".join(["0@0"] + ["%d@%d" % (i + 1, (i + 1) % 2) for i in range(len(queues))])
+        self.prefix = "lbdcontrol%d" % os.getpid()
         cmd = [os.path.join(BUILD, "lbd"), "--lcores", lcores, "--no-huge", "--no-pci",
-               "--file-prefix", "lbdcontrol%d" % os.getpid(), "--vdev=" + vdev,
+               "--file-prefix", self.prefix, "--vdev=" + vdev,
                "--", "-f", conf]
         self.log = open(os.path.join(self.dir, "lbd.log"), "w+")
         self.p = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
@@ -100,6 +101,7 @@ class Director:
         for out in self.outs:
             sent += read_pcap(out)
         shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(os.path.join("/var/run/dpdk", self.prefix), ignore_errors=True)
         return rc, text, sent
 
 

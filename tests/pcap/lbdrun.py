@@ -7,6 +7,7 @@ until the counters it logs at exit can be compared with what went in.
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -37,7 +38,8 @@ def run(lbd, conf_text, frames, seconds=2.0, extra_eal=(), queues=None, lcores=(
         wrpcap(inp, qframes, linktype=1)  # DLT_EN10MB, even for raw runts
         args.append("rx_pcap=%s,tx_pcap=%s" % (inp, out))
         outs.append(out)
-    cmd = [lbd, *lcores, "--no-huge", "--no-pci", "--file-prefix", "lbdpcap%d" % os.getpid(),
+    prefix = "lbdpcap%d" % os.getpid()
+    cmd = [lbd, *lcores, "--no-huge", "--no-pci", "--file-prefix", prefix,
            "--vdev=net_pcap0," + ",".join(args), *extra_eal, "--", "-f", conf]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(seconds)
@@ -47,6 +49,8 @@ def run(lbd, conf_text, frames, seconds=2.0, extra_eal=(), queues=None, lcores=(
     except subprocess.TimeoutExpired:
         p.kill()
         raise AssertionError("lbd did not stop on SIGINT")
+    finally:
+        shutil.rmtree(os.path.join("/var/run/dpdk", prefix), ignore_errors=True)
     if p.returncode != 0:
         raise AssertionError("lbd exited with %d:\n%s" % (p.returncode, log))
     counters = {m.group(1): int(m.group(2))
@@ -54,6 +58,7 @@ def run(lbd, conf_text, frames, seconds=2.0, extra_eal=(), queues=None, lcores=(
     frames_out = []
     for out in outs:
         frames_out.extend(rdpcap(out))
+    shutil.rmtree(d, ignore_errors=True)
     return frames_out, counters, log
 
 
