@@ -754,6 +754,7 @@ static const struct core_field core_fields[] = {
 	CF(rx), CF(fwd), CF(reply), CF(to_control), CF(tx), CF(tx_dropped),
 	CF(sent_icmp), CF(sent_control), CF(conns), CF(loop_max_ns), CF(to_host),
 };
+#undef CF
 
 #define HF(name) { #name, offsetof(struct lb_api_host, name) }
 static const struct host_field {
@@ -765,22 +766,13 @@ static const struct host_field {
 };
 #undef HF
 
+/* The uint64_t field at off of a record (core_fields, host_fields). */
 static uint64_t
-host_field(const struct lb_api_host *h, size_t off)
+field(const void *rec, size_t off)
 {
 	uint64_t v;
 
-	memcpy(&v, (const uint8_t *)h + off, sizeof(v));
-	return v;
-}
-#undef CF
-
-static uint64_t
-field(const struct lb_api_core *c, size_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, (const uint8_t *)c + off, sizeof(v));
+	memcpy(&v, (const uint8_t *)rec + off, sizeof(v));
 	return v;
 }
 
@@ -818,7 +810,7 @@ lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_
 					hosts[i].port, name);
 			for (k = 0; k < sizeof(host_fields) / sizeof(host_fields[0]); k++)
 				fprintf(f, ",\"%s\":%llu", host_fields[k].name,
-					(unsigned long long)host_field(&hosts[i], host_fields[k].off));
+					(unsigned long long)field(&hosts[i], host_fields[k].off));
 			fputs("}", f);
 		}
 		fprintf(f, "],\"control\":{\"loop_max_ns\":%llu}}\n",
@@ -864,7 +856,7 @@ lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_
 
 			snprintf(row, sizeof(row), "host %s %s", name, host_fields[k].name);
 			fprintf(f, "%-32s %14llu\n", row,
-					(unsigned long long)host_field(&hosts[i], host_fields[k].off));
+					(unsigned long long)field(&hosts[i], host_fields[k].off));
 		}
 	}
 }

@@ -1221,6 +1221,29 @@ test_netmask_zero(void **ctx)
 }
 
 /*
+ * e (an ICMP frame client -> VIP, payload 28) as "fragmentation needed"
+ * about the flow's packet VIP:80 -> client:cport.
+ */
+static struct rte_mbuf *
+frag_needed_about(const struct spec *e, uint16_t client_port)
+{
+	struct rte_mbuf *m = frame(e);
+	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ipv4(m) + 1);
+	struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)(ic + 1);
+	uint16_t *ports = (uint16_t *)(in + 1);
+
+	ic->icmp_type = 3;
+	ic->icmp_code = 4;
+	in->version_ihl = RTE_IPV4_VHL_DEF;
+	in->next_proto_id = IPPROTO_TCP;
+	in->src_addr = e->daddr;
+	in->dst_addr = e->saddr;
+	ports[0] = RTE_BE16(80);
+	ports[1] = rte_cpu_to_be_16(client_port);
+	return m;
+}
+
+/*
  * ICMP errors lbd sends go back in the client's VLAN; and lbd never sends
  * one about an ICMP error (RFC 1122): a related error it cannot forward
  * (TTL 1) is dropped silently.
@@ -1234,12 +1257,11 @@ test_icmp_errors_lbd_sends(void **ctx)
 		.proto = IPPROTO_ICMP, .payload = 28, .ttl = 1 };
 	struct rte_ether_hdr *eh;
 	struct rte_vlan_hdr *vh;
-	struct rte_ipv4_hdr *ip, *in;
+	struct rte_ipv4_hdr *ip;
 	struct rte_icmp_hdr *ic;
 	struct lb_worker *saved = wk;
-	struct rte_mbuf *m;
 	struct result r;
-	uint16_t sp = ++cport, *ports;
+	uint16_t sp = ++cport;
 
 	run1(frame(&s), 0, &r);
 	assert_int_equal(r.drop[LB_DROP_no_dest], 1);
@@ -1263,19 +1285,7 @@ test_icmp_errors_lbd_sends(void **ctx)
 	wk = lb_worker_create(7, 1024, now, pool);
 	assert_non_null(wk);
 	rte_pktmbuf_free(expect_fwd(tcp(e.saddr, sp, e.daddr, 80, RTE_TCP_SYN_FLAG), 0, NULL, 0));
-	m = frame(&e);
-	ic = (struct rte_icmp_hdr *)(ipv4(m) + 1);
-	ic->icmp_type = 3;
-	ic->icmp_code = 4;
-	in = (struct rte_ipv4_hdr *)(ic + 1);
-	in->version_ihl = RTE_IPV4_VHL_DEF;
-	in->next_proto_id = IPPROTO_TCP;
-	in->src_addr = e.daddr;
-	in->dst_addr = e.saddr;
-	ports = (uint16_t *)(in + 1);
-	ports[0] = RTE_BE16(80);
-	ports[1] = rte_cpu_to_be_16(sp);
-	expect_drop(m, LB_DROP_ttl_exceeded, 0);
+	expect_drop(frag_needed_about(&e, sp), LB_DROP_ttl_exceeded, 0);
 	assert_int_equal(wk->stats.sent_icmp_limited, 0);
 	lb_worker_free(wk);
 	wk = saved;
@@ -1294,10 +1304,6 @@ test_icmp_error_other_worker(void **ctx)
 	struct spec e = { .saddr = IP(192, 0, 2, 70), .daddr = IP(10, 0, 0, 100),
 		.proto = IPPROTO_ICMP, .payload = 28 };
 	struct rte_ether_addr srv;
-	struct rte_ipv4_hdr *in;
-	struct rte_icmp_hdr *ic;
-	struct rte_mbuf *m;
-	uint16_t *ports;
 	uint32_t i;
 
 	for (i = 0; i < 2; i++) {
@@ -1309,19 +1315,8 @@ test_icmp_error_other_worker(void **ctx)
 		w[i]->n_peers = 2;
 	}
 	srv = *fwd_dst(w[0], tcp(e.saddr, 5555, e.daddr, 80, RTE_TCP_SYN_FLAG));
-	m = frame(&e);
-	ic = (struct rte_icmp_hdr *)(ipv4(m) + 1);
-	ic->icmp_type = 3;
-	ic->icmp_code = 4;	/* fragmentation needed: path MTU discovery */
-	in = (struct rte_ipv4_hdr *)(ic + 1);
-	in->version_ihl = RTE_IPV4_VHL_DEF;
-	in->next_proto_id = IPPROTO_TCP;
-	in->src_addr = e.daddr;
-	in->dst_addr = e.saddr;
-	ports = (uint16_t *)(in + 1);
-	ports[0] = RTE_BE16(80);
-	ports[1] = RTE_BE16(5555);
-	assert_memory_equal(fwd_dst(w[1], m), &srv, 6);
+	/* fragmentation needed: path MTU discovery */
+	assert_memory_equal(fwd_dst(w[1], frag_needed_about(&e, 5555)), &srv, 6);
 	for (i = 0; i < 2; i++)
 		lb_worker_free(w[i]);
 	(void)ctx;
