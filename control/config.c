@@ -12,6 +12,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libconfig.h>
+#include <limits.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -25,7 +27,9 @@
 #include "control/limits.h"
 #include "dataplane/sched.h"
 
-enum kind { K_INT, K_STR, K_BOOL, K_STRS, K_LIST, K_GROUP };
+/* K_SECS: seconds, an integer or a fraction (min, max in milliseconds);
+ * K_CODES: HTTP statuses, [ 200, 204 ] or [ "200-299", "301" ] */
+enum kind { K_INT, K_STR, K_BOOL, K_STRS, K_LIST, K_GROUP, K_SECS, K_CODES };
 
 struct key {
 	const char *name;
@@ -50,6 +54,27 @@ static const struct key port_keys[] = {
 	{ NULL, 0, false, 0, 0, NULL },
 };
 
+static const struct key check_keys[] = {
+	{ "type", K_STR, false, 0, 0, NULL },
+	{ "delay_loop", K_SECS, false, 10, LB_CHECK_MAX_MS, NULL },
+	{ "connect_timeout", K_SECS, false, 10, LB_CHECK_MAX_MS, NULL },
+	{ "retry", K_INT, false, 0, 1000, NULL },
+	{ "delay_before_retry", K_SECS, false, 0, LB_CHECK_MAX_MS, NULL },
+	{ "warmup", K_SECS, false, 0, LB_CHECK_MAX_MS, NULL },
+	{ "alpha", K_BOOL, false, 0, 0, NULL },
+	{ "inhibit_on_failure", K_BOOL, false, 0, 0, NULL },
+	{ "connect_port", K_INT, false, 0, 65535, NULL },
+	{ "connect_ip", K_STR, false, 0, 0, NULL },
+	{ "path", K_STR, false, 0, 0, NULL },
+	{ "status_code", K_CODES, false, 100, 599, NULL },
+	{ "digest", K_STR, false, 0, 0, NULL },
+	{ "virtualhost", K_STR, false, 0, 0, NULL },
+	{ "command", K_STR, false, 0, 0, NULL },
+	{ "timeout", K_SECS, false, 10, LB_CHECK_MAX_MS, NULL },
+	{ "dynamic", K_BOOL, false, 0, 0, NULL },
+	{ NULL, 0, false, 0, 0, NULL },
+};
+
 static const struct key dest_keys[] = {
 	{ "address", K_STR, true, 0, 0, NULL },
 	{ "port", K_INT, false, 0, 65535, NULL },
@@ -57,6 +82,7 @@ static const struct key dest_keys[] = {
 	{ "mac", K_STR, false, 0, 0, NULL },
 	{ "upper_threshold", K_INT, false, 0, INT32_MAX, NULL },
 	{ "lower_threshold", K_INT, false, 0, INT32_MAX, NULL },
+	{ "check", K_GROUP, false, 0, 0, check_keys },
 	{ NULL, 0, false, 0, 0, NULL },
 };
 
@@ -68,6 +94,10 @@ static const struct key service_keys[] = {
 	{ "sched_flags", K_STRS, false, 0, 0, NULL },
 	{ "persistence", K_INT, false, 0, LB_MAX_TIMEOUT, NULL },
 	{ "netmask", K_STR, false, 0, 0, NULL },
+	{ "quorum", K_INT, false, 1, INT32_MAX, NULL },
+	{ "hysteresis", K_INT, false, 0, INT32_MAX, NULL },
+	{ "sorry_server", K_STR, false, 0, 0, NULL },
+	{ "check", K_GROUP, false, 0, 0, check_keys },
 	{ "real_servers", K_LIST, false, 0, 0, dest_keys },
 	{ NULL, 0, false, 0, 0, NULL },
 };
@@ -218,6 +248,8 @@ kind_name(enum kind k)
 	case K_STRS: return "a list of strings, [ \"...\", ... ]";
 	case K_LIST: return "a list of groups, ( { ... }, ... )";
 	case K_GROUP: return "a group, { ... }";
+	case K_SECS: return "a number of seconds";
+	case K_CODES: return "a list of status codes, [ 200, ... ] or [ \"200-299\", ... ]";
 	}
 	return "?";
 }
@@ -256,8 +288,40 @@ kind_matches(const config_setting_t *s, const struct key *k)
 		return t == CONFIG_TYPE_LIST;
 	case K_GROUP:
 		return t == CONFIG_TYPE_GROUP;
+	case K_SECS:
+		return is_int(s) || t == CONFIG_TYPE_FLOAT;
+	case K_CODES:
+		if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
+			return false;
+		n = config_setting_length(s);
+		for (i = 0; i < n; i++) {
+			t = config_setting_type(config_setting_get_elem(s, i));
+			if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_STRING)
+				return false;
+		}
+		return true;
 	}
 	return false;
+}
+
+/* A K_SECS value in milliseconds, rounded up (a fraction of a ms is a ms). */
+static long long
+secs_ms(const config_setting_t *s)
+{
+	double v;
+
+	if (is_int(s)) {
+		long long i = config_setting_get_int64(s);
+
+		return i > LLONG_MAX / 1000 || i < -LLONG_MAX / 1000 ? (i < 0 ? -1 : LLONG_MAX) :
+			i * 1000;
+	}
+	v = config_setting_get_float(s) * 1000.0;
+	if (!(v >= 0))	/* negative or NaN */
+		return -1;
+	if (v > 1e15)
+		return LLONG_MAX;
+	return (long long)ceil(v);
 }
 
 static const struct key *
@@ -306,6 +370,12 @@ check_setting(struct loader *ld, const config_setting_t *s, const struct key *k,
 	case K_GROUP:
 		check_group(ld, s, k->sub, k->name);
 		break;
+	case K_SECS:
+		v = secs_ms(s);
+		if (v < k->min || v > k->max)
+			report(ld, s, "'%s' is out of range [%g, %g] seconds", k->name,
+					(double)k->min / 1000, (double)k->max / 1000);
+		break;
 	default:
 		break;
 	}
@@ -345,6 +415,11 @@ valid(const config_setting_t *g, const struct key *keys, const char *name)
 		return NULL;
 	if (k->kind == K_INT) {
 		v = config_setting_get_int64(s);
+		if (v < k->min || v > k->max)
+			return NULL;
+	}
+	if (k->kind == K_SECS) {
+		v = secs_ms(s);
 		if (v < k->min || v > k->max)
 			return NULL;
 	}
@@ -540,13 +615,234 @@ in_subnet(uint32_t addr, const struct lb_conf_port *p)
 	return p->prefix != 0 && (addr & mask) == (p->addr & mask);
 }
 
+/* ---- health checks (control/check.h) ---- */
+
+static bool
+get_ms(const config_setting_t *g, const char *name, uint32_t *ms)
+{
+	const config_setting_t *s = valid(g, check_keys, name);
+
+	if (s == NULL)
+		return false;
+	*ms = (uint32_t)secs_ms(s);
+	return true;
+}
+
+/* A text sent on the wire or to a shell must hold no control character. */
+static bool
+printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static bool
+copy_text(struct loader *ld, const config_setting_t *g, const char *name, char *dst,
+		size_t size, bool quiet)
+{
+	const char *v = get_str(g, check_keys, name);
+
+	if (v == NULL)
+		return false;
+	if (strlen(v) >= size || !printable(v)) {
+		if (!quiet)
+			report(ld, config_setting_get_member(g, name),
+					"'%s' must be 1 to %zu printable characters", name,
+					size - 1);
+		return false;
+	}
+	snprintf(dst, size, "%s", v);
+	return true;
+}
+
+static void
+load_codes(struct loader *ld, const config_setting_t *s, struct lb_check_conf *c, bool quiet)
+{
+	int i, n = config_setting_length(s);
+
+	c->n_codes = 0;
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		long lo, hi;
+		char *end;
+
+		if (config_setting_type(e) == CONFIG_TYPE_INT) {
+			lo = hi = config_setting_get_int(e);
+		} else {
+			const char *v = config_setting_get_string(e);
+
+			lo = hi = strtol(v, &end, 10);
+			if (end != v && *end == '-')
+				hi = strtol(end + 1, &end, 10);
+			if (end == v || *end != '\0')
+				lo = -1;
+		}
+		if (lo < 100 || hi > 599 || lo > hi) {
+			if (!quiet)
+				report(ld, e, "bad status code in 'status_code' (expected 100..599"
+						" or a range such as \"200-299\")");
+			continue;
+		}
+		if (c->n_codes == LB_CHECK_MAX_CODES) {
+			if (!quiet)
+				report(ld, e, "more than %d entries in 'status_code'",
+						LB_CHECK_MAX_CODES);
+			break;
+		}
+		c->code_lo[c->n_codes] = (uint16_t)lo;
+		c->code_hi[c->n_codes] = (uint16_t)hi;
+		c->n_codes++;
+	}
+}
+
+static int
+hex_digit(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Group g's keys over c; quiet: g was reported already (a service's, seen again). */
+static void
+apply_check(struct loader *ld, const config_setting_t *g, struct lb_check_conf *c, bool quiet)
+{
+	const config_setting_t *s;
+	const char *v;
+	uint32_t u;
+	int i;
+
+	get_ms(g, "delay_loop", &c->delay_loop_ms);
+	get_ms(g, "connect_timeout", &c->connect_timeout_ms);
+	get_u32(g, check_keys, "retry", &c->retry);
+	get_ms(g, "delay_before_retry", &c->delay_before_retry_ms);
+	get_ms(g, "warmup", &c->warmup_ms);
+	get_ms(g, "timeout", &c->timeout_ms);
+	c->alpha = get_bool(g, check_keys, "alpha", c->alpha);
+	c->inhibit = get_bool(g, check_keys, "inhibit_on_failure", c->inhibit);
+	c->dynamic = get_bool(g, check_keys, "dynamic", c->dynamic);
+	if (get_u32(g, check_keys, "connect_port", &u))
+		c->connect_port = (uint16_t)u;
+	v = get_str(g, check_keys, "connect_ip");
+	/* loopback allowed: a check may go through a local agent */
+	if (v != NULL && (lb_parse_ipv4(v, &c->connect_ip) < 0 || c->connect_ip == 0 ||
+				(ntohl(c->connect_ip) >> 28) >= 0xe)) {
+		if (!quiet)
+			report(ld, config_setting_get_member(g, "connect_ip"),
+					"bad IPv4 address '%s'", v);
+		c->connect_ip = 0;
+	}
+	if (copy_text(ld, g, "path", c->path, sizeof(c->path), quiet) && c->path[0] != '/') {
+		if (!quiet)
+			report(ld, config_setting_get_member(g, "path"),
+					"'path' must start with '/'");
+		snprintf(c->path, sizeof(c->path), "/");
+	}
+	copy_text(ld, g, "virtualhost", c->virtualhost, sizeof(c->virtualhost), quiet);
+	copy_text(ld, g, "command", c->command, sizeof(c->command), quiet);
+	s = valid(g, check_keys, "status_code");
+	if (s != NULL)
+		load_codes(ld, s, c, quiet);
+	v = get_str(g, check_keys, "digest");
+	if (v != NULL) {
+		c->has_digest = false;
+		for (i = 0; i < 16 && strlen(v) == 32; i++) {
+			int hi = hex_digit(v[2 * i]), lo = hex_digit(v[2 * i + 1]);
+
+			if (hi < 0 || lo < 0)
+				break;
+			c->digest[i] = (uint8_t)(hi << 4 | lo);
+		}
+		if (i == 16)
+			c->has_digest = true;
+		else if (v[0] != '\0' && !quiet)
+			report(ld, config_setting_get_member(g, "digest"),
+					"bad digest '%s' (expected the 32 hex digits of an MD5, as"
+					" genhash prints it)", v);
+	}
+}
+
+static int
+check_type_of(struct loader *ld, const config_setting_t *g, bool quiet)
+{
+	const char *v = g != NULL ? get_str(g, check_keys, "type") : NULL;
+	int t;
+
+	if (v == NULL)
+		return -1;
+	t = lb_check_type_from_name(v);
+	if (t < 0 && !quiet)
+		report(ld, config_setting_get_member(g, "type"),
+				"unknown check type '%s' (expected \"tcp\", \"http\", \"https\","
+				" \"misc\" or \"none\")", v);
+	return t;
+}
+
+/*
+ * The check of a server: the service's group (svc_g, reported when the
+ * service was loaded) overridden key by key by its own (dest_g); the
+ * service's own default when dest_g is NULL. NULL when neither exists.
+ */
+static struct lb_check_conf *
+load_check(struct loader *ld, const config_setting_t *svc_g, const config_setting_t *dest_g,
+		bool svc_quiet)
+{
+	const config_setting_t *own = dest_g != NULL ? dest_g : svc_g;
+	struct lb_check_conf *c;
+	int t;
+
+	if (svc_g == NULL && dest_g == NULL)
+		return NULL;
+	c = malloc(sizeof(*c));
+	if (c == NULL) {
+		report(ld, own, "out of memory");
+		return NULL;
+	}
+	t = check_type_of(ld, dest_g, false);
+	if (t < 0)
+		t = check_type_of(ld, svc_g, svc_quiet || dest_g != NULL);
+	lb_check_defaults(c, t < 0 ? LB_CHECK_TCP : (uint8_t)t);
+	if (svc_g != NULL)
+		apply_check(ld, svc_g, c, svc_quiet);
+	if (dest_g != NULL)
+		apply_check(ld, dest_g, c, false);
+	if (c->type == LB_CHECK_MISC && c->command[0] == '\0' &&
+			!(dest_g == NULL && svc_quiet))
+		report(ld, own, "a \"misc\" check needs a 'command'");
+	if (c->type != LB_CHECK_MISC && c->dynamic && !(dest_g == NULL && svc_quiet))
+		report(ld, config_setting_get_member(own, "dynamic") ?
+				config_setting_get_member(own, "dynamic") : own,
+				"'dynamic' applies to \"misc\" checks only");
+	if (c->timeout_ms == 0)
+		c->timeout_ms = c->delay_loop_ms;	/* keepalived's misc_timeout */
+	return c;
+}
+
+/* Only against ports whose own address is valid, or one typo reports twice. */
+static bool
+on_a_port(const struct lb_conf *conf, uint32_t addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < conf->n_ports; i++)
+		if (conf->ports[i].prefix == 0 || in_subnet(addr, &conf->ports[i]))
+			return true;
+	return conf->n_ports == 0;
+}
+
 static void
 load_dest(struct loader *ld, struct lb_conf *conf, const struct lb_conf_service *svc,
-		const config_setting_t *g, struct lb_conf_dest *d)
+		const config_setting_t *svc_check, const config_setting_t *g,
+		struct lb_conf_dest *d)
 {
 	const char *addr = get_str(g, dest_keys, "address");
 	uint32_t port = svc->port;
-	unsigned int i;
 
 	d->line = (int)config_setting_source_line(g);
 	d->weight = 1;
@@ -562,6 +858,7 @@ load_dest(struct loader *ld, struct lb_conf *conf, const struct lb_conf_service 
 				" direct routing cannot change ports", port, svc->port);
 	d->port = svc->port;
 	get_mac(ld, g, dest_keys, &d->has_mac, d->mac);
+	d->check = load_check(ld, svc_check, valid(g, dest_keys, "check"), true);
 	if (addr == NULL)
 		return;
 	if (lb_parse_ipv4(addr, &d->addr) < 0 || !unicast_host(d->addr)) {
@@ -570,11 +867,7 @@ load_dest(struct loader *ld, struct lb_conf *conf, const struct lb_conf_service 
 		d->addr = 0;
 		return;
 	}
-	/* Only against ports whose own address is valid, or one typo reports twice. */
-	for (i = 0; i < conf->n_ports; i++)
-		if (conf->ports[i].prefix == 0 || in_subnet(d->addr, &conf->ports[i]))
-			break;
-	if (conf->n_ports > 0 && i == conf->n_ports)
+	if (!on_a_port(conf, d->addr))
 		report(ld, config_setting_get_member(g, "address"),
 				"real server %s is on no port's subnet: direct routing needs it"
 				" on a connected network", addr);
@@ -655,6 +948,24 @@ load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 					"Zero port specified for non-persistent service");
 	}
 
+	svc->quorum = 1;
+	get_u32(g, service_keys, "quorum", &svc->quorum);
+	get_u32(g, service_keys, "hysteresis", &svc->hysteresis);
+	str = get_str(g, service_keys, "sorry_server");
+	if (str != NULL) {
+		if (lb_parse_ipv4(str, &svc->sorry_server) < 0 || !unicast_host(svc->sorry_server)) {
+			report(ld, config_setting_get_member(g, "sorry_server"),
+					"bad IPv4 address '%s' (the sorry server takes the service's"
+					" port: direct routing cannot change it)", str);
+			svc->sorry_server = 0;
+		} else if (!on_a_port(conf, svc->sorry_server)) {
+			report(ld, config_setting_get_member(g, "sorry_server"),
+					"sorry_server %s is on no port's subnet: direct routing needs"
+					" it on a connected network", str);
+		}
+	}
+	svc->check = load_check(ld, valid(g, service_keys, "check"), NULL, false);
+
 	s = valid(g, service_keys, "real_servers");
 	if (s == NULL)
 		return;
@@ -672,7 +983,7 @@ load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 		if (over_limit(ld, e, LB_LIMIT_DESTS_PER_SVC, (uint64_t)svc->n_dests + 1) ||
 				over_limit(ld, e, LB_LIMIT_DESTS, (uint64_t)ld->n_dests + 1))
 			break;
-		load_dest(ld, conf, svc, e, d);
+		load_dest(ld, conf, svc, valid(g, service_keys, "check"), e, d);
 		for (j = 0; d->addr != 0 && j < svc->n_dests; j++)
 			if (svc->dests[j].addr == d->addr) {
 				report(ld, e, "duplicate real server %s:%u (first at line %d)",
@@ -681,11 +992,30 @@ load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 						d->port, svc->dests[j].line);
 				break;
 			}
+		if (d->addr != 0 && d->addr == svc->sorry_server)
+			report(ld, e, "real server %s is also the service's sorry_server",
+					config_setting_get_string(
+						config_setting_get_member(e, "address")));
 		if (d->addr != 0 && j == svc->n_dests) {
 			svc->n_dests++;
 			ld->n_dests++;
+		} else {
+			free(d->check);
+			d->check = NULL;
 		}
 	}
+}
+
+static void
+free_service(struct lb_conf_service *svc)
+{
+	unsigned int j;
+
+	for (j = 0; j < svc->n_dests; j++)
+		free(svc->dests[j].check);
+	free(svc->check);
+	free(svc->dests);
+	memset(svc, 0, sizeof(*svc));
 }
 
 static void
@@ -709,8 +1039,7 @@ load_services(struct loader *ld, struct lb_conf *conf, const config_setting_t *l
 			break;
 		load_service(ld, conf, g, svc);
 		if (svc->proto == 0 || svc->vip == 0) {
-			free(svc->dests);
-			memset(svc, 0, sizeof(*svc));
+			free_service(svc);
 			continue;
 		}
 		for (j = 0; j < conf->n_services; j++) {
@@ -724,8 +1053,7 @@ load_services(struct loader *ld, struct lb_conf *conf, const config_setting_t *l
 			report(ld, g, "duplicate service %s %s:%u (first at line %d)",
 					lb_proto_name(svc->proto), a, svc->port,
 					conf->services[j].line);
-			free(svc->dests);
-			memset(svc, 0, sizeof(*svc));
+			free_service(svc);
 			continue;
 		}
 		conf->n_services++;
@@ -879,7 +1207,7 @@ lb_conf_free(struct lb_conf *conf)
 	for (i = 0; i < conf->n_ports; i++)
 		free(conf->ports[i].device);
 	for (i = 0; conf->services != NULL && i < conf->n_services; i++)
-		free(conf->services[i].dests);
+		free_service(&conf->services[i]);
 	free(conf->services);
 	free(conf->socket);
 	free(conf->socket_group);

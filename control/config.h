@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "control/check.h"
 #include "dataplane/limits.h"
 #include "dataplane/tcp_state.h"
 
@@ -53,6 +54,9 @@ struct lb_conf_dest {
 	uint32_t l_threshold;	/* -y, 0 = none */
 	bool has_mac;
 	uint8_t mac[6];
+	/* its health check, the service's overridden by its own keys; NULL when
+	 * neither the service nor the server has one (owned by the conf) */
+	struct lb_check_conf *check;
 	int line;
 };
 
@@ -64,6 +68,12 @@ struct lb_conf_service {
 	uint32_t sched_flags;	/* LB_SCHED_F_* */
 	uint32_t persistence;	/* seconds, 0 = off */
 	uint32_t netmask;	/* network order */
+	/* keepalived's: the sum of healthy servers' weights it needs, the
+	 * dampening around it, and who takes the traffic while it is lost */
+	uint32_t quorum;	/* default 1 */
+	uint32_t hysteresis;
+	uint32_t sorry_server;	/* network order; 0 = none */
+	struct lb_check_conf *check;	/* what lbadm -a gives a new server; NULL = none */
 	struct lb_conf_dest *dests;
 	unsigned int n_dests;
 	int line;

@@ -31,6 +31,7 @@
 #include <rte_malloc.h>
 
 #include "control/ctl.h"
+#include "control/health.h"
 #include "control/host.h"
 #include "control/lb_api.h"
 #include "control/model.h"
@@ -385,6 +386,39 @@ h_counters(struct client *c, const void *body, uint32_t len)
 	return rc;
 }
 
+static int
+h_health(struct client *c, const void *body, uint32_t len)
+{
+	const struct lb_api_svc_key *k = body;
+	struct lb_api_health_hdr hdr;
+	struct lb_api_health_svc hs;
+	struct lb_api_health_dest hd;
+	uint32_t i, j, found = 0;
+	size_t hdr_off = c->out_len;
+	int rc;
+
+	lb_health_stats(&hdr);
+	hdr.n_svcs = 0;
+	rc = out_put(c, &hdr, sizeof(hdr));
+	for (i = 0; rc == 0 && i < lb_model_n_svcs(); i++) {
+		lb_model_health_svc(i, &hs);
+		if (k->proto != 0 && (k->proto != hs.key.proto || k->vip != hs.key.vip ||
+					k->port != hs.key.port))
+			continue;
+		found++;
+		rc = out_put(c, &hs, sizeof(hs));
+		for (j = 0; rc == 0 && j < hs.n_dests; j++) {
+			lb_health_status(lb_model_health_dest(i, j, &hd), &hd);
+			rc = out_put(c, &hd, sizeof(hd));
+		}
+	}
+	if (rc < 0)
+		return rc;
+	hdr.n_svcs = found;
+	memcpy(c->out + hdr_off, &hdr, sizeof(hdr));
+	return k->proto != 0 && found == 0 ? -ESRCH : 0;
+}
+
 struct handler {
 	int (*fn)(struct client *c, const void *body, uint32_t len);
 	uint32_t len;		/* exact body size */
@@ -408,6 +442,7 @@ static const struct handler handlers[LB_API_TYPE_COUNT] = {
 	[LB_API_COUNTERS] = { h_counters, 0, false },
 	[LB_API_SYSCTL_GET] = { h_sysctl_get, 0, false },
 	[LB_API_SYSCTL_SET] = { h_sysctl_set, sizeof(struct lb_api_sysctl), true },
+	[LB_API_HEALTH] = { h_health, sizeof(struct lb_api_svc_key), false },
 };
 
 /* ---- framing ---- */

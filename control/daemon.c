@@ -25,6 +25,7 @@
 
 #include "control/ctl.h"
 #include "control/daemon.h"
+#include "control/health.h"
 #include "control/host.h"
 #include "control/model.h"
 #include "control/neigh.h"
@@ -244,6 +245,9 @@ run(struct daemon *d, const struct lb_conf *conf)
 	rc = lb_ctl_init(conf, d->workers, d->n_workers);
 	if (rc != 0)
 		return rc;
+	rc = lb_health_start();
+	if (rc != 0)
+		return rc;
 
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (i == d->n_workers)
@@ -265,6 +269,7 @@ run(struct daemon *d, const struct lb_conf *conf)
 		lb_model_update_overload(d->workers, d->n_workers);
 		lb_model_estimate(now);
 		lb_model_gc();
+		lb_health_poll();
 		lb_ctl_poll(10);
 		lb_ctl_loop_done(thread_cpu_ns() - t0);
 	}
@@ -272,6 +277,7 @@ run(struct daemon *d, const struct lb_conf *conf)
 	for (i = 0; i < d->n_workers; i++)
 		d->workers[i]->stop = true;
 	rte_eal_mp_wait_lcore();
+	lb_health_stop();
 	lb_host_fini();
 	lb_ctl_fini();
 	log_counters(d);
@@ -301,7 +307,8 @@ lb_daemon_run(struct lb_conf *conf, const char *prog, int eal_argc, char **eal_a
 
 	rc = run(&d, conf);
 
-	lb_host_fini();	/* when start-up failed half-way */
+	lb_health_stop();	/* when start-up failed half-way */
+	lb_host_fini();
 	lb_ports_fini(d.ports, d.n_ports);
 	free_workers(&d);
 	lb_model_fini();

@@ -50,6 +50,7 @@ enum lb_api_type {
 	LB_API_COUNTERS,	/* - -> lb_api_counters + lb_api_core * n_cores + lb_api_host * n_hosts */
 	LB_API_SYSCTL_GET,	/* - -> lb_api_sysctl */
 	LB_API_SYSCTL_SET,	/* lb_api_sysctl (-1 = unchanged) -> - */
+	LB_API_HEALTH,		/* lb_api_svc_key (proto 0 = all) -> lb_api_health_hdr + [lb_api_health_svc, lb_api_health_dest * n_dests]... */
 	LB_API_TYPE_COUNT,
 };
 
@@ -227,6 +228,57 @@ struct lb_api_host {
 	uint64_t from_kernel;	/* frames the kernel wrote, sent on the port */
 	uint64_t from_kernel_dropped;
 	uint64_t csum_fixed;	/* of those, with a TCP/UDP checksum completed */
+};
+
+/* Health checks (control/health.h): the checker, then per service its
+ * quorum and each server. */
+struct lb_api_health_hdr {
+	uint32_t n_svcs;	/* lb_api_health_svc entries that follow */
+	uint32_t n_checked;	/* servers with a check */
+	uint64_t attempts;	/* since start */
+	uint64_t cpu_ns;	/* the checker thread's CPU time since start */
+	uint64_t late_max_us;	/* attempts started this late after their time, at most */
+	uint64_t late_sum_us;	/* and in all (mean: late_sum_us / attempts) */
+	uint64_t running_ms;	/* since the checker started */
+};
+
+
+struct lb_api_health_svc {
+	struct lb_api_svc_key key;
+	uint32_t quorum;	/* healthy weight the service needs */
+	uint32_t hysteresis;
+	uint32_t weight_up;	/* sum of the weights of its healthy servers */
+	uint8_t quorum_up;
+	uint8_t sorry_active;	/* the sorry server has the traffic */
+	uint16_t _pad;
+	uint32_t sorry_addr;	/* network order; 0 = none */
+	uint32_t n_dests;	/* lb_api_health_dest entries that follow */
+	int64_t quorum_since;	/* unix seconds of the last quorum change, 0 = never */
+};
+
+enum lb_api_health_state {
+	LB_API_HEALTH_UP = 1,
+	LB_API_HEALTH_DOWN,
+};
+
+#define LB_API_HEALTH_TEXT	96
+
+struct lb_api_health_dest {
+	uint32_t addr;		/* network order */
+	uint16_t port;		/* host order */
+	uint8_t check;		/* enum lb_check_type (control/check.h); 0 = none */
+	uint8_t state;		/* enum lb_api_health_state */
+	uint8_t inhibit;	/* inhibit_on_failure: down means weight 0 */
+	uint8_t sorry;		/* the service's sorry server */
+	uint8_t in_sched;	/* in the scheduler (what -Ln shows) */
+	uint8_t _pad;
+	uint32_t weight;	/* the operator's (configuration, lbadm -e) */
+	uint32_t eff_weight;	/* what the scheduler uses now */
+	uint32_t fails;		/* consecutive failed attempts */
+	uint32_t latency_us;	/* of the last completed attempt */
+	uint64_t checks;	/* attempts since the check started */
+	int64_t since;		/* unix seconds of the last transition, or of the start */
+	char result[LB_API_HEALTH_TEXT];	/* the last attempt: "ok", or why it failed */
 };
 
 #define LB_API_MAX_DROPS	48

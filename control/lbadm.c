@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "control/config.h"
+#include "control/healthfmt.h"
 #include "control/ipvsfmt.h"
 #include "control/lb_api.h"
 #include "control/lbadm_client.h"
@@ -93,6 +94,7 @@ static const char cmd_opts[][N_OPT] = {
 #define X_LCORE		0x4
 #define X_COUNTERS	0x8
 #define X_SYSCTL	0x10
+#define X_HEALTH	0x20
 
 struct command {
 	enum cmd cmd;
@@ -155,6 +157,8 @@ usage_exit(int status)
 		"  --summary          connection entries per state per service\n"
 		"  --lcore            -c listing: the owning core of each entry\n"
 		"  --counters         per-core packet counters and drop reasons\n"
+		"  --health [-t|u service-address]\n"
+		"                     health checks: quorum per service, state per server\n"
 		"  --sysctl [NAME=0|1] secure_tcp, sloppy_tcp, expire_nodest_conn: list, or set one\n", prog);
 	exit(status);
 }
@@ -399,7 +403,7 @@ struct opt {
 enum {
 	TAG_SET = 256, TAG_START_DAEMON, TAG_STOP_DAEMON, TAG_MCAST, TAG_SYNCID, TAG_TIMEOUT,
 	TAG_DAEMON, TAG_STATS, TAG_RATE, TAG_THRESHOLDS, TAG_PERSISTENTCONN, TAG_SORT,
-	TAG_NOSORT, TAG_SOCKET, TAG_JSON, TAG_SUMMARY, TAG_LCORE, TAG_COUNTERS, TAG_SYSCTL,
+	TAG_NOSORT, TAG_SOCKET, TAG_JSON, TAG_SUMMARY, TAG_LCORE, TAG_COUNTERS, TAG_SYSCTL, TAG_HEALTH,
 	TAG_TUNINFO,
 };
 
@@ -433,6 +437,7 @@ static const struct opt opts[] = {
 	{ "socket", 0, ARG_REQUIRED, TAG_SOCKET }, { "json", 0, ARG_NONE, TAG_JSON },
 	{ "summary", 0, ARG_NONE, TAG_SUMMARY }, { "lcore", 0, ARG_NONE, TAG_LCORE },
 	{ "counters", 0, ARG_NONE, TAG_COUNTERS },
+	{ "health", 0, ARG_NONE, TAG_HEALTH },
 	{ "sysctl", 0, ARG_OPTIONAL, TAG_SYSCTL },
 	{ NULL, 0, ARG_NONE, 0 },
 };
@@ -626,6 +631,7 @@ apply(struct command *c, const struct opt *o, const char *arg)
 		c->format |= LB_FMT_LCORE;
 		break;
 	case TAG_COUNTERS: c->extra |= X_COUNTERS; break;
+	case TAG_HEALTH: c->extra |= X_HEALTH; break;
 	case TAG_SYSCTL:
 		if (c->extra & X_SYSCTL)
 			fail(2, "multiple '%s' options specified", "sysctl");
@@ -944,6 +950,27 @@ do_sysctl(const struct command *c)
 	return call(LB_API_SYSCTL_SET, &s, sizeof(s), NULL, NULL) < 0 ? 255 : 0;
 }
 
+/* --health [-t|-u service]: the checker's view of every server. */
+static int
+do_health(const struct command *c)
+{
+	struct lb_api_svc_key all = { 0 };
+	uint32_t len;
+	void *resp;
+	int rc;
+
+	if (c->cmd != CMD_NONE || (c->options & ~(unsigned int)OPT_SERVICE) != 0)
+		fail(2, "--health takes no other command or option than a service");
+	if (call(LB_API_HEALTH, (c->options & OPT_SERVICE) ? &c->svc.key : &all,
+				sizeof(all), &resp, &len) < 0)
+		return (c->options & OPT_SERVICE) ? 1 : 255;
+	rc = lb_fmt_health(stdout, resp, len, (c->extra & X_JSON) != 0);
+	free(resp);
+	if (rc < 0)
+		fail(2, "lbd sent a malformed health listing");
+	return 0;
+}
+
 static int run_command(int argc, char **argv, bool from_stdin);
 
 /* -R: each line of stdin is a command (as -S prints them). */
@@ -996,6 +1023,8 @@ run_command(int argc, char **argv, bool from_stdin)
 	}
 	if (npos > first)
 		fail(2, "unexpected argument %s", pos[first]);
+	if (c.extra & X_HEALTH)
+		return do_health(&c);
 	if (c.extra & X_SYSCTL) {
 		if (c.cmd != CMD_NONE || c.options != 0)
 			fail(2, "--sysctl takes no other command or option");

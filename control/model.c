@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_byteorder.h>
 #include <rte_log.h>
@@ -30,13 +31,23 @@
 struct mdest {
 	uint32_t id;		/* lb_dests id */
 	uint32_t last_weight;	/* last non-zero weight: mh keeps the server's slots */
-	struct lb_conf_dest cfg;
+	struct lb_conf_dest cfg;	/* cfg.weight: the operator's; cfg.check unused */
+	/* health (control/health.h): kept apart from the operator's weight */
+	uint64_t token;		/* names it to the checker */
+	uint32_t check;		/* index in checks[]; 0 = not checked */
+	uint8_t down;
+	uint8_t sorry;		/* the service's sorry server, not a real server */
+	int32_t dyn_weight;	/* a dynamic misc check's weight, -1 = none */
 };
 
 struct msvc {
 	uint32_t id;		/* stats and scheduler-state index */
 	uint32_t gen;		/* moves with what its scheduler is built from */
-	struct lb_conf_service cfg;	/* cfg.dests unused: see dests */
+	struct lb_conf_service cfg;	/* cfg.dests, cfg.check unused: see dests, check */
+	uint32_t check;		/* what a server added with lbadm -a gets */
+	uint8_t quorum_up;
+	uint8_t sorry_active;	/* quorum lost: only the sorry server is scheduled */
+	int64_t quorum_since;
 	struct mdest *dests;
 	uint32_t n_dests;
 };
@@ -66,6 +77,17 @@ static uint32_t retired_vip[LB_MAX_DESTS];
 static uint16_t retired_vport[LB_MAX_DESTS];
 
 static struct params params;
+
+/*
+ * Every distinct check configuration, each allocated once and kept until
+ * lb_model_fini(): the checker thread reads them without a lock, and they
+ * are few (one per service, plus one per server that overrides it).
+ */
+static struct lb_check_conf **checks;
+static uint32_t n_checks, cap_checks;
+static uint64_t token_next = 1;
+static bool targets_dirty = true;	/* the checker's list is out of date */
+static bool health_pending;	/* a health change is yet to be published */
 static struct lb_port_info model_ports[LB_MAX_PORTS];
 static uint32_t model_n_ports;
 static struct lb_worker *const *model_workers;
@@ -157,7 +179,7 @@ find_dest(const struct msvc *s, uint32_t addr)
 	uint32_t j;
 
 	for (j = 0; j < s->n_dests; j++)
-		if (s->dests[j].cfg.addr == addr)
+		if (s->dests[j].cfg.addr == addr && !s->dests[j].sorry)
 			return (int)j;
 	return -1;
 }
@@ -171,6 +193,153 @@ port_for(uint32_t addr)
 		if ((addr & model_ports[i].mask) == (model_ports[i].addr & model_ports[i].mask))
 			return (int)i;
 	return -1;
+}
+
+/* ---- health ---- */
+
+/* The id of a copy of c in checks[] (0, "none", for NULL); -1 out of memory. */
+static int64_t
+check_intern(const struct lb_check_conf *c)
+{
+	struct lb_check_conf *copy;
+	uint32_t i;
+
+	if (checks == NULL) {
+		checks = calloc(16, sizeof(*checks));
+		if (checks == NULL)
+			return -1;
+		cap_checks = 16;
+		checks[0] = calloc(1, sizeof(**checks));	/* type none */
+		if (checks[0] == NULL)
+			return -1;
+		n_checks = 1;
+	}
+	if (c == NULL || c->type == LB_CHECK_NONE)
+		return 0;
+	for (i = 1; i < n_checks; i++)
+		if (memcmp(checks[i], c, sizeof(*c)) == 0)
+			return i;
+	if (n_checks == cap_checks) {
+		struct lb_check_conf **p = realloc(checks, 2 * cap_checks * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		checks = p;
+		cap_checks *= 2;
+	}
+	copy = malloc(sizeof(*copy));
+	if (copy == NULL)
+		return -1;
+	memcpy(copy, c, sizeof(*c));
+	checks[n_checks] = copy;
+	return n_checks++;
+}
+
+static const struct lb_check_conf *
+check_of(const struct mdest *md)
+{
+	return checks != NULL ? checks[md->check] : NULL;
+}
+
+static bool
+inhibited(const struct mdest *md)
+{
+	const struct lb_check_conf *c = check_of(md);
+
+	return c != NULL && c->inhibit;
+}
+
+/*
+ * What IPVS under keepalived would hold: a server that is down leaves the
+ * scheduler, or stays with weight 0 under inhibit_on_failure; while the
+ * quorum is lost and a sorry server exists, that one replaces the live ones.
+ */
+static bool
+in_sched(const struct msvc *s, const struct mdest *md)
+{
+	if (md->sorry)
+		return s->sorry_active;
+	if (s->sorry_active)
+		return md->down && inhibited(md);
+	return !md->down || inhibited(md);
+}
+
+static uint32_t
+eff_weight(const struct mdest *md)
+{
+	if (md->down)
+		return 0;
+	return md->dyn_weight >= 0 ? (uint32_t)md->dyn_weight : md->cfg.weight;
+}
+
+static uint32_t
+weight_up(const struct msvc *s)
+{
+	uint64_t sum = 0;
+	uint32_t j;
+
+	for (j = 0; j < s->n_dests; j++)
+		if (!s->dests[j].sorry)
+			sum += eff_weight(&s->dests[j]);
+	return sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+}
+
+/*
+ * keepalived's quorum (update_quorum_state): regained at quorum + hysteresis,
+ * lost below quorum - hysteresis or when no healthy weight is left. Returns
+ * whether it moved; the sorry server follows it.
+ */
+static bool
+quorum_eval(struct msvc *s)
+{
+	uint32_t w = weight_up(s);
+	int64_t down_at = (int64_t)s->cfg.quorum - s->cfg.hysteresis;
+	bool up = s->quorum_up;
+
+	if (!up && (uint64_t)w >= (uint64_t)s->cfg.quorum + s->cfg.hysteresis)
+		up = true;
+	else if (up && (w == 0 || (int64_t)w < down_at))
+		up = false;
+	s->sorry_active = !up && s->cfg.sorry_server != 0;
+	if (up == (bool)s->quorum_up)
+		return false;
+	s->quorum_up = up;
+	s->quorum_since = (int64_t)time(NULL);
+	return true;
+}
+
+static void
+log_quorum(const struct msvc *s)
+{
+	const uint8_t *v = (const uint8_t *)&s->cfg.vip;
+	const uint8_t *y = (const uint8_t *)&s->cfg.sorry_server;
+
+	if (s->quorum_up)
+		RTE_LOG(NOTICE, USER1, "check: %s %u.%u.%u.%u:%u quorum regained (healthy"
+				" weight %u, quorum %u)%s\n", lb_proto_name(s->cfg.proto),
+				v[0], v[1], v[2], v[3], s->cfg.port, weight_up(s), s->cfg.quorum,
+				s->cfg.sorry_server ? ": real servers back, sorry server out" : "");
+	else if (s->sorry_active)
+		RTE_LOG(WARNING, USER1, "check: %s %u.%u.%u.%u:%u quorum lost (healthy"
+				" weight %u, quorum %u): sorry server %u.%u.%u.%u:%u takes the"
+				" traffic\n", lb_proto_name(s->cfg.proto), v[0], v[1], v[2], v[3],
+				s->cfg.port, weight_up(s), s->cfg.quorum, y[0], y[1], y[2], y[3],
+				s->cfg.port);
+	else
+		RTE_LOG(WARNING, USER1, "check: %s %u.%u.%u.%u:%u quorum lost (healthy"
+				" weight %u, quorum %u)\n", lb_proto_name(s->cfg.proto),
+				v[0], v[1], v[2], v[3], s->cfg.port, weight_up(s), s->cfg.quorum);
+}
+
+/* A server the scheduler no longer holds has its packets dropped, as in IPVS. */
+static void
+sync_removed(const struct msvc *s)
+{
+	uint32_t j;
+
+	for (j = 0; j < s->n_dests; j++)
+		__atomic_store_n(&lb_dests[s->dests[j].id].removed,
+				in_sched(s, &s->dests[j]) ? 0 : 1, __ATOMIC_RELEASE);
 }
 
 /* ---- ids: found while a change is prepared, claimed when it commits ---- */
@@ -319,6 +488,7 @@ struct change {
 	struct msvc svc;	/* OP_ADD, OP_REPLACE: the new version; owns svc.dests */
 	int32_t claim;		/* position in svc.dests of a server whose id to claim, or -1 */
 	int32_t retire;		/* id of a server deleted from it, or -1 */
+	bool quorum_moved;	/* the service's quorum state changes with it */
 	struct params params;
 };
 
@@ -410,6 +580,8 @@ commit(struct change *ch)
 		if (model_workers != NULL)
 			zero_svc(ch->svc.id);
 		svcs[n_svcs++] = ch->svc;
+		if (ch->quorum_moved)
+			log_quorum(&svcs[n_svcs - 1]);
 		break;
 	case OP_REPLACE:
 		s = &svcs[ch->at];
@@ -423,6 +595,9 @@ commit(struct change *ch)
 		}
 		free(s->dests);
 		*s = ch->svc;
+		sync_removed(s);
+		if (ch->quorum_moved)
+			log_quorum(s);
 		break;
 	case OP_DELETE:
 		del_svc_at(ch->at);
@@ -435,12 +610,14 @@ commit(struct change *ch)
 		break;
 	}
 	ch->svc.dests = NULL;	/* the model's now */
+	targets_dirty = true;
 }
 
 static int
 prepare_svc_add(const struct lb_conf_service *c, struct change *ch)
 {
 	int id, rc = check_svc(c);
+	int64_t chk;
 
 	if (rc < 0)
 		return rc;
@@ -460,24 +637,35 @@ prepare_svc_add(const struct lb_conf_service *c, struct change *ch)
 		svcs = p;
 		cap_svcs = cap;
 	}
+	chk = check_intern(c->check);
+	if (chk < 0)
+		return -ENOMEM;
 	change_init(ch, OP_ADD);
 	ch->svc.id = (uint32_t)id;
 	ch->svc.gen = gen_next++;
 	ch->svc.cfg = *c;
 	ch->svc.cfg.dests = NULL;
 	ch->svc.cfg.n_dests = 0;
+	ch->svc.cfg.check = NULL;
+	if (ch->svc.cfg.quorum == 0)
+		ch->svc.cfg.quorum = 1;
+	ch->svc.check = (uint32_t)chk;
+	ch->svc.quorum_up = 1;
 	return 0;
 }
 
 static int
-prepare_dest_add(uint32_t at, const struct lb_conf_dest *cd, struct change *ch)
+prepare_dest_add(uint32_t at, const struct lb_conf_dest *cd, bool sorry, struct change *ch)
 {
 	const struct msvc *s = &svcs[at];
 	struct mdest *md;
 	int id, rc = check_dest(s, cd);
+	int64_t chk = sorry ? 0 : cd->check != NULL ? check_intern(cd->check) : s->check;
 
 	if (rc < 0)
 		return rc;
+	if (chk < 0)
+		return -ENOMEM;
 	if (find_dest(s, cd->addr) >= 0)
 		return -EEXIST;
 	if (lb_limit_check(LB_LIMIT_DESTS_PER_SVC, (uint64_t)s->n_dests + 1) < 0)
@@ -489,9 +677,17 @@ prepare_dest_add(uint32_t at, const struct lb_conf_dest *cd, struct change *ch)
 	if (rc < 0)
 		return rc;
 	md = &ch->svc.dests[ch->svc.n_dests];
+	memset(md, 0, sizeof(*md));
 	md->id = (uint32_t)id;
 	md->cfg = *cd;
+	md->cfg.check = NULL;
 	md->last_weight = cd->weight;
+	md->token = token_next++;
+	md->check = (uint32_t)chk;
+	md->sorry = sorry;
+	md->dyn_weight = -1;
+	/* keepalived: a server starts up, or down until its first success with alpha */
+	md->down = checks[chk]->type != LB_CHECK_NONE && checks[chk]->alpha;
 	ch->claim = (int32_t)ch->svc.n_dests++;
 	ch->svc.gen = gen_next++;
 	return 0;
@@ -565,7 +761,7 @@ svc_build(const struct msvc *ms, struct lb_svc *svc)
 	svc->netmask = ms->cfg.netmask;
 	svc->sched.kind = ms->cfg.sched;
 	svc->sched.flags = ms->cfg.sched_flags;
-	svc->sched.n = ms->n_dests;
+	svc->sched.n = 0;
 	svc->sched.dest = calloc(ms->n_dests + 1, sizeof(*svc->sched.dest));
 	svc->dest_ids = calloc(ms->n_dests + 1, sizeof(*svc->dest_ids));
 	if (svc->sched.dest == NULL || svc->dest_ids == NULL)
@@ -573,13 +769,15 @@ svc_build(const struct msvc *ms, struct lb_svc *svc)
 	for (j = 0; j < ms->n_dests; j++) {
 		const struct mdest *md = &ms->dests[j];
 		const struct lb_dest *d = &lb_dests[md->id];
-		struct lb_sched_dest *sd = &svc->sched.dest[j];
+		struct lb_sched_dest *sd = &svc->sched.dest[svc->sched.n];
 
+		if (!in_sched(ms, md))
+			continue;
 		sd->addr = md->cfg.addr;
 		sd->port = rte_cpu_to_be_16(md->cfg.port);
-		sd->weight = md->cfg.weight;
+		sd->weight = eff_weight(md);
 		sd->last_weight = md->last_weight;
-		svc->dest_ids[j] = md->id;
+		svc->dest_ids[svc->sched.n++] = md->id;
 		/* an id the change has yet to claim holds a former server's state */
 		if (d->in_use && !dest_retired[md->id] && d->overloaded)
 			sd->flags |= LB_SDEST_F_OVERLOAD;
@@ -650,7 +848,11 @@ snap_publish(struct lb_snap *snap)
 static int
 apply(struct change *ch)
 {
-	struct lb_snap *snap = snap_build(ch);
+	struct lb_snap *snap;
+
+	if (ch->op == OP_ADD || ch->op == OP_REPLACE)
+		ch->quorum_moved = quorum_eval(&ch->svc);
+	snap = snap_build(ch);
 
 	if (snap == NULL) {
 		change_discard(ch);
@@ -768,7 +970,7 @@ lb_model_dest_add(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
 	if (a->fwd != LB_API_FWD_ROUTE)
 		return -EOPNOTSUPP;
 	dest_from_api(a, &c);
-	rc = prepare_dest_add((uint32_t)(s - svcs), &c, &ch);
+	rc = prepare_dest_add((uint32_t)(s - svcs), &c, false, &ch);
 	return rc < 0 ? rc : apply(&ch);
 }
 
@@ -911,10 +1113,32 @@ lb_model_n_svcs(void)
 	return n_svcs;
 }
 
+/* The j-th server the scheduler holds (what ipvsadm would list), or NULL. */
+static const struct mdest *
+listed(const struct msvc *s, uint32_t j)
+{
+	uint32_t k;
+
+	for (k = 0; k < s->n_dests; k++)
+		if (in_sched(s, &s->dests[k]) && j-- == 0)
+			return &s->dests[k];
+	return NULL;
+}
+
+static uint32_t
+n_listed(const struct msvc *s)
+{
+	uint32_t k, n = 0;
+
+	for (k = 0; k < s->n_dests; k++)
+		n += in_sched(s, &s->dests[k]);
+	return n;
+}
+
 uint32_t
 lb_model_svc_n_dests(uint32_t i)
 {
-	return i < n_svcs ? svcs[i].n_dests : 0;
+	return i < n_svcs ? n_listed(&svcs[i]) : 0;
 }
 
 uint32_t
@@ -957,7 +1181,7 @@ lb_model_svc_record(uint32_t i, struct lb_api_svc *o)
 		o->timeout = s->cfg.persistence;
 	}
 	o->netmask = s->cfg.netmask;
-	o->n_dests = s->n_dests;
+	o->n_dests = n_listed(s);
 	sum_svc(s->id, &t);
 	fill_stats(&o->stats, &t, &svc_shown[s->id]);
 }
@@ -965,15 +1189,17 @@ lb_model_svc_record(uint32_t i, struct lb_api_svc *o)
 void
 lb_model_dest_record(uint32_t i, uint32_t j, struct lb_api_dest *o)
 {
-	const struct mdest *md = &svcs[i].dests[j];
+	const struct mdest *md = listed(&svcs[i], j);
 	struct lb_traffic_stats t;
 	struct lb_dest_count c;
 
 	memset(o, 0, sizeof(*o));
+	if (md == NULL)
+		return;
 	o->addr = md->cfg.addr;
 	o->port = md->cfg.port;
 	o->fwd = LB_API_FWD_ROUTE;
-	o->weight = md->cfg.weight;
+	o->weight = eff_weight(md);
 	o->u_threshold = md->cfg.u_threshold;
 	o->l_threshold = md->cfg.l_threshold;
 	sum_dest(md->id, &t, &c);
@@ -1015,7 +1241,7 @@ lb_model_init(const struct lb_conf *conf, const struct lb_port_info *ports, uint
 		}
 		commit(&ch);
 		for (j = 0; j < cs->n_dests; j++) {
-			rc = prepare_dest_add(n_svcs - 1, &cs->dests[j], &ch);
+			rc = prepare_dest_add(n_svcs - 1, &cs->dests[j], false, &ch);
 			if (rc < 0) {
 				RTE_LOG(ERR, USER1, "%s:%d: real server refused: %s\n",
 						conf->path, cs->dests[j].line, strerror(-rc));
@@ -1023,6 +1249,21 @@ lb_model_init(const struct lb_conf *conf, const struct lb_port_info *ports, uint
 			}
 			commit(&ch);
 		}
+		if (cs->sorry_server != 0) {
+			struct lb_conf_dest sorry = { .addr = cs->sorry_server, .port = cs->port,
+				.weight = 1, .line = cs->line };
+
+			rc = prepare_dest_add(n_svcs - 1, &sorry, true, &ch);
+			if (rc < 0) {
+				RTE_LOG(ERR, USER1, "%s:%d: sorry server refused: %s\n",
+						conf->path, cs->line, strerror(-rc));
+				return rc;
+			}
+			commit(&ch);
+		}
+		if (quorum_eval(&svcs[n_svcs - 1]))
+			log_quorum(&svcs[n_svcs - 1]);
+		sync_removed(&svcs[n_svcs - 1]);
 	}
 	return 0;
 }
@@ -1163,10 +1404,148 @@ lb_model_fini(void)
 	svcs = NULL;
 	cap_svcs = 0;
 	memset(svc_id_used, 0, sizeof(svc_id_used));
+	while (n_checks > 0)
+		free(checks[--n_checks]);
+	free(checks);
+	checks = NULL;
+	cap_checks = 0;
+	targets_dirty = true;
+	health_pending = false;
 	memset(dest_retired, 0, sizeof(dest_retired));
 	model_workers = NULL;
 	model_n_workers = 0;
 	model_qsbr = NULL;
 	rte_free(lb_dests);
 	lb_dests = NULL;
+}
+
+/* ---- health checks (control/health.h drives these) ---- */
+
+bool
+lb_model_health_dirty(void)
+{
+	return targets_dirty;
+}
+
+uint32_t
+lb_model_health_targets(struct lb_health_target *out, uint32_t max)
+{
+	uint32_t i, j, n = 0;
+
+	targets_dirty = false;
+	for (i = 0; i < n_svcs; i++)
+		for (j = 0; j < svcs[i].n_dests; j++) {
+			const struct mdest *md = &svcs[i].dests[j];
+
+			if (md->check == 0 || md->sorry)
+				continue;
+			if (n == max)
+				return n;
+			out[n++] = (struct lb_health_target){
+				.token = md->token, .proto = svcs[i].cfg.proto,
+				.vport = svcs[i].cfg.port, .vip = svcs[i].cfg.vip,
+				.addr = md->cfg.addr, .port = md->cfg.port,
+				.check = checks[md->check],
+			};
+		}
+	return n;
+}
+
+int
+lb_model_health_set(uint64_t token, bool up, int32_t weight)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < n_svcs; i++)
+		for (j = 0; j < svcs[i].n_dests; j++) {
+			struct msvc *s = &svcs[i];
+			struct mdest *md = &s->dests[j];
+
+			if (md->token != token)
+				continue;
+			if (md->down == !up && md->dyn_weight == weight)
+				return 0;
+			md->down = !up;
+			md->dyn_weight = weight;
+			if (weight > 0)
+				md->last_weight = (uint32_t)weight;
+			s->gen = gen_next++;
+			if (quorum_eval(s))
+				log_quorum(s);
+			health_pending = true;
+			return 0;
+		}
+	return -ENOENT;	/* gone meanwhile: the checker's list catches up */
+}
+
+/*
+ * Health changes are the model's at once (the checker is not asked twice) and
+ * published together: if the snapshot cannot be built, the next call tries
+ * again, and listings show what the dataplane will have.
+ */
+int
+lb_model_health_publish(void)
+{
+	struct lb_snap *snap;
+	struct change ch;
+	uint32_t i;
+
+	if (!health_pending)
+		return 0;
+	change_init(&ch, OP_PARAMS);
+	snap = snap_build(&ch);
+	if (snap == NULL)
+		return -ENOMEM;
+	health_pending = false;
+	/* servers back in the scheduler accept packets before it schedules them */
+	for (i = 0; i < n_svcs; i++)
+		sync_removed(&svcs[i]);
+	snap_publish(snap);
+	return 0;
+}
+
+void
+lb_model_health_svc(uint32_t i, struct lb_api_health_svc *o)
+{
+	const struct msvc *s = &svcs[i];
+
+	memset(o, 0, sizeof(*o));
+	o->key.proto = s->cfg.proto;
+	o->key.vip = s->cfg.vip;
+	o->key.port = s->cfg.port;
+	o->quorum = s->cfg.quorum;
+	o->hysteresis = s->cfg.hysteresis;
+	o->weight_up = weight_up(s);
+	o->quorum_up = s->quorum_up;
+	o->sorry_active = s->sorry_active;
+	o->sorry_addr = s->cfg.sorry_server;
+	o->n_dests = s->n_dests;
+	o->quorum_since = s->quorum_since;
+}
+
+uint64_t
+lb_model_health_dest(uint32_t i, uint32_t j, struct lb_api_health_dest *o)
+{
+	const struct msvc *s = &svcs[i];
+	const struct mdest *md = &s->dests[j];
+
+	memset(o, 0, sizeof(*o));
+	o->addr = md->cfg.addr;
+	o->port = md->cfg.port;
+	o->check = check_of(md) != NULL ? check_of(md)->type : LB_CHECK_NONE;
+	o->state = md->down ? LB_API_HEALTH_DOWN : LB_API_HEALTH_UP;
+	o->inhibit = inhibited(md);
+	o->sorry = md->sorry;
+	o->in_sched = in_sched(s, md);
+	o->weight = md->cfg.weight;
+	o->eff_weight = o->in_sched ? eff_weight(md) : 0;
+	return md->check != 0 ? md->token : 0;
+}
+
+bool
+lb_model_quorum(uint8_t proto, uint32_t vip, uint16_t port)
+{
+	const struct msvc *s = find_svc(proto, vip, port);
+
+	return s != NULL && s->quorum_up;
 }

@@ -93,6 +93,32 @@ void lb_model_update_overload(struct lb_worker *const *workers, uint16_t n_worke
 void lb_model_estimate(uint32_t now);
 void lb_model_gc(void);
 
+/*
+ * Health checks (control/health.h). The model keeps each server's health
+ * apart from the operator's weight, and what follows from it: a server that
+ * is down leaves the scheduler (its packets are dropped, as IPVS does for a
+ * deleted server) or, under inhibit_on_failure, stays with weight 0; each
+ * service's quorum; its sorry server while the quorum is lost. Listings
+ * (lb_model_svc_record and co) show what IPVS under keepalived would hold.
+ *
+ * lb_model_health_dirty: the servers changed since lb_model_health_targets
+ * last listed those with a check (at most max of them into out).
+ * lb_model_health_set: what the checker found for the server of token (up, and
+ * the weight a dynamic check gives, -1 = none); -ENOENT when it is gone.
+ * lb_model_health_publish: publish what lb_model_health_set changed (0, or
+ * -ENOMEM with the change kept for the next call).
+ */
+bool lb_model_health_dirty(void);
+uint32_t lb_model_health_targets(struct lb_health_target *out, uint32_t max);
+int lb_model_health_set(uint64_t token, bool up, int32_t weight);
+int lb_model_health_publish(void);
+/* --health: service i's quorum; server j of it (every one, sorry server
+ * included), returning its token for the checker's details (0 = unchecked). */
+void lb_model_health_svc(uint32_t i, struct lb_api_health_svc *out);
+uint64_t lb_model_health_dest(uint32_t i, uint32_t j, struct lb_api_health_dest *out);
+/* Whether the service has its quorum (the announcement's input). */
+bool lb_model_quorum(uint8_t proto, uint32_t vip, uint16_t port);
+
 /* Free the published snapshot and the model (workers stopped). */
 void lb_model_fini(void);
 

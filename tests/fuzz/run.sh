@@ -13,7 +13,7 @@ clang -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-fno-omit-frame-pointer -march=native -std=gnu11 -D_GNU_SOURCE -I"$top" \
 	-DLBD_FUZZ_CONF_DEFAULT="\"$top/tests/core/core.conf\"" \
 	$(pkg-config --cflags libdpdk) \
-	"$top/tests/fuzz/fuzz_core.c" "$top/control/config.c" "$top/control/limits.c" "$top/control/model.c" \
+	"$top/tests/fuzz/fuzz_core.c" "$top/control/check.c" "$top/control/config.c" "$top/control/limits.c" "$top/control/model.c" \
 	"$top"/dataplane/tcp_state.c "$top"/dataplane/sched.c "$top"/dataplane/counters.c \
 	"$top"/dataplane/pkt.c "$top"/dataplane/conn.c "$top"/dataplane/core.c \
 	"$top"/dataplane/worker.c \

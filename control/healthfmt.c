@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lbadm --health: the checker's view, as text or JSON (see healthfmt.h).
+ *
+ * The reply is checked whole before anything is printed: a malformed one
+ * prints nothing and returns -1.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+
+#include "control/check.h"
+#include "control/healthfmt.h"
+
+static bool
+well_formed(const void *blob, size_t len)
+{
+	const struct lb_api_health_hdr *hdr = blob;
+	const uint8_t *p = blob;
+	size_t off = sizeof(*hdr);
+	uint32_t i;
+
+	if (len < sizeof(*hdr))
+		return false;
+	for (i = 0; i < hdr->n_svcs; i++) {
+		const struct lb_api_health_svc *s = (const void *)(p + off);
+
+		if (len - off < sizeof(*s))
+			return false;
+		off += sizeof(*s);
+		if ((len - off) / sizeof(struct lb_api_health_dest) < s->n_dests)
+			return false;
+		off += (size_t)s->n_dests * sizeof(struct lb_api_health_dest);
+	}
+	return off == len;
+}
+
+static const char *
+addr_str(uint32_t a, char *buf)
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+static void
+when(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || localtime_r(&tt, &tm) == NULL)
+		snprintf(buf, size, "-");
+	else
+		strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static const char *
+state_name(const struct lb_api_health_dest *d)
+{
+	if (d->sorry)
+		return d->in_sched ? "ACTIVE" : "STANDBY";
+	return d->state == LB_API_HEALTH_DOWN ? "DOWN" : "UP";
+}
+
+static void
+json_text(FILE *f, const char *s, size_t max)
+{
+	size_t i;
+
+	fputc('"', f);
+	for (i = 0; i < max && s[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void
+text(FILE *f, const struct lb_api_health_hdr *hdr, const uint8_t *p)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], ap[40], since[32];
+	uint32_t i, j;
+
+	fprintf(f, "Checker: %u server%s checked, %" PRIu64 " attempts in %.1f s, CPU %.2f s,"
+			" started late by %.1f ms at most (%.3f ms mean)\n", hdr->n_checked,
+			hdr->n_checked == 1 ? "" : "s", hdr->attempts, hdr->running_ms / 1000.0,
+			hdr->cpu_ns / 1e9, hdr->late_max_us / 1000.0,
+			hdr->attempts ? hdr->late_sum_us / 1000.0 / (double)hdr->attempts : 0.0);
+	fprintf(f, "Prot VirtualAddress:Port      Quorum          Healthy  Sorry server\n");
+	fprintf(f, "  -> RemoteAddress:Port       Check State   Since               Weight"
+			"     Fails Latency   Checks Result\n");
+	p += sizeof(*hdr);
+	for (i = 0; i < hdr->n_svcs; i++) {
+		const struct lb_api_health_svc *s = (const void *)p;
+		char q[32];
+
+		p += sizeof(*s);
+		snprintf(ap, sizeof(ap), "%s:%u", addr_str(s->key.vip, a), s->key.port);
+		if (s->hysteresis)
+			snprintf(q, sizeof(q), "%u h%u %s", s->quorum, s->hysteresis,
+					s->quorum_up ? "up" : "LOST");
+		else
+			snprintf(q, sizeof(q), "%u %s", s->quorum, s->quorum_up ? "up" : "LOST");
+		fprintf(f, "%-4s %-24s %-15s %-8u %s\n",
+				s->key.proto == IPPROTO_UDP ? "UDP" : "TCP", ap, q, s->weight_up,
+				s->sorry_addr ? addr_str(s->sorry_addr, b) : "-");
+		for (j = 0; j < s->n_dests; j++) {
+			const struct lb_api_health_dest *d = (const void *)p;
+			char w[24], lat[16];
+
+			p += sizeof(*d);
+			snprintf(ap, sizeof(ap), "%s:%u", addr_str(d->addr, a), d->port);
+			when(d->check != LB_CHECK_NONE ? d->since : 0, since, sizeof(since));
+			snprintf(w, sizeof(w), "%u/%u%s", d->eff_weight, d->weight,
+					d->inhibit ? "i" : "");
+			if (d->check != LB_CHECK_NONE && d->checks > 0)
+				snprintf(lat, sizeof(lat), "%.1fms", d->latency_us / 1000.0);
+			else
+				snprintf(lat, sizeof(lat), "-");
+			fprintf(f, "  -> %-24s %-5s %-7s %-19s %-10s %-5u %-9s %-6" PRIu64 " %.*s\n",
+					ap, d->sorry ? "-" : lb_check_type_name(d->check),
+					state_name(d), since, w, d->fails, lat, d->checks,
+					(int)sizeof(d->result),
+					d->check != LB_CHECK_NONE ? d->result :
+					d->sorry ? "sorry server" : "not checked");
+		}
+	}
+}
+
+static void
+json(FILE *f, const struct lb_api_health_hdr *hdr, const uint8_t *p)
+{
+	char a[INET_ADDRSTRLEN];
+	uint32_t i, j;
+
+	fprintf(f, "{\"checker\":{\"checked\":%u,\"attempts\":%" PRIu64 ",\"running_ms\":%" PRIu64
+			",\"cpu_ns\":%" PRIu64 ",\"late_max_us\":%" PRIu64 ",\"late_sum_us\":%"
+			PRIu64 "},\"services\":[", hdr->n_checked, hdr->attempts, hdr->running_ms,
+			hdr->cpu_ns, hdr->late_max_us, hdr->late_sum_us);
+	p += sizeof(*hdr);
+	for (i = 0; i < hdr->n_svcs; i++) {
+		const struct lb_api_health_svc *s = (const void *)p;
+
+		p += sizeof(*s);
+		fprintf(f, "%s{\"protocol\":\"%s\",\"vip\":\"%s\",\"port\":%u,\"quorum\":%u,"
+				"\"hysteresis\":%u,\"weight_up\":%u,\"quorum_up\":%s,"
+				"\"quorum_since\":%" PRId64 ",", i ? "," : "",
+				s->key.proto == IPPROTO_UDP ? "UDP" : "TCP", addr_str(s->key.vip, a),
+				s->key.port, s->quorum, s->hysteresis, s->weight_up,
+				s->quorum_up ? "true" : "false", s->quorum_since);
+		if (s->sorry_addr)
+			fprintf(f, "\"sorry_server\":\"%s\",", addr_str(s->sorry_addr, a));
+		else
+			fprintf(f, "\"sorry_server\":null,");
+		fprintf(f, "\"sorry_active\":%s,\"servers\":[", s->sorry_active ? "true" : "false");
+		for (j = 0; j < s->n_dests; j++) {
+			const struct lb_api_health_dest *d = (const void *)p;
+
+			p += sizeof(*d);
+			fprintf(f, "%s{\"address\":\"%s\",\"port\":%u,\"check\":\"%s\","
+					"\"state\":\"%s\",\"sorry\":%s,\"inhibit\":%s,"
+					"\"in_scheduler\":%s,\"weight\":%u,\"effective_weight\":%u,"
+					"\"fails\":%u,\"latency_us\":%u,\"checks\":%" PRIu64 ","
+					"\"since\":%" PRId64 ",\"result\":", j ? "," : "",
+					addr_str(d->addr, a), d->port, lb_check_type_name(d->check),
+					d->state == LB_API_HEALTH_DOWN ? "down" : "up",
+					d->sorry ? "true" : "false", d->inhibit ? "true" : "false",
+					d->in_sched ? "true" : "false", d->weight, d->eff_weight,
+					d->fails, d->latency_us, d->checks, d->since);
+			json_text(f, d->result, sizeof(d->result));
+			fputc('}', f);
+		}
+		fputs("]}", f);
+	}
+	fputs("]}\n", f);
+}
+
+int
+lb_fmt_health(FILE *f, const void *blob, size_t len, bool as_json)
+{
+	if (!well_formed(blob, len))
+		return -1;
+	if (as_json)
+		json(f, blob, blob);
+	else
+		text(f, blob, blob);
+	return 0;
+}
