@@ -216,6 +216,7 @@ h_zero(struct client *c, const void *body, uint32_t len)
 		for (w = 0; w < ctl_n_workers; w++)
 			ctl_workers[w]->loop_reset++;
 		loop_max_ns = 0;
+		lb_health_zero();
 	}
 	return lb_model_zero(k->proto == 0 ? NULL : k);
 }

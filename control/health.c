@@ -415,6 +415,7 @@ start(struct hc *h)
 	pthread_mutex_lock(&lock);
 	h->checks++;
 	figures.attempts++;
+	figures.late_attempts++;
 	figures.late_sum_us += late;
 	if (late > figures.late_max_us)
 		figures.late_max_us = late;
@@ -957,6 +958,16 @@ lb_health_stats(struct lb_api_health_hdr *o)
 	pthread_mutex_unlock(&lock);
 	o->cpu_ns = __atomic_load_n(&figures.cpu_ns, __ATOMIC_RELAXED);
 	o->running_ms = started ? now_ms() - start_ms : 0;
+}
+
+void
+lb_health_zero(void)
+{
+	pthread_mutex_lock(&lock);
+	figures.late_max_us = 0;
+	figures.late_sum_us = 0;
+	figures.late_attempts = 0;
+	pthread_mutex_unlock(&lock);
 }
 
 void

@@ -44,6 +44,9 @@ void lb_health_status(uint64_t token, struct lb_api_health_dest *out);
 /* The checker's own figures, for --health. */
 void lb_health_stats(struct lb_api_health_hdr *out);
 
+/* -Z: the lateness figures start again (attempts and CPU time run on). */
+void lb_health_zero(void);
+
 /* Stop the thread: attempts are abandoned, commands killed. */
 void lb_health_stop(void);
 

@@ -90,10 +90,11 @@ text(FILE *f, const struct lb_api_health_hdr *hdr, const uint8_t *p)
 	uint32_t i, j;
 
 	fprintf(f, "Checker: %u server%s checked, %" PRIu64 " attempts in %.1f s, CPU %.2f s,"
-			" started late by %.1f ms at most (%.3f ms mean)\n", hdr->n_checked,
+			" started late by %.1f ms at most (%.3f ms mean) since -Z\n", hdr->n_checked,
 			hdr->n_checked == 1 ? "" : "s", hdr->attempts, hdr->running_ms / 1000.0,
 			hdr->cpu_ns / 1e9, hdr->late_max_us / 1000.0,
-			hdr->attempts ? hdr->late_sum_us / 1000.0 / (double)hdr->attempts : 0.0);
+			hdr->late_attempts ? hdr->late_sum_us / 1000.0 / (double)hdr->late_attempts :
+			0.0);
 	fprintf(f, "Prot VirtualAddress:Port      Quorum          Healthy  Sorry server\n");
 	fprintf(f, "  -> RemoteAddress:Port       Check State   Since               Weight"
 			"     Fails Latency   Checks Result\n");
@@ -143,8 +144,9 @@ json(FILE *f, const struct lb_api_health_hdr *hdr, const uint8_t *p)
 
 	fprintf(f, "{\"checker\":{\"checked\":%u,\"attempts\":%" PRIu64 ",\"running_ms\":%" PRIu64
 			",\"cpu_ns\":%" PRIu64 ",\"late_max_us\":%" PRIu64 ",\"late_sum_us\":%"
-			PRIu64 "},\"services\":[", hdr->n_checked, hdr->attempts, hdr->running_ms,
-			hdr->cpu_ns, hdr->late_max_us, hdr->late_sum_us);
+			PRIu64 ",\"late_attempts\":%" PRIu64 "},\"services\":[", hdr->n_checked,
+			hdr->attempts, hdr->running_ms, hdr->cpu_ns, hdr->late_max_us,
+			hdr->late_sum_us, hdr->late_attempts);
 	p += sizeof(*hdr);
 	for (i = 0; i < hdr->n_svcs; i++) {
 		const struct lb_api_health_svc *s = (const void *)p;

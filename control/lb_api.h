@@ -237,8 +237,11 @@ struct lb_api_health_hdr {
 	uint32_t n_checked;	/* servers with a check */
 	uint64_t attempts;	/* since start */
 	uint64_t cpu_ns;	/* the checker thread's CPU time since start */
-	uint64_t late_max_us;	/* attempts started this late after their time, at most */
-	uint64_t late_sum_us;	/* and in all (mean: late_sum_us / attempts) */
+	/* since -Z: attempts started this late after their time at most, and
+	 * in all over late_attempts of them */
+	uint64_t late_max_us;
+	uint64_t late_sum_us;
+	uint64_t late_attempts;
 	uint64_t running_ms;	/* since the checker started */
 };
 

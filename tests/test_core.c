@@ -1428,6 +1428,172 @@ test_host_steering(void **ctx)
 	(void)ctx;
 }
 
+/* ---- health (control/model.h: the model's side of the checker) ---- */
+
+/* {address: weight} as -Ln lists the service at vip: n entries into addr/w. */
+static uint32_t
+listed(uint32_t vip, uint32_t *addr, uint32_t *w)
+{
+	struct lb_api_svc s;
+	struct lb_api_dest d;
+	uint32_t i, j;
+
+	for (i = 0; i < lb_model_n_svcs(); i++) {
+		lb_model_svc_record(i, &s);
+		if (s.key.vip != vip)
+			continue;
+		for (j = 0; j < s.n_dests; j++) {
+			lb_model_dest_record(i, j, &d);
+			addr[j] = d.addr;
+			w[j] = d.weight;
+		}
+		return s.n_dests;
+	}
+	fail_msg("no such service");
+	return 0;
+}
+
+static uint64_t
+token_of(uint32_t addr)
+{
+	static struct lb_health_target t[LB_MAX_DESTS];
+	uint32_t i, n = lb_model_health_targets(t, RTE_DIM(t));
+
+	for (i = 0; i < n; i++)
+		if (t[i].addr == addr)
+			return t[i].token;
+	fail_msg("no check for that server");
+	return 0;
+}
+
+static void
+health(uint32_t addr, bool up, int32_t weight)
+{
+	assert_int_equal(lb_model_health_set(token_of(addr), up, weight), 0);
+	assert_int_equal(lb_model_health_publish(), 0);
+}
+
+static bool
+quorum_up(void)
+{
+	return lb_model_quorum(IPPROTO_TCP, IP(10, 0, 0, 110), 80);
+}
+
+/* Where a new connection to the health service goes. */
+static const struct rte_ether_addr *
+scheduled_mac(void)
+{
+	static struct rte_ether_addr mac;
+	struct result r;
+
+	run1(tcp(IP(198, 51, 100, 7), cport++, IP(10, 0, 0, 110), 80, RTE_TCP_SYN_FLAG), 0, &r);
+	if (r.fwd != 1) {
+		free_out(&r);
+		return NULL;
+	}
+	mac = rte_pktmbuf_mtod(r.out.pkts[0], struct rte_ether_hdr *)->dst_addr;
+	free_out(&r);
+	return &mac;
+}
+
+/*
+ * keepalived's semantics, through the model and the snapshot: alpha starts
+ * down; down leaves the scheduler, or stays at weight 0 with inhibit; the
+ * operator's weight is kept apart (lbadm -e while down is what recovery
+ * restores); quorum with hysteresis; the sorry server while it is lost; a
+ * dynamic weight; a result for a server that is gone changes nothing.
+ */
+static void
+test_health_states(void **ctx)
+{
+	const uint32_t a = IP(10, 0, 0, 41), b = IP(10, 0, 0, 42), c = IP(10, 0, 0, 43);
+	const uint32_t sorry = IP(10, 0, 0, 19);
+	static const struct rte_ether_addr mac41 = {{ 2, 0, 0, 0, 0, 0x41 }};
+	struct lb_api_svc_key k = key80(IP(10, 0, 0, 110));
+	struct lb_api_dest e = { .addr = a, .port = 80, .weight = 9 };
+	uint32_t addr[8], w[8], n;
+	const struct rte_ether_addr *to;
+
+	/* c starts down (alpha): not listed; a and b at their weights */
+	n = listed(IP(10, 0, 0, 110), addr, w);
+	assert_int_equal(n, 2);
+	assert_int_equal(addr[0], a);
+	assert_int_equal(w[0], 3);
+	assert_int_equal(addr[1], b);
+	assert_int_equal(w[1], 2);
+	assert_true(quorum_up());	/* 5 >= 4 - 1 */
+	assert_int_equal(snap_svc(IP(10, 0, 0, 110))->sched.n, 2);
+
+	/* b down, inhibited: listed at 0, not removed; 3 is not below 4 - 1 */
+	health(b, false, -1);
+	n = listed(IP(10, 0, 0, 110), addr, w);
+	assert_int_equal(n, 2);
+	assert_int_equal(w[1], 0);
+	assert_false(lb_dests[snap_svc(IP(10, 0, 0, 110))->dest_ids[1]].removed);
+	assert_true(quorum_up());
+	to = scheduled_mac();
+	assert_non_null(to);
+	assert_memory_equal(to, &mac41, 6);
+
+	/* a down too: no healthy weight, the quorum is lost, the sorry server
+	 * has the traffic beside the inhibited b */
+	health(a, false, -1);
+	assert_false(quorum_up());
+	n = listed(IP(10, 0, 0, 110), addr, w);
+	assert_int_equal(n, 2);
+	assert_int_equal(addr[0], b);
+	assert_int_equal(w[0], 0);
+	assert_int_equal(addr[1], sorry);
+	assert_int_equal(w[1], 1);
+
+	/* c up with a dynamic weight of 4: the quorum, not yet 4 + 1 */
+	health(c, true, 4);
+	assert_false(quorum_up());
+
+	/* the operator sets a's weight while it is down: nothing shows yet */
+	assert_int_equal(lb_model_dest_edit(&k, &e), 0);
+	assert_int_equal(listed(IP(10, 0, 0, 110), addr, w), 2);
+	/* a up: 9 + 1 >= 5, regained, the sorry server leaves, a at 9 */
+	health(a, true, -1);
+	assert_true(quorum_up());
+	n = listed(IP(10, 0, 0, 110), addr, w);
+	assert_int_equal(n, 3);
+	assert_int_equal(addr[0], a);
+	assert_int_equal(w[0], 9);
+	assert_int_equal(w[1], 0);
+	assert_int_equal(addr[2], c);
+	assert_int_equal(w[2], 4);
+
+	/* a dynamic check's weight replaces the operator's while it reports one */
+	health(c, true, 7);
+	listed(IP(10, 0, 0, 110), addr, w);
+	assert_int_equal(w[2], 7);
+
+	/* a down leaves c's 7, not below 4 - 1: still up; then c down: lost */
+	health(a, false, -1);
+	assert_true(quorum_up());
+	health(c, false, -1);
+	assert_false(quorum_up());
+	/* what the workers schedule: inhibited b at 0 and the sorry server */
+	assert_int_equal(snap_svc(IP(10, 0, 0, 110))->sched.n, 2);
+	assert_int_equal(snap_svc(IP(10, 0, 0, 110))->sched.dest[0].addr, b);
+	assert_int_equal(snap_svc(IP(10, 0, 0, 110))->sched.dest[0].weight, 0);
+	assert_int_equal(snap_svc(IP(10, 0, 0, 110))->sched.dest[1].addr, sorry);
+	assert_true(lb_dests[snap_svc(IP(10, 0, 0, 110))->dest_ids[0]].removed == 0);
+
+	/* a result for a server that is gone */
+	assert_int_equal(lb_model_health_set(UINT64_MAX, false, -1), -ENOENT);
+
+	/* back as configured for the tests after this one */
+	health(a, true, -1);
+	health(c, true, -1);
+	health(b, true, -1);
+	e.weight = 3;
+	assert_int_equal(lb_model_dest_edit(&k, &e), 0);
+	assert_true(quorum_up());
+	(void)ctx;
+}
+
 static int
 setup(void **ctx)
 {
@@ -1480,6 +1646,7 @@ main(int argc, char **argv)
 		"--log-level=*:error", NULL };
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dr_forward_rewrites_only_l2_ttl_csum),
+		cmocka_unit_test(test_health_states),
 		cmocka_unit_test(test_flow_sticks_to_its_server),
 		cmocka_unit_test(test_wrr_432_through_the_core),
 		cmocka_unit_test(test_two_armed),

@@ -280,6 +280,19 @@ def profile(build, log):
     return out
 
 
+def health_checker(build, log):
+    """The checker's CPU share and schedule jitter: tests/bench/bench_health.py."""
+    with Lock():
+        wait_quiet(log)
+        p = subprocess.run([sys.executable, os.path.join(HERE, "bench_health.py"), build, "20"],
+                           capture_output=True, text=True, timeout=120)
+    if p.returncode != 0 or not p.stdout.strip():
+        log("bench_health failed: " + (p.stdout + p.stderr)[-400:])
+        return None
+    log(p.stdout.splitlines()[0])
+    return json.loads(p.stdout.splitlines()[-1])
+
+
 def summarize(pres, portres):
     """The figures of the table, each with its samples."""
     s = {}
@@ -517,6 +530,7 @@ def main():
             d = json.load(f)
         pres, pcmds, info, portres, prof, elapsed = (d["pres"], d["pcmds"], d["info"],
                                                      d["portres"], d["prof"], d["elapsed"])
+        hc = d.get("health")
         day = d["day"]
     else:
         log("== in-process: the packet core (bench_pipeline)")
@@ -530,11 +544,13 @@ def main():
             log("== dpdk-testpmd not found: port runs skipped")
         log("== where the time goes: perf, 1 worker, 1K flows")
         prof = profile(build, log)
+        log("== the health checker: 2,000 servers, a tcp check each every second")
+        hc = health_checker(build, log)
         elapsed = time.monotonic() - t_start
         day = datetime.date.today().isoformat()
         with open(saved, "w") as f:
             json.dump({"pres": pres, "pcmds": pcmds, "info": info, "portres": portres,
-                       "prof": prof, "elapsed": elapsed, "day": day}, f)
+                       "prof": prof, "elapsed": elapsed, "day": day, "health": hc}, f)
     TSC_GHZ = info.get("tsc_hz", 2.6e9) / 1e9
 
     s = summarize(pres, portres)
@@ -555,12 +571,12 @@ def main():
         made = plots(s, IMG, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    write_doc(render(s, tab, pcmds, m, prof, elapsed, made, portres, pres, day))
+    write_doc(render(s, tab, pcmds, m, prof, elapsed, made, portres, pres, day, hc))
     print("rewrote docs/benchmarks.md" + "".join(
         ", docs/img/" + os.path.basename(p) for p in made))
 
 
-def render(s, tab, pcmds, m, prof, elapsed, made, portres, pres, today):
+def render(s, tab, pcmds, m, prof, elapsed, made, portres, pres, today, hc=None):
     out = []
     w = out.append
     w("## The packet path: `make bench`")
@@ -707,6 +723,26 @@ def render(s, tab, pcmds, m, prof, elapsed, made, portres, pres, today):
             for pct, dso, sym in prof.get(prog, {}).get("top", []):
                 w("| %s | %s | %.1f%% |" % (prog, sym, pct))
         w("")
+    w("### The health checker")
+    w("")
+    w("`tests/bench/bench_health.py`: lbd on net_null ports with 2,000 real servers, each "
+      "with a tcp check every second (`delay_loop = 1`, `warmup = 1`) against one local "
+      "listener that accepts and closes; two readings of `lbadm --health --json` 20 s apart "
+      "(after `-Z`). CPU is the checker thread's own clock; lateness is how long after its "
+      "time an attempt started (the schedule has millisecond resolution). Target: under "
+      "20% of one core.")
+    w("")
+    if hc:
+        w("| servers (up) | checks/s | checker CPU | started late: mean | max | connect "
+          "latency |")
+        w("|---|---:|---:|---:|---:|---:|")
+        w("| %d (%d) | %.0f | %.1f%% of a core %s | %.2f ms | %.1f ms | %.2f ms |"
+          % (hc["servers"], hc["up"], hc["checks_per_s"], 100 * hc["cpu_share"],
+             "(met)" if hc["cpu_share"] < 0.2 else "(**missed**)", hc["late_mean_us"] / 1000,
+             hc["late_max_us"] / 1000, hc["latency_mean_us"] / 1000))
+    else:
+        w("Not measured in this run.")
+    w("")
     w("### Reading the results")
     w("")
     for para in limits(s, prof) + READING:

@@ -64,13 +64,19 @@ control = { socket = "@RUN@/lbd.sock"; };
 # status in FILE.status, /page the body in FILE.page; each request's head is
 # appended to FILE.log. With "mute" it accepts and never answers.
 HC_SERVER = r'''
-import socket, sys, threading
+import socket, ssl, sys, threading
 port, base, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+tls = None
+if mode == "https":
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(base + ".crt", base + ".key")
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", port)); s.listen(64)
 held = []
 def serve(c):
     try:
+        if tls:
+            c = tls.wrap_socket(c, server_side=True)
         data = b""
         while b"\r\n\r\n" not in data:
             d = c.recv(4096)
@@ -83,6 +89,8 @@ def serve(c):
         else:
             st = "200"; body = open(base + ".page", "rb").read()
         c.sendall(b"HTTP/1.0 " + st.encode() + b" X\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    except (OSError, ssl.SSLError):
+        pass
     finally:
         c.close()
 while True:
@@ -269,14 +277,24 @@ def test_http():
         if os.path.exists(base + ".log"):
             os.unlink(base + ".log")
         helper(node, 8081, "http")
+    # rs3: SSL_GET against a TLS listener with a certificate of its own
+    base = RUN + "/rs3-hc"
+    with open(base + ".status", "w") as f:
+        f.write("200")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=rs3.lab", "-keyout", base + ".key", "-out", base + ".crt"],
+                   check=True, capture_output=True)
+    helper("rs3", 8443, "https")
     digest = hashlib.md5(good).hexdigest()
     hc = ("type = \"http\"; connect_port = 8081; delay_loop = 0.5; connect_timeout = 1;"
           " retry = 1; delay_before_retry = 0.5;")
     start("http", """{ protocol = "tcp"; vip = "10.77.0.100"; port = 80; scheduler = "rr";
         real_servers = (
           { address = "10.77.0.11"; check = { %s path = "/health"; }; },
-          { address = "10.77.0.12"; check = { %s path = "/page"; digest = "%s"; }; } ); }"""
-          % (hc, hc, digest))
+          { address = "10.77.0.12"; check = { %s path = "/page"; digest = "%s"; }; },
+          { address = "10.77.0.13"; check = { %s type = "https"; connect_port = 8443;
+                                              path = "/health"; virtualhost = "rs3.lab"; }; } ); }"""
+          % (hc, hc, digest, hc.replace('type = "http"; connect_port = 8081; ', '')))
     t = wait_state("10.77.0.11", "down", 5)
     r = server("10.77.0.11")["result"]
     check(r == "HTTP status 500", "rs1's result: %r" % r)
@@ -301,9 +319,19 @@ def test_http():
     with open(RUN + "/rs2-hc.page", "wb") as f:
         f.write(good)
     wait_state("10.77.0.12", "up", 3)
+    # rs3 over TLS: 200 up, 503 down
+    d = server("10.77.0.13")
+    check(d["state"] == "up" and d["result"] == "HTTP 200" and d["checks"] > 0,
+          "rs3 (https): %s" % d)
+    head = open(RUN + "/rs3-hc.log", "rb").read().split(b"\r\n\r\n")[0].decode()
+    check("\r\nHost: rs3.lab" in head, "the https check's request: %r" % head)
+    with open(RUN + "/rs3-hc.status", "w") as f:
+        f.write("503")
+    t_tls = wait_state("10.77.0.13", "down", 5)
+    check(server("10.77.0.13")["result"] == "HTTP status 503", "rs3: %s" % server("10.77.0.13"))
     stop_helpers()
-    return ("500: down in %.1f s; 200: up in %.1f s; digest mismatch: down in %.1f s"
-            % (t, t_up, t_dg))
+    return ("500: down in %.1f s; 200: up in %.1f s; digest mismatch: down in %.1f s;"
+            " https 503: down in %.1f s" % (t, t_up, t_dg, t_tls))
 
 
 def rc(node, v):
@@ -514,9 +542,12 @@ def main():
                 log("FAIL %-9s %5.1f s  %s: %s" % (name, time.monotonic() - t0,
                                                  type(e).__name__, e))
                 failed.append(name)
-                with open(RUN + "/lbd.log", errors="replace") as f:
-                    tail = f.read().splitlines()[-15:]
-                log("     lbd.log: " + "\n     ".join(tail))
+                try:
+                    with open(RUN + "/lbd.log", errors="replace") as f:
+                        tail = f.read().splitlines()[-15:]
+                    log("     lbd.log: " + "\n     ".join(tail))
+                except OSError:
+                    pass
             finally:
                 stop_helpers()
     except KeyboardInterrupt:
