@@ -659,7 +659,8 @@ http_io(struct hc *h)
 		}
 		h->hdr_len += (uint32_t)n;
 		h->hdr[h->hdr_len] = '\0';
-		end = strstr(h->hdr, "\r\n\r\n");
+		/* memmem: a reply may hold NULs before its headers end */
+		end = memmem(h->hdr, h->hdr_len, "\r\n\r\n", 4);
 		if (end == NULL) {
 			if (h->hdr_len >= HDR_MAX - 1) {
 				finish(h, false, -1, "HTTP headers over %u bytes", HDR_MAX);
