@@ -874,12 +874,55 @@ load_dest(struct loader *ld, struct lb_conf *conf, const struct lb_conf_service 
 }
 
 static void
+load_dests(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
+		const config_setting_t *s, struct lb_conf_service *svc)
+{
+	unsigned int i, j;
+
+	svc->dests = calloc((size_t)config_setting_length(s) + 1, sizeof(*svc->dests));
+	if (svc->dests == NULL) {
+		report(ld, s, "out of memory");
+		return;
+	}
+	for (i = 0; i < (unsigned int)config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		struct lb_conf_dest *d = &svc->dests[svc->n_dests];
+
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+			continue;
+		if (over_limit(ld, e, LB_LIMIT_DESTS_PER_SVC, (uint64_t)svc->n_dests + 1) ||
+				over_limit(ld, e, LB_LIMIT_DESTS, (uint64_t)ld->n_dests + 1))
+			break;
+		load_dest(ld, conf, svc, valid(g, service_keys, "check"), e, d);
+		for (j = 0; d->addr != 0 && j < svc->n_dests; j++)
+			if (svc->dests[j].addr == d->addr) {
+				report(ld, e, "duplicate real server %s:%u (first at line %d)",
+						config_setting_get_string(
+							config_setting_get_member(e, "address")),
+						d->port, svc->dests[j].line);
+				break;
+			}
+		if (d->addr != 0 && d->addr == svc->sorry_server)
+			report(ld, e, "real server %s is also the service's sorry_server",
+					config_setting_get_string(
+						config_setting_get_member(e, "address")));
+		if (d->addr != 0 && j == svc->n_dests) {
+			svc->n_dests++;
+			ld->n_dests++;
+		} else {
+			free(d->check);
+			d->check = NULL;
+		}
+	}
+}
+
+static void
 load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 		struct lb_conf_service *svc)
 {
 	const config_setting_t *s;
 	const char *str;
-	unsigned int i, j;
+	unsigned int i;
 
 	svc->line = (int)config_setting_source_line(g);
 	svc->sched = LB_SCHED_WLC;
@@ -967,43 +1010,15 @@ load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 	svc->check = load_check(ld, valid(g, service_keys, "check"), NULL, false);
 
 	s = valid(g, service_keys, "real_servers");
-	if (s == NULL)
-		return;
-	svc->dests = calloc((size_t)config_setting_length(s) + 1, sizeof(*svc->dests));
-	if (svc->dests == NULL) {
-		report(ld, s, "out of memory");
-		return;
-	}
-	for (i = 0; i < (unsigned int)config_setting_length(s); i++) {
-		const config_setting_t *e = config_setting_get_elem(s, i);
-		struct lb_conf_dest *d = &svc->dests[svc->n_dests];
-
-		if (config_setting_type(e) != CONFIG_TYPE_GROUP)
-			continue;
-		if (over_limit(ld, e, LB_LIMIT_DESTS_PER_SVC, (uint64_t)svc->n_dests + 1) ||
-				over_limit(ld, e, LB_LIMIT_DESTS, (uint64_t)ld->n_dests + 1))
-			break;
-		load_dest(ld, conf, svc, valid(g, service_keys, "check"), e, d);
-		for (j = 0; d->addr != 0 && j < svc->n_dests; j++)
-			if (svc->dests[j].addr == d->addr) {
-				report(ld, e, "duplicate real server %s:%u (first at line %d)",
-						config_setting_get_string(
-							config_setting_get_member(e, "address")),
-						d->port, svc->dests[j].line);
-				break;
-			}
-		if (d->addr != 0 && d->addr == svc->sorry_server)
-			report(ld, e, "real server %s is also the service's sorry_server",
-					config_setting_get_string(
-						config_setting_get_member(e, "address")));
-		if (d->addr != 0 && j == svc->n_dests) {
-			svc->n_dests++;
-			ld->n_dests++;
-		} else {
-			free(d->check);
-			d->check = NULL;
-		}
-	}
+	if (s != NULL)
+		load_dests(ld, conf, g, s, svc);
+	/* the sorry server takes the id of a real server */
+	if (svc->sorry_server != 0 &&
+			!over_limit(ld, config_setting_get_member(g, "sorry_server"),
+				LB_LIMIT_DESTS_PER_SVC, (uint64_t)svc->n_dests + 1) &&
+			!over_limit(ld, config_setting_get_member(g, "sorry_server"),
+				LB_LIMIT_DESTS, ld->n_dests + 1))
+		ld->n_dests++;
 }
 
 static void
