@@ -791,7 +791,7 @@ check_type_of(struct loader *ld, const config_setting_t *g, bool quiet)
  */
 static struct lb_check_conf *
 load_check(struct loader *ld, const config_setting_t *svc_g, const config_setting_t *dest_g,
-		bool svc_quiet)
+		const config_setting_t *server, bool svc_quiet)
 {
 	const config_setting_t *own = dest_g != NULL ? dest_g : svc_g;
 	struct lb_check_conf *c;
@@ -812,9 +812,10 @@ load_check(struct loader *ld, const config_setting_t *svc_g, const config_settin
 		apply_check(ld, svc_g, c, svc_quiet);
 	if (dest_g != NULL)
 		apply_check(ld, dest_g, c, false);
-	if (c->type == LB_CHECK_MISC && c->command[0] == '\0' &&
-			!(dest_g == NULL && svc_quiet))
-		report(ld, own, "a \"misc\" check needs a 'command'");
+	/* A service's misc check may leave the command to each server. */
+	if (c->type == LB_CHECK_MISC && c->command[0] == '\0' && svc_quiet)
+		report(ld, server, "a \"misc\" check needs a 'command'%s",
+				dest_g == NULL ? " (the service's check has none)" : "");
 	if (c->type != LB_CHECK_MISC && c->dynamic && !(dest_g == NULL && svc_quiet))
 		report(ld, config_setting_get_member(own, "dynamic") ?
 				config_setting_get_member(own, "dynamic") : own,
@@ -858,7 +859,8 @@ load_dest(struct loader *ld, struct lb_conf *conf, const struct lb_conf_service 
 				" direct routing cannot change ports", port, svc->port);
 	d->port = svc->port;
 	get_mac(ld, g, dest_keys, &d->has_mac, d->mac);
-	d->check = load_check(ld, svc_check, valid(g, dest_keys, "check"), true);
+	d->check = load_check(ld, svc_check, valid(g, dest_keys, "check"),
+			valid(g, dest_keys, "check") ? valid(g, dest_keys, "check") : g, true);
 	if (addr == NULL)
 		return;
 	if (lb_parse_ipv4(addr, &d->addr) < 0 || !unicast_host(d->addr)) {
@@ -1007,7 +1009,7 @@ load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 					" it on a connected network", str);
 		}
 	}
-	svc->check = load_check(ld, valid(g, service_keys, "check"), NULL, false);
+	svc->check = load_check(ld, valid(g, service_keys, "check"), NULL, NULL, false);
 
 	s = valid(g, service_keys, "real_servers");
 	if (s != NULL)

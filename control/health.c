@@ -327,6 +327,10 @@ start_misc(struct hc *h)
 	sigset_t none, all;
 	int rc;
 
+	if (c->command[0] == '\0') {	/* a service's default left it to each server */
+		finish(h, false, -1, "no command to run");
+		return;
+	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
 	/* nothing of lbd's reaches the command: no descriptor, no signal mask */

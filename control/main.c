@@ -3,8 +3,9 @@
  * lbd's entry point: split the command line DPDK's way (EAL options, "--",
  * lbd's own), load and check the configuration, then hand over to the daemon.
  *
- * Everything here happens before rte_eal_init(), so --check, --help and
- * --version work without root, hugepages or devices.
+ * Everything here happens before rte_eal_init(), so --check,
+ * --from-keepalived, --help and --version work without root, hugepages or
+ * devices.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include "control/config.h"
 #include "control/daemon.h"
+#include "control/keepalived.h"
 
 static void
 usage(FILE *out, const char *prog)
@@ -20,17 +22,23 @@ usage(FILE *out, const char *prog)
 	fprintf(out,
 		"Usage: %s [EAL options] -- [-f FILE] [--check]\n"
 		"       %s [-f FILE] [--check]\n"
+		"       %s --from-keepalived KEEPALIVED.CONF > FILE\n"
 		"\n"
 		"An LVS-DR (direct routing) layer-4 load balancer on DPDK.\n"
 		"\n"
 		"  -f, --config FILE  configuration file (default " LB_CONF_DEFAULT_PATH ")\n"
 		"  -c, --check        check the configuration and exit: 0 if valid, else 1\n"
 		"                     after printing every problem as FILE:LINE: message\n"
+		"      --from-keepalived KEEPALIVED.CONF\n"
+		"                     write the LVS part of a keepalived.conf as an lbd\n"
+		"                     configuration on stdout, what it cannot convert as\n"
+		"                     FILE:LINE: message on stderr; exit 0 if all of it\n"
+		"                     converted, 1 if some, 2 if none (or unreadable)\n"
 		"  -h, --help         show this help and exit\n"
 		"  -V, --version      show the version and exit\n"
 		"\n"
 		"EAL options come before \"--\"; without them, the file's 'eal' list is used.\n",
-		prog, prog);
+		prog, prog, prog);
 }
 
 int
@@ -39,14 +47,15 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'f' },
 		{ "check", no_argument, NULL, 'c' },
+		{ "from-keepalived", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = LB_CONF_DEFAULT_PATH;
+	const char *path = LB_CONF_DEFAULT_PATH, *keepalived = NULL;
 	int eal_argc = 0, app_argc, opt, i, nerr, rc;
 	char **app_argv;
-	bool check = false;
+	bool check = false, path_set = false;
 	struct lb_conf conf;
 
 	/* DPDK's convention: EAL options, then "--", then the application's. */
@@ -63,6 +72,10 @@ main(int argc, char **argv)
 		switch (opt) {
 		case 'f':
 			path = optarg;
+			path_set = true;
+			break;
+		case 'K':
+			keepalived = optarg;
 			break;
 		case 'c':
 			check = true;
@@ -82,6 +95,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: unexpected argument '%s'%s\n", argv[0], app_argv[optind],
 				eal_argc == 0 ? " (EAL options go before \"--\")" : "");
 		return 1;
+	}
+
+	if (keepalived != NULL) {
+		if (check || path_set || eal_argc > 0) {
+			fprintf(stderr, "%s: --from-keepalived takes no other option (check its"
+					" output with --check -f FILE)\n", argv[0]);
+			return 2;
+		}
+		rc = lb_keepalived_convert(keepalived, stdout, stderr);
+		return rc < 0 ? 2 : rc > 0 ? 1 : 0;
 	}
 
 	nerr = lb_conf_load(&conf, path, stderr);
