@@ -784,6 +784,13 @@ reconcile(struct lb_health_target *t, uint32_t n)
 			next[i].t = t[i];
 		} else {
 			hc_init(&next[i], &t[i], now);
+			/* the same server checked differently keeps the state the
+			 * model has: only a transition is ever reported */
+			if (j < n_hcs && hcs[j].t.token == t[i].token) {
+				next[i].up = hcs[j].up;
+				next[i].weight = hcs[j].weight;
+				next[i].since = hcs[j].since;
+			}
 		}
 		nheap[i] = i;
 		next[i].heap_pos = i;

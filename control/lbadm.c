@@ -195,6 +195,7 @@ api_strerror(uint16_t type, int err)
 		{ LB_API_DEST_DEL, ESRCH, "Service not defined" },
 		{ LB_API_DEST_DEL, ENOENT, "No such destination" },
 		{ LB_API_SVC_LIST, ESRCH, "No such service" },
+		{ LB_API_HEALTH, ESRCH, "No such service" },
 		{ 0, EPERM, "Permission denied (you must be root)" },
 		{ 0, EINVAL, "Invalid operation.  Possibly wrong module version, address not unicast, ..." },
 		{ 0, ENOMEM, "Memory allocation problem" },

@@ -184,6 +184,11 @@ control = { socket = "@DIR@/lbd.sock"; };
         rc, _, _ = lbd.lbadm("-Ln")
         check(rc == 0 and time.monotonic() - t0 < 0.5, "lbadm -Ln answers at once meanwhile")
 
+        rc, out, err = lbd.lbadm("--health", "-t", "10.0.0.199:80")
+        check(rc == 1 and err.strip() == "No such service" and out == "",
+              "--health of a service that does not exist: exit 1, No such service")
+        rc, out, _ = lbd.lbadm("--health", "-t", "10.0.0.100:80")
+        check(rc == 0 and "10.0.0.11:80" in out, "--health -t lists that service")
         # run time: -a gets the service's check (tcp to listener 0: up)
         rc, _, err = lbd.lbadm("-a", "-t", "10.0.0.100:80", "-r", "10.0.0.30", "-w", "4")
         check(rc == 0, "lbadm -a 10.0.0.30: %s" % err.strip())
