@@ -37,6 +37,7 @@ REPLIES = {
     8: b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc",  # good (the https check's)
     9: b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc",  # good, deleted at run time
     10: b"NOW HTTP/1.0 400 Bad Request\r\n\r\n",            # speaks first: not TLS
+    11: b"",                                               # reads, answers nothing
 }
 DIGEST_ABC = "900150983cd24fb0d6963f7d28e17f72"   # md5("abc")
 
@@ -145,7 +146,7 @@ def main():
              % (ls[6].port, DIGEST_ABC), "body over 16 MiB"),
         17: ('type = "http"; connect_port = %d; status_code = [ 200 ];' % ls[7].port,
              "HTTP status 204"),
-        18: ('type = "http"; connect_port = %d;' % ls[0].port,
+        18: ('type = "http"; connect_port = %d;' % ls[11].port,
              "connection closed before an HTTP reply"),
         19: ('type = "https"; connect_port = %d;' % ls[10].port, "TLS handshake failed"),
         20: ('type = "misc"; command = "/nonexistent/check";', "exit 127"),
