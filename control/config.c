@@ -122,6 +122,7 @@ static const struct key dataplane_keys[] = {
 	{ "mbufs", K_INT, false, 1024, 1 << 30, NULL },
 	{ "connections", K_INT, false, 16, 1 << 28, NULL },
 	{ "burst", K_INT, false, 1, 256, NULL },
+	{ "idle_sleep_us", K_INT, false, 0, 100000, NULL },
 	{ "sloppy_tcp", K_BOOL, false, 0, 0, NULL },
 	{ "secure_tcp", K_BOOL, false, 0, 0, NULL },
 	{ "expire_nodest_conn", K_BOOL, false, 0, 0, NULL },
@@ -1172,6 +1173,7 @@ load_tree(struct loader *ld, struct lb_conf *conf, const config_setting_t *root)
 		get_u32(g, dataplane_keys, "mbufs", &conf->mbufs);
 		get_u32(g, dataplane_keys, "connections", &conf->connections);
 		get_u32(g, dataplane_keys, "burst", &conf->burst);
+		get_u32(g, dataplane_keys, "idle_sleep_us", &conf->idle_sleep_us);
 		conf->sloppy_tcp = get_bool(g, dataplane_keys, "sloppy_tcp", false);
 		conf->secure_tcp = get_bool(g, dataplane_keys, "secure_tcp", false);
 		conf->expire_nodest_conn = get_bool(g, dataplane_keys,

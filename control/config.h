@@ -92,6 +92,7 @@ struct lb_conf {
 	uint32_t mbufs;
 	uint32_t connections;
 	uint32_t burst;
+	uint32_t idle_sleep_us;	/* an idle worker's pause, 0 = pure polling */
 	bool sloppy_tcp;
 	bool secure_tcp;
 	bool expire_nodest_conn;

@@ -100,6 +100,7 @@ create_workers(struct daemon *d, const struct lb_conf *conf)
 			return -ENOMEM;
 		d->workers[i] = wk;
 		wk->burst = (uint16_t)conf->burst;
+		wk->idle_sleep_us = conf->idle_sleep_us;
 		wk->qsbr = d->qsbr;
 		snprintf(name, sizeof(name), "lb_to_ctl_%u", i);
 		wk->to_ctl = rte_ring_create(name, RING_SIZE, SOCKET_ID_ANY,

@@ -7,6 +7,12 @@
  * buffered frames flushed once they have waited LB_TX_DRAIN_US; a bounded
  * slice of expiry work; a quiescent-state report so the control plane can
  * free old snapshots. The snapshot pointer is loaded once per iteration.
+ *
+ * With idle_sleep_us, a worker that found nothing to do for LB_IDLE_POLLS
+ * iterations in a row sleeps that long after each further empty one, so
+ * that idle directors (several on one machine, a lab) leave the CPU to
+ * others; the first frame ends it. Under load it never sleeps: the cost is
+ * a counter per iteration.
  */
 #include <stdlib.h>
 
@@ -17,6 +23,7 @@
 #include "dataplane/worker.h"
 
 #define LB_TX_DRAIN_US	100
+#define LB_IDLE_POLLS	100
 
 static uint64_t clock_tsc0;
 static uint64_t clock_hz;
@@ -106,6 +113,7 @@ lb_worker_loop(void *arg)
 	uint64_t last_drain = rte_rdtsc();
 	struct lb_out out = { .n = 0 };
 	uint16_t step = wk->n_peers > 0 ? wk->n_peers : 1;
+	uint32_t idle = 0;
 	uint16_t p, q, n;
 
 	rte_rcu_qsbr_thread_online(wk->qsbr, wk->index);
@@ -113,6 +121,7 @@ lb_worker_loop(void *arg)
 		const struct lb_snap *snap = __atomic_load_n(&lb_snap_current, __ATOMIC_ACQUIRE);
 		uint64_t tsc, start = rte_rdtsc();	/* now and the iteration's start: one read */
 		uint32_t now = clock_at(start);
+		uint32_t got = 0;
 
 		for (p = 0; p < snap->n_ports; p++) {
 			/* a port with more RX queues than workers (one that must
@@ -122,6 +131,7 @@ lb_worker_loop(void *arg)
 				n = rte_eth_rx_burst(snap->port[p].port_id, q, pkts, wk->burst);
 				if (n == 0)
 					continue;
+				got += n;
 				lb_core_rx(wk, snap, p, pkts, n, now, &out);
 				transmit(wk, snap, &out);
 			}
@@ -130,6 +140,7 @@ lb_worker_loop(void *arg)
 		if (wk->from_ctl != NULL) {
 			n = (uint16_t)rte_ring_sc_dequeue_burst(wk->from_ctl, (void **)pkts,
 					wk->burst, NULL);
+			got += n;
 			for (p = 0; p < n; p++) {
 				uint16_t port = pkts[p]->hash.usr;	/* lb_snap.port[] index */
 
@@ -158,6 +169,15 @@ lb_worker_loop(void *arg)
 			wk->stats.loop_max_tsc = 0;
 		} else if (unlikely(tsc > wk->stats.loop_max_tsc)) {
 			wk->stats.loop_max_tsc = tsc;
+		}
+		/* after the measure: a pause is not work */
+		if (got != 0) {
+			idle = 0;
+		} else if (wk->idle_sleep_us != 0 && ++idle >= LB_IDLE_POLLS) {
+			for (p = 0; p < snap->n_ports; p++)
+				rte_eth_tx_buffer_flush(snap->port[p].port_id, wk->index,
+						wk->txb[p]);
+			rte_delay_us_sleep(wk->idle_sleep_us);
 		}
 	}
 	for (p = 0; p < lb_snap_current->n_ports; p++)

@@ -72,6 +72,7 @@ struct lb_worker {
 	struct rte_rcu_qsbr *qsbr;
 	struct rte_eth_dev_tx_buffer *txb[LB_MAX_PORTS];
 	uint16_t burst;
+	uint32_t idle_sleep_us;		/* 0: poll without pause */
 	volatile bool stop;
 	/* the control plane bumps loop_reset to restart stats.loop_max_tsc; the
 	 * worker, its only writer, does it when it sees a new value */

@@ -533,6 +533,11 @@ def main():
             print("health: %s is missing (make deps installs it)" % tool, file=sys.stderr)
             return 1
 
+    # As tests/lab/host.py: the lab's own processes (servers, client,
+    # listeners, commands) on CPU 0, lbd's main lcore, so that its busy-polling
+    # worker has CPU 1 to itself and a request's latency measures lbd.
+    os.sched_setaffinity(0, {0})
+
     def on_term(*_):
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, on_term)
