@@ -138,6 +138,7 @@ static const struct key control_keys[] = {
 
 static const struct key top_keys[] = {
 	{ "eal", K_STRS, false, 0, 0, NULL },
+	{ "vip_arp", K_STR, false, 0, 0, NULL },
 	{ "ports", K_LIST, true, 0, 0, port_keys },
 	{ "services", K_LIST, false, 0, 0, service_keys },
 	{ "timeouts", K_GROUP, false, 0, 0, timeout_keys },
@@ -1164,6 +1165,15 @@ load_tree(struct loader *ld, struct lb_conf *conf, const config_setting_t *root)
 	if (s != NULL)
 		load_services(ld, conf, s);
 
+	s = valid(root, top_keys, "vip_arp");
+	if (s != NULL) {
+		const char *v = config_setting_get_string(s);
+
+		if (strcmp(v, "never") == 0)
+			conf->vip_arp_never = true;
+		else if (strcmp(v, "always") != 0)
+			report(ld, s, "unknown vip_arp '%s' (expected \"always\" or \"never\")", v);
+	}
 	g = valid(root, top_keys, "timeouts");
 	for (i = 0; g != NULL && i < LB_S_COUNT; i++)
 		get_u32(g, timeout_keys, lb_state_key(i), &conf->timeout[i]);

@@ -96,6 +96,7 @@ struct lb_conf {
 	bool sloppy_tcp;
 	bool secure_tcp;
 	bool expire_nodest_conn;
+	bool vip_arp_never;	/* vip_arp = "never": no ARP for VIPs */
 	/* control */
 	char *socket;
 	char *socket_group;	/* may list */

@@ -56,6 +56,7 @@ struct msvc {
 struct params {
 	uint32_t timeout[LB_S_COUNT];
 	bool secure_tcp, sloppy_tcp, expire_nodest_conn;
+	bool vip_arp;
 };
 
 /* Counters as shown: workers' sums minus base; rates by IPVS's estimator. */
@@ -802,6 +803,7 @@ snap_build(const struct change *ch)
 	s->tcp_table = ch->params.secure_tcp ? LB_TCP_TABLE_SECURE : LB_TCP_TABLE_NORMAL;
 	s->sloppy_tcp = ch->params.sloppy_tcp;
 	s->expire_nodest_conn = ch->params.expire_nodest_conn;
+	s->vip_arp = ch->params.vip_arp;
 
 	/* Services and VIP markers at most half fill the table: probes stay short. */
 	while (size < 4 * (n + 1))
@@ -1228,6 +1230,7 @@ lb_model_init(const struct lb_conf *conf, const struct lb_port_info *ports, uint
 	params.secure_tcp = conf->secure_tcp;
 	params.sloppy_tcp = conf->sloppy_tcp;
 	params.expire_nodest_conn = conf->expire_nodest_conn;
+	params.vip_arp = !conf->vip_arp_never;
 
 	/* The loader checked all of this; a refusal here is a bug worth a line. */
 	for (i = 0; i < conf->n_services; i++) {

@@ -82,6 +82,8 @@ lb_neigh_announce(void)
 	const struct lb_snap *snap = lb_snap_current;
 	uint32_t i, p;
 
+	if (!snap->vip_arp)
+		return;	/* behind a router: the VIPs are routed, never announced */
 	for (i = 0; i <= snap->lk_mask; i++) {
 		const struct lb_svc_key *k = &snap->lk[i];
 		bool sent = false;

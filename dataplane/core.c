@@ -260,7 +260,8 @@ handle_arp(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 
 	/* With a kernel interface the kernel answers for the port's address. */
 	if (ah->arp_opcode == RTE_BE16(RTE_ARP_OP_REQUEST) && sip != tip &&
-			(lb_snap_is_vip(snap, tip) || (!host && snap->port[rx_port].addr == tip))) {
+			((snap->vip_arp && lb_snap_is_vip(snap, tip)) ||
+			 (!host && snap->port[rx_port].addr == tip))) {
 		ah->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
 		rte_ether_addr_copy(&ah->arp_data.arp_sha, &ah->arp_data.arp_tha);
 		rte_ether_addr_copy(mine, &ah->arp_data.arp_sha);

@@ -89,6 +89,7 @@ struct lb_snap {
 	uint8_t tcp_table;	/* enum lb_tcp_table */
 	bool sloppy_tcp;
 	bool expire_nodest_conn;
+	bool vip_arp;		/* answer ARP for VIPs (false behind a router) */
 };
 
 static inline uint32_t

@@ -381,6 +381,19 @@ test_arp_replies(void **ctx)
 	/* for someone else: not answered */
 	expect_drop(arp(RTE_ARP_OP_REQUEST, IP(10, 0, 0, 50), IP(10, 0, 0, 77), &client_mac),
 			LB_DROP_arp_not_ours, 0);
+	/* vip_arp = "never" (behind a router): the VIP is not answered, the
+	 * port's own address still is */
+	lb_snap_current->vip_arp = false;
+	expect_drop(arp(RTE_ARP_OP_REQUEST, IP(10, 0, 0, 50), IP(10, 0, 0, 100), &client_mac),
+			LB_DROP_arp_not_ours, 0);
+	{
+		struct result r;
+
+		run1(arp(RTE_ARP_OP_REQUEST, IP(10, 0, 0, 50), IP(10, 0, 0, 2), &client_mac), 0, &r);
+		assert_int_equal(r.reply, 1);
+		free_out(&r);
+	}
+	lb_snap_current->vip_arp = true;
 }
 
 static void
