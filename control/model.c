@@ -747,6 +747,45 @@ snap_free(struct lb_snap *snap, const struct lb_snap *other)
 	free(snap);
 }
 
+static int
+sdest_cmp(const void *a, const void *b)
+{
+	const struct lb_sched_dest *x = a, *y = b;
+	uint32_t ha = rte_be_to_cpu_32(x->addr), hb = rte_be_to_cpu_32(y->addr);
+
+	if (ha != hb)
+		return ha < hb ? -1 : 1;
+	return rte_be_to_cpu_16(x->port) < rte_be_to_cpu_16(y->port) ? -1 :
+		rte_be_to_cpu_16(x->port) > rte_be_to_cpu_16(y->port);
+}
+
+/*
+ * mh fills its table from its servers in list order: in address order
+ * instead, directors with the same servers build the same table whatever
+ * order the servers were added in, and send a flow to the same server
+ * whichever of them the router picks. dest_ids follow their servers.
+ */
+static void
+canonical_order(struct lb_svc *svc)
+{
+	struct lb_sched_dest *sd = svc->sched.dest;
+	uint32_t i, j, n = svc->sched.n;
+
+	/* a few hundred servers, sorted once per change: insertion sort keeps
+	 * the two arrays paired without an index array */
+	for (i = 1; i < n; i++) {
+		struct lb_sched_dest d = sd[i];
+		uint32_t id = svc->dest_ids[i];
+
+		for (j = i; j > 0 && sdest_cmp(&sd[j - 1], &d) > 0; j--) {
+			sd[j] = sd[j - 1];
+			svc->dest_ids[j] = svc->dest_ids[j - 1];
+		}
+		sd[j] = d;
+		svc->dest_ids[j] = id;
+	}
+}
+
 /* The scheduler of ms, built afresh. */
 static int
 svc_build(const struct msvc *ms, struct lb_svc *svc)
@@ -783,6 +822,8 @@ svc_build(const struct msvc *ms, struct lb_svc *svc)
 		if (d->in_use && !dest_retired[md->id] && d->overloaded)
 			sd->flags |= LB_SDEST_F_OVERLOAD;
 	}
+	if (svc->sched.kind == LB_SCHED_MH)
+		canonical_order(svc);
 	return lb_sched_build(&svc->sched);
 }
 

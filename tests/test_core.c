@@ -1119,6 +1119,43 @@ test_mh_quiesce_moves_nothing(void **ctx)
 }
 
 /*
+ * Directors behind ECMP must agree on where a flow goes: mh builds its table
+ * in address order, so the same servers added in another order (10.0.0.111)
+ * give the same server for every slot, and a server added at run time lands
+ * the same wherever it was added.
+ */
+static void
+test_mh_canonical_order(void **ctx)
+{
+	struct lb_api_svc_key k = key80(IP(10, 0, 0, 111));
+	struct lb_api_dest d = { .addr = IP(10, 0, 0, 30), .port = 80, .weight = 1 };
+	const struct lb_svc *a, *b;
+	uint32_t i, moved = 0;
+
+	a = snap_svc(IP(10, 0, 0, 107));
+	b = snap_svc(IP(10, 0, 0, 111));
+	assert_int_equal(a->sched.n, b->sched.n);
+	for (i = 0; i < LB_MH_TABLE_SIZE; i++)
+		assert_int_equal(a->sched.dest[a->sched.table[i]].addr,
+				b->sched.dest[b->sched.table[i]].addr);
+	/* a server added last to one and first in address order: same table
+	 * as a service built with it from the start would have */
+	assert_int_equal(lb_model_dest_add(&k, &d), 0);
+	a = snap_svc(IP(10, 0, 0, 107));	/* the old snapshot is gone */
+	b = snap_svc(IP(10, 0, 0, 111));
+	assert_int_equal(b->sched.dest[0].addr, d.addr);
+	for (i = 0; i < LB_MH_TABLE_SIZE; i++)
+		moved += a->sched.dest[a->sched.table[i]].addr !=
+			b->sched.dest[b->sched.table[i]].addr;
+	assert_true(moved > 0 && moved < LB_MH_TABLE_SIZE / 5);
+	/* the ids follow their servers */
+	for (i = 0; i < b->sched.n; i++)
+		assert_int_equal(lb_dests[b->dest_ids[i]].addr, b->sched.dest[i].addr);
+	assert_int_equal(lb_model_dest_del(&k, &d), 0);
+	(void)ctx;
+}
+
+/*
  * expire_nodest_conn: an established flow of a deleted server is not held
  * for its 900 s: its next packet expires the entry (IPVS); a SYN on that
  * address pair is scheduled afresh.
@@ -1681,6 +1718,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_publish_keeps_other_services),
 		cmocka_unit_test(test_refused_edit_changes_nothing),
 		cmocka_unit_test(test_mh_quiesce_moves_nothing),
+		cmocka_unit_test(test_mh_canonical_order),
 		cmocka_unit_test(test_expire_nodest_established),
 		cmocka_unit_test(test_overload_clears_below_three_quarters),
 		cmocka_unit_test(test_netmask_zero),
