@@ -94,6 +94,7 @@ static const struct key service_keys[] = {
 	{ "sched_flags", K_STRS, false, 0, 0, NULL },
 	{ "persistence", K_INT, false, 0, LB_MAX_TIMEOUT, NULL },
 	{ "netmask", K_STR, false, 0, 0, NULL },
+	{ "sloppy", K_BOOL, false, 0, 0, NULL },
 	{ "quorum", K_INT, false, 1, INT32_MAX, NULL },
 	{ "hysteresis", K_INT, false, 0, INT32_MAX, NULL },
 	{ "sorry_server", K_STR, false, 0, 0, NULL },
@@ -995,6 +996,7 @@ load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 					"Zero port specified for non-persistent service");
 	}
 
+	svc->sloppy = get_bool(g, service_keys, "sloppy", false);
 	svc->quorum = 1;
 	get_u32(g, service_keys, "quorum", &svc->quorum);
 	get_u32(g, service_keys, "hysteresis", &svc->hysteresis);

@@ -73,6 +73,7 @@ struct lb_conf_service {
 	uint32_t quorum;	/* default 1 */
 	uint32_t hysteresis;
 	uint32_t sorry_server;	/* network order; 0 = none */
+	bool sloppy;		/* IPVS's sloppy_tcp for this service alone */
 	struct lb_check_conf *check;	/* what lbadm -a gives a new server; NULL = none */
 	struct lb_conf_dest *dests;
 	unsigned int n_dests;

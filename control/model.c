@@ -799,6 +799,7 @@ svc_build(const struct msvc *ms, struct lb_svc *svc)
 	svc->proto = ms->cfg.proto;
 	svc->persistence = ms->cfg.persistence;
 	svc->netmask = ms->cfg.netmask;
+	svc->sloppy = ms->cfg.sloppy;
 	svc->sched.kind = ms->cfg.sched;
 	svc->sched.flags = ms->cfg.sched_flags;
 	svc->sched.n = 0;

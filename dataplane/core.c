@@ -535,9 +535,11 @@ handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 	bool tcp = p->proto == IPPROTO_TCP;
 	bool syn = tcp && (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) ==
 		RTE_TCP_SYN_FLAG;
-	/* What may create an entry: a SYN, any datagram, any non-RST with sloppy_tcp. */
+	/* What may create an entry: a SYN, any datagram, any non-RST with
+	 * sloppy_tcp or a sloppy service (a flow another director started) */
 	bool may_create = !tcp || syn ||
-		(snap->sloppy_tcp && !(p->tcp_flags & RTE_TCP_RST_FLAG));
+		((snap->sloppy_tcp || (svc != NULL && svc->sloppy)) &&
+		 !(p->tcp_flags & RTE_TCP_RST_FLAG));
 	const struct lb_dest *d;
 	struct lb_conn *c;
 	unsigned int state;

@@ -54,6 +54,7 @@ struct lb_svc {
 	uint32_t vip;		/* network order */
 	uint16_t port;		/* network order; 0 = every port */
 	uint8_t proto;
+	uint8_t sloppy;		/* a TCP segment without SYN may create an entry */
 	uint32_t persistence;	/* seconds */
 	uint32_t netmask;	/* network order */
 	struct lb_sched_svc sched;

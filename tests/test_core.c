@@ -1156,6 +1156,45 @@ test_mh_canonical_order(void **ctx)
 }
 
 /*
+ * A sloppy service takes a flow in its middle (started on another director,
+ * or before a restart): its ACK creates an entry, and with mh the server is
+ * the one the SYN would have had (10.0.0.107, the same servers, not
+ * sloppy). Without sloppy the same ACK is dropped, silently: no reset.
+ */
+static void
+test_sloppy_service(void **ctx)
+{
+	uint32_t i, created = 0;
+	struct result r;
+
+	for (i = 0; i < 20; i++) {
+		uint32_t client = IP(198, 51, 7, i + 1);
+		struct rte_ether_addr want;
+		struct rte_mbuf *m;
+
+		run1(tcp(client, 4000, IP(10, 0, 0, 107), 80, RTE_TCP_SYN_FLAG), 0, &r);
+		assert_int_equal(r.fwd, 1);
+		want = rte_pktmbuf_mtod(r.out.pkts[0], struct rte_ether_hdr *)->dst_addr;
+		free_out(&r);
+		/* mid-flow, no entry: a sloppy service creates one, on mh's server */
+		m = expect_fwd(tcp(client, 4001, IP(10, 0, 0, 112), 80, RTE_TCP_ACK_FLAG), 0,
+				&want, 0);
+		rte_pktmbuf_free(m);
+		created++;
+		/* not sloppy: dropped, nothing sent back */
+		run1(tcp(client, 4002, IP(10, 0, 0, 107), 80, RTE_TCP_ACK_FLAG), 0, &r);
+		assert_int_equal(r.drop[LB_DROP_tcp_no_conn], 1);
+		assert_int_equal(r.out.n, 0);
+		free_out(&r);
+	}
+	/* a reset never creates an entry, sloppy or not */
+	expect_drop(tcp(IP(198, 51, 7, 99), 4003, IP(10, 0, 0, 112), 80, RTE_TCP_RST_FLAG),
+			LB_DROP_tcp_no_conn, 0);
+	assert_int_equal(created, 20);
+	(void)ctx;
+}
+
+/*
  * expire_nodest_conn: an established flow of a deleted server is not held
  * for its 900 s: its next packet expires the entry (IPVS); a SYN on that
  * address pair is scheduled afresh.
@@ -1719,6 +1758,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_refused_edit_changes_nothing),
 		cmocka_unit_test(test_mh_quiesce_moves_nothing),
 		cmocka_unit_test(test_mh_canonical_order),
+		cmocka_unit_test(test_sloppy_service),
 		cmocka_unit_test(test_expire_nodest_established),
 		cmocka_unit_test(test_overload_clears_below_three_quarters),
 		cmocka_unit_test(test_netmask_zero),
