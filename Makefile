@@ -13,7 +13,7 @@ MESON_OPTS ?=
 
 # Build: compiler, meson, DPDK, libconfig, cmocka.
 DEPS_BUILD = gcc make pkg-config meson ninja-build libdpdk-dev dpdk-dev dpdk \
-	libconfig-dev libcmocka-dev libssl-dev
+	libconfig-dev libcmocka-dev libssl-dev libmnl-dev
 # Tests and the lab: packet crafting and capture, real peers, namespaces, the
 # fuzzer (clang with its sanitizer runtimes), diagrams and plots, and the real
 # ipvsadm that lbadm's output is compared with.

@@ -137,9 +137,16 @@ static const struct key control_keys[] = {
 	{ NULL, 0, false, 0, 0, NULL },
 };
 
+static const struct key announce_keys[] = {
+	{ "table", K_INT, true, 1, 0xfffffffeLL, NULL },
+	{ "drain_seconds", K_INT, false, 0, 3600, NULL },
+	{ NULL, 0, false, 0, 0, NULL },
+};
+
 static const struct key top_keys[] = {
 	{ "eal", K_STRS, false, 0, 0, NULL },
 	{ "vip_arp", K_STR, false, 0, 0, NULL },
+	{ "announce", K_GROUP, false, 0, 0, announce_keys },
 	{ "ports", K_LIST, true, 0, 0, port_keys },
 	{ "services", K_LIST, false, 0, 0, service_keys },
 	{ "timeouts", K_GROUP, false, 0, 0, timeout_keys },
@@ -1175,6 +1182,19 @@ load_tree(struct loader *ld, struct lb_conf *conf, const config_setting_t *root)
 			conf->vip_arp_never = true;
 		else if (strcmp(v, "always") != 0)
 			report(ld, s, "unknown vip_arp '%s' (expected \"always\" or \"never\")", v);
+	}
+	g = valid(root, top_keys, "announce");
+	if (g != NULL && get_u32(g, announce_keys, "table", &conf->announce_table)) {
+		/* 253..255 are the kernel's default, main and local tables */
+		if (conf->announce_table >= 253 && conf->announce_table <= 255)
+			report(ld, config_setting_get_member(g, "table"),
+					"announce table %u is one of the kernel's own (253 default,"
+					" 254 main, 255 local): use a table of lbd's own",
+					conf->announce_table);
+		else
+			conf->has_announce = true;
+		conf->announce_drain = 5;
+		get_u32(g, announce_keys, "drain_seconds", &conf->announce_drain);
 	}
 	g = valid(root, top_keys, "timeouts");
 	for (i = 0; g != NULL && i < LB_S_COUNT; i++)

@@ -98,6 +98,10 @@ struct lb_conf {
 	bool secure_tcp;
 	bool expire_nodest_conn;
 	bool vip_arp_never;	/* vip_arp = "never": no ARP for VIPs */
+	/* announce = { table; drain_seconds; } (control/announce.h) */
+	bool has_announce;
+	uint32_t announce_table;
+	uint32_t announce_drain;	/* seconds of forwarding after SIGTERM */
 	/* control */
 	char *socket;
 	char *socket_group;	/* may list */

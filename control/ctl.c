@@ -31,6 +31,7 @@
 #include <rte_malloc.h>
 
 #include "control/ctl.h"
+#include "control/announce.h"
 #include "control/health.h"
 #include "control/host.h"
 #include "control/lb_api.h"
@@ -420,6 +421,31 @@ h_health(struct client *c, const void *body, uint32_t len)
 	return k->proto != 0 && found == 0 ? -ESRCH : 0;
 }
 
+static int
+h_announce_list(struct client *c, const void *body, uint32_t len)
+{
+	static struct lb_api_announce list[LB_MAX_SERVICES];
+	struct lb_api_announce_hdr hdr;
+	int rc;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.enabled = lb_announce_enabled(&hdr.table);
+	hdr.drain_seconds = lb_announce_drain_seconds();
+	hdr.n = lb_announce_list(list, RTE_DIM(list));
+	rc = out_put(c, &hdr, sizeof(hdr));
+	return rc < 0 ? rc : out_put(c, list, hdr.n * sizeof(*list));
+}
+
+static int
+h_announce_set(struct client *c, const void *body, uint32_t len)
+{
+	const struct lb_api_announce_set *r = body;
+
+	if (r->on > 1)
+		return -EINVAL;
+	return lb_announce_admin(r->vip, r->on == 1);
+}
+
 struct handler {
 	int (*fn)(struct client *c, const void *body, uint32_t len);
 	uint32_t len;		/* exact body size */
@@ -444,6 +470,8 @@ static const struct handler handlers[LB_API_TYPE_COUNT] = {
 	[LB_API_SYSCTL_GET] = { h_sysctl_get, 0, false },
 	[LB_API_SYSCTL_SET] = { h_sysctl_set, sizeof(struct lb_api_sysctl), true },
 	[LB_API_HEALTH] = { h_health, sizeof(struct lb_api_svc_key), false },
+	[LB_API_ANNOUNCE_LIST] = { h_announce_list, 0, false },
+	[LB_API_ANNOUNCE_SET] = { h_announce_set, sizeof(struct lb_api_announce_set), true },
 };
 
 /* ---- framing ---- */

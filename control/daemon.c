@@ -25,6 +25,7 @@
 
 #include "control/ctl.h"
 #include "control/daemon.h"
+#include "control/announce.h"
 #include "control/health.h"
 #include "control/host.h"
 #include "control/model.h"
@@ -34,13 +35,17 @@
 
 #define RING_SIZE	1024
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, drain;
 
+/* SIGTERM drains (the VIPs withdrawn, forwarding on for drain_seconds);
+ * SIGINT, or a second SIGTERM, stops at once. */
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGTERM && !drain)
+		drain = 1;
+	else
+		stop = 1;
 }
 
 /* The main thread's CPU time: what an iteration cost, not how long it waited. */
@@ -51,6 +56,15 @@ thread_cpu_ns(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static char **
@@ -205,6 +219,7 @@ static int
 run(struct daemon *d, const struct lb_conf *conf)
 {
 	unsigned int lcore;
+	uint64_t drain_end = 0;
 	uint16_t want, i = 0;
 	int rc;
 
@@ -249,6 +264,9 @@ run(struct daemon *d, const struct lb_conf *conf)
 	rc = lb_health_start();
 	if (rc != 0)
 		return rc;
+	rc = lb_announce_init(conf, d->workers, d->n_workers);
+	if (rc != 0)
+		return rc;
 
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (i == d->n_workers)
@@ -266,11 +284,22 @@ run(struct daemon *d, const struct lb_conf *conf)
 		uint32_t now = lb_clock_now();
 		uint64_t t0 = thread_cpu_ns();
 
+		if (drain == 1) {
+			drain = 2;
+			drain_end = mono_ms() + 1000ull * lb_announce_drain_seconds();
+			lb_announce_stop();
+			RTE_LOG(INFO, USER1, "lbd: SIGTERM: VIPs withdrawn, forwarding for %u s\n",
+					lb_announce_drain_seconds());
+		}
+		if (drain == 2 && mono_ms() >= drain_end)
+			break;
+
 		lb_neigh_poll(now);
 		lb_model_update_overload(d->workers, d->n_workers);
 		lb_model_estimate(now);
 		lb_model_gc();
 		lb_health_poll();
+		lb_announce_poll();
 		lb_ctl_poll(10);
 		lb_ctl_loop_done(thread_cpu_ns() - t0);
 	}
@@ -278,6 +307,7 @@ run(struct daemon *d, const struct lb_conf *conf)
 	for (i = 0; i < d->n_workers; i++)
 		d->workers[i]->stop = true;
 	rte_eal_mp_wait_lcore();
+	lb_announce_fini();
 	lb_health_stop();
 	lb_host_fini();
 	lb_ctl_fini();
@@ -308,7 +338,8 @@ lb_daemon_run(struct lb_conf *conf, const char *prog, int eal_argc, char **eal_a
 
 	rc = run(&d, conf);
 
-	lb_health_stop();	/* when start-up failed half-way */
+	lb_announce_fini();	/* when start-up failed half-way */
+	lb_health_stop();
 	lb_host_fini();
 	lb_ports_fini(d.ports, d.n_ports);
 	free_workers(&d);

@@ -196,3 +196,62 @@ lb_fmt_health(FILE *f, const void *blob, size_t len, bool as_json)
 		text(f, blob, blob);
 	return 0;
 }
+
+static const char *
+reason(const struct lb_api_announce *a)
+{
+	static char buf[64];
+
+	switch (a->why) {
+	case LB_API_ANN_OK: return "-";
+	case LB_API_ANN_ADMIN: return "withdrawn by lbadm";
+	case LB_API_ANN_QUORUM: return "no service has its quorum";
+	case LB_API_ANN_WORKER:
+		snprintf(buf, sizeof(buf), "worker lcore %u stalled", a->lcore);
+		return buf;
+	case LB_API_ANN_STOPPING: return "lbd is stopping";
+	case LB_API_ANN_ERROR:
+		snprintf(buf, sizeof(buf), "the kernel refused the route: %s", strerror(-a->error));
+		return buf;
+	}
+	return "?";
+}
+
+int
+lb_fmt_announce(FILE *f, const void *blob, size_t len, bool as_json)
+{
+	const struct lb_api_announce_hdr *hdr = blob;
+	const struct lb_api_announce *a = (const void *)(hdr + 1);
+	char ip[INET_ADDRSTRLEN], since[32];
+	uint32_t i;
+
+	if (len < sizeof(*hdr) || (len - sizeof(*hdr)) / sizeof(*a) != hdr->n ||
+			(len - sizeof(*hdr)) % sizeof(*a) != 0)
+		return -1;
+	if (as_json) {
+		fprintf(f, "{\"enabled\":%s,\"table\":%u,\"drain_seconds\":%u,\"vips\":[",
+				hdr->enabled ? "true" : "false", hdr->table, hdr->drain_seconds);
+		for (i = 0; i < hdr->n; i++) {
+			fprintf(f, "%s{\"vip\":\"%s\",\"announced\":%s,\"admin\":%s,"
+					"\"reason\":", i ? "," : "", addr_str(a[i].vip, ip),
+					a[i].announced ? "true" : "false", a[i].admin ? "true" : "false");
+			json_text(f, a[i].why == LB_API_ANN_OK ? "announced" : reason(&a[i]), 64);
+			fprintf(f, ",\"since\":%" PRId64 "}", a[i].since);
+		}
+		fputs("]}\n", f);
+		return 0;
+	}
+	if (!hdr->enabled) {
+		fprintf(f, "Announcing nothing: the configuration has no announce group\n");
+		return 0;
+	}
+	fprintf(f, "Announcing as blackhole routes in table %u (after SIGTERM: %u s of"
+			" forwarding)\n", hdr->table, hdr->drain_seconds);
+	fprintf(f, "VIP              State      Since                Reason\n");
+	for (i = 0; i < hdr->n; i++) {
+		when(a[i].since, since, sizeof(since));
+		fprintf(f, "%-16s %-10s %-20s %s\n", addr_str(a[i].vip, ip),
+				a[i].announced ? "announced" : "withdrawn", since, reason(&a[i]));
+	}
+	return 0;
+}

@@ -17,4 +17,7 @@
 /* 0, or -1 (nothing printed) when blob is not a well-formed reply. */
 int lb_fmt_health(FILE *f, const void *blob, size_t len, bool as_json);
 
+/* lbadm --announced: LB_API_ANNOUNCE_LIST's reply; 0 or -1 as above. */
+int lb_fmt_announce(FILE *f, const void *blob, size_t len, bool as_json);
+
 #endif

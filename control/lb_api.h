@@ -51,6 +51,8 @@ enum lb_api_type {
 	LB_API_SYSCTL_GET,	/* - -> lb_api_sysctl */
 	LB_API_SYSCTL_SET,	/* lb_api_sysctl (-1 = unchanged) -> - */
 	LB_API_HEALTH,		/* lb_api_svc_key (proto 0 = all) -> lb_api_health_hdr + [lb_api_health_svc, lb_api_health_dest * n_dests]... */
+	LB_API_ANNOUNCE_LIST,	/* - -> lb_api_announce_hdr + lb_api_announce * n */
+	LB_API_ANNOUNCE_SET,	/* lb_api_announce_set -> -: --announce / --withdraw */
 	LB_API_TYPE_COUNT,
 };
 
@@ -282,6 +284,39 @@ struct lb_api_health_dest {
 	uint64_t checks;	/* attempts since the check started */
 	int64_t since;		/* unix seconds of the last transition, or of the start */
 	char result[LB_API_HEALTH_TEXT];	/* the last attempt: "ok", or why it failed */
+};
+
+/* VIP announcement (control/announce.h). */
+struct lb_api_announce_hdr {
+	uint32_t enabled;	/* the configuration has an announce group */
+	uint32_t table;		/* the kernel routing table lbd writes */
+	uint32_t drain_seconds;
+	uint32_t n;		/* lb_api_announce entries that follow */
+};
+
+enum lb_api_announce_why {
+	LB_API_ANN_OK = 0,	/* announced */
+	LB_API_ANN_ADMIN,	/* withdrawn by lbadm --withdraw */
+	LB_API_ANN_QUORUM,	/* no service on the VIP has its quorum */
+	LB_API_ANN_WORKER,	/* a worker stalled (the watchdog) */
+	LB_API_ANN_STOPPING,	/* lbd is stopping (SIGTERM) */
+	LB_API_ANN_ERROR,	/* the kernel refused the route (error) */
+};
+
+struct lb_api_announce {
+	uint32_t vip;		/* network order */
+	uint8_t announced;	/* its route is in the table */
+	uint8_t admin;		/* 1 unless withdrawn by lbadm */
+	uint8_t why;		/* enum lb_api_announce_why */
+	uint8_t _pad;
+	uint32_t lcore;		/* LB_API_ANN_WORKER: the stalled worker's lcore */
+	int32_t error;		/* LB_API_ANN_ERROR: the errno netlink gave */
+	int64_t since;		/* unix seconds of the last change */
+};
+
+struct lb_api_announce_set {
+	uint32_t vip;		/* network order */
+	uint32_t on;		/* 1 --announce, 0 --withdraw */
 };
 
 #define LB_API_MAX_DROPS	48

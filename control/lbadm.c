@@ -95,6 +95,7 @@ static const char cmd_opts[][N_OPT] = {
 #define X_COUNTERS	0x8
 #define X_SYSCTL	0x10
 #define X_HEALTH	0x20
+#define X_ANNOUNCED	0x40
 
 struct command {
 	enum cmd cmd;
@@ -107,6 +108,8 @@ struct command {
 	bool dest_port_given;
 	struct lb_api_timeouts timeouts;
 	const char *sysctl_arg;	/* --sysctl NAME=VALUE, or NULL to list */
+	const char *announce_arg;	/* --announce / --withdraw VIP */
+	bool announce_on;
 };
 
 static const char *prog = "lbadm";
@@ -157,6 +160,9 @@ usage_exit(int status)
 		"  --summary          connection entries per state per service\n"
 		"  --lcore            -c listing: the owning core of each entry\n"
 		"  --counters         per-core packet counters and drop reasons\n"
+		"  --announced        the VIPs' announcement to routers, and why\n"
+		"  --announce VIP, --withdraw VIP\n"
+		"                     let the VIP be announced again, or withdraw it (drain)\n"
 		"  --health [-t|u service-address]\n"
 		"                     health checks: quorum per service, state per server\n"
 		"  --sysctl [NAME=0|1] secure_tcp, sloppy_tcp, expire_nodest_conn: list, or set one\n", prog);
@@ -196,6 +202,8 @@ api_strerror(uint16_t type, int err)
 		{ LB_API_DEST_DEL, ENOENT, "No such destination" },
 		{ LB_API_SVC_LIST, ESRCH, "No such service" },
 		{ LB_API_HEALTH, ESRCH, "No such service" },
+		{ LB_API_ANNOUNCE_SET, ESRCH, "No service has this virtual IP" },
+		{ LB_API_ANNOUNCE_SET, ENOTSUP, "lbd announces nothing: its configuration has no announce group" },
 		{ 0, EPERM, "Permission denied (you must be root)" },
 		{ 0, EINVAL, "Invalid operation.  Possibly wrong module version, address not unicast, ..." },
 		{ 0, ENOMEM, "Memory allocation problem" },
@@ -405,6 +413,7 @@ enum {
 	TAG_SET = 256, TAG_START_DAEMON, TAG_STOP_DAEMON, TAG_MCAST, TAG_SYNCID, TAG_TIMEOUT,
 	TAG_DAEMON, TAG_STATS, TAG_RATE, TAG_THRESHOLDS, TAG_PERSISTENTCONN, TAG_SORT,
 	TAG_NOSORT, TAG_SOCKET, TAG_JSON, TAG_SUMMARY, TAG_LCORE, TAG_COUNTERS, TAG_SYSCTL, TAG_HEALTH,
+	TAG_ANNOUNCED, TAG_ANNOUNCE, TAG_WITHDRAW,
 	TAG_TUNINFO,
 };
 
@@ -439,6 +448,9 @@ static const struct opt opts[] = {
 	{ "summary", 0, ARG_NONE, TAG_SUMMARY }, { "lcore", 0, ARG_NONE, TAG_LCORE },
 	{ "counters", 0, ARG_NONE, TAG_COUNTERS },
 	{ "health", 0, ARG_NONE, TAG_HEALTH },
+	{ "announced", 0, ARG_NONE, TAG_ANNOUNCED },
+	{ "announce", 0, ARG_REQUIRED, TAG_ANNOUNCE },
+	{ "withdraw", 0, ARG_REQUIRED, TAG_WITHDRAW },
 	{ "sysctl", 0, ARG_OPTIONAL, TAG_SYSCTL },
 	{ NULL, 0, ARG_NONE, 0 },
 };
@@ -633,6 +645,14 @@ apply(struct command *c, const struct opt *o, const char *arg)
 		break;
 	case TAG_COUNTERS: c->extra |= X_COUNTERS; break;
 	case TAG_HEALTH: c->extra |= X_HEALTH; break;
+	case TAG_ANNOUNCED: c->extra |= X_ANNOUNCED; break;
+	case TAG_ANNOUNCE:
+	case TAG_WITHDRAW:
+		if (c->announce_arg != NULL)
+			fail(2, "multiple '%s' options specified", "announce/withdraw");
+		c->announce_arg = arg;
+		c->announce_on = o->tag == TAG_ANNOUNCE;
+		break;
 	case TAG_SYSCTL:
 		if (c->extra & X_SYSCTL)
 			fail(2, "multiple '%s' options specified", "sysctl");
@@ -951,6 +971,33 @@ do_sysctl(const struct command *c)
 	return call(LB_API_SYSCTL_SET, &s, sizeof(s), NULL, NULL) < 0 ? 255 : 0;
 }
 
+/* --announced, --announce VIP, --withdraw VIP */
+static int
+do_announce(const struct command *c)
+{
+	struct lb_api_announce_set r = { 0 };
+	uint32_t len;
+	void *resp;
+	int rc;
+
+	if (c->cmd != CMD_NONE || c->options != 0 ||
+			(c->announce_arg != NULL && (c->extra & X_ANNOUNCED)))
+		fail(2, "--announced, --announce and --withdraw take no other command or option");
+	if (c->announce_arg != NULL) {
+		if (inet_pton(AF_INET, c->announce_arg, &r.vip) != 1)
+			fail(2, "illegal virtual IP address `%s'", c->announce_arg);
+		r.on = c->announce_on;
+		return call(LB_API_ANNOUNCE_SET, &r, sizeof(r), NULL, NULL) < 0 ? 255 : 0;
+	}
+	if (call(LB_API_ANNOUNCE_LIST, NULL, 0, &resp, &len) < 0)
+		return 255;
+	rc = lb_fmt_announce(stdout, resp, len, (c->extra & X_JSON) != 0);
+	free(resp);
+	if (rc < 0)
+		fail(2, "lbd sent a malformed announcement listing");
+	return 0;
+}
+
 /* --health [-t|-u service]: the checker's view of every server. */
 static int
 do_health(const struct command *c)
@@ -1026,6 +1073,8 @@ run_command(int argc, char **argv, bool from_stdin)
 		fail(2, "unexpected argument %s", pos[first]);
 	if (c.extra & X_HEALTH)
 		return do_health(&c);
+	if ((c.extra & X_ANNOUNCED) || c.announce_arg != NULL)
+		return do_announce(&c);
 	if (c.extra & X_SYSCTL) {
 		if (c.cmd != CMD_NONE || c.options != 0)
 			fail(2, "--sysctl takes no other command or option");

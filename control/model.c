@@ -875,7 +875,38 @@ fail:
 	return NULL;
 }
 
-/* Swap snap in, wait until no worker can hold the old one, free what it does not share. */
+/*
+ * Snapshots replaced but perhaps still held by a worker, oldest first, each
+ * with the RCU token of its replacement. They are freed once every worker
+ * has reported a quiescent state since (reap()), never waited for: a worker
+ * that stalls must not stall the control plane with it (the watchdog that
+ * withdraws the VIPs runs there). Each shares its unchanged services with
+ * the next one, so each is freed against its successor.
+ */
+struct retired_snap {
+	struct lb_snap *snap;
+	uint64_t token;
+};
+static struct retired_snap *retired;
+static uint32_t n_retired, cap_retired;
+
+static void
+reap(void)
+{
+	uint32_t k = 0;
+
+	while (k < n_retired && (model_qsbr == NULL ||
+				rte_rcu_qsbr_check(model_qsbr, retired[k].token, false) == 1)) {
+		snap_free(retired[k].snap,
+				k + 1 < n_retired ? retired[k + 1].snap : lb_snap_current);
+		k++;
+	}
+	if (k > 0)
+		memmove(retired, retired + k, (n_retired - k) * sizeof(*retired));
+	n_retired -= k;
+}
+
+/* Swap snap in; the old one is freed once no worker can hold it. */
 static void
 snap_publish(struct lb_snap *snap)
 {
@@ -883,9 +914,28 @@ snap_publish(struct lb_snap *snap)
 
 	if (old == NULL)
 		return;
-	if (model_qsbr != NULL)
-		rte_rcu_qsbr_synchronize(model_qsbr, RTE_QSBR_THRID_INVALID);
-	snap_free(old, snap);
+	if (model_qsbr == NULL) {	/* no worker runs (tests) */
+		snap_free(old, snap);
+		return;
+	}
+	if (n_retired == cap_retired) {
+		uint32_t cap = cap_retired ? cap_retired * 2 : 16;
+		struct retired_snap *p = realloc(retired, cap * sizeof(*p));
+
+		if (p == NULL) {
+			/* no room to defer: wait, as the only safe choice left */
+			rte_rcu_qsbr_synchronize(model_qsbr, RTE_QSBR_THRID_INVALID);
+			reap();
+			snap_free(old, snap);
+			return;
+		}
+		retired = p;
+		cap_retired = cap;
+	}
+	retired[n_retired].snap = old;
+	retired[n_retired].token = rte_rcu_qsbr_start(model_qsbr);
+	n_retired++;
+	reap();
 }
 
 /* The transaction: build, then commit, then publish; or nothing at all. */
@@ -1425,6 +1475,11 @@ lb_model_gc(void)
 	struct lb_dest_count c;
 	uint32_t i;
 
+	reap();
+	/* a snapshot a worker may still hold may name a retired id */
+	if (n_retired > 0)
+		return;
+
 	for (i = 0; i < LB_MAX_DESTS; i++) {
 		if (!dest_retired[i])
 			continue;
@@ -1439,6 +1494,14 @@ lb_model_gc(void)
 void
 lb_model_fini(void)
 {
+	uint32_t k;
+
+	/* the workers are stopped: nothing holds a snapshot any more */
+	for (k = 0; k < n_retired; k++)
+		snap_free(retired[k].snap, k + 1 < n_retired ? retired[k + 1].snap : lb_snap_current);
+	free(retired);
+	retired = NULL;
+	n_retired = cap_retired = 0;
 	snap_free(lb_snap_current, NULL);
 	lb_snap_current = NULL;
 	while (n_svcs > 0) {
@@ -1593,4 +1656,16 @@ lb_model_quorum(uint8_t proto, uint32_t vip, uint16_t port)
 	const struct msvc *s = find_svc(proto, vip, port);
 
 	return s != NULL && s->quorum_up;
+}
+
+uint32_t
+lb_model_svc_vip(uint32_t i)
+{
+	return i < n_svcs ? svcs[i].cfg.vip : 0;
+}
+
+bool
+lb_model_svc_quorum(uint32_t i)
+{
+	return i < n_svcs && svcs[i].quorum_up;
 }

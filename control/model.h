@@ -8,10 +8,11 @@
  * change is a transaction: it is checked (limits included, control/limits.h),
  * the complete snapshot it would give is built, and only when that
  * succeeded is the model changed and the snapshot published: the pointer
- * workers load is swapped, an RCU grace period passes (every worker has
- * finished the burst that might hold the old pointer) and only then is the
- * old snapshot freed. A refused change changes nothing, and the model and the
- * dataplane never disagree.
+ * workers load is swapped, and the old snapshot is freed once an RCU grace
+ * period has passed (every worker has finished the burst that might hold
+ * the old pointer): checked from the control loop, never waited for, so that
+ * a stalled worker cannot stall the control plane. A refused change changes
+ * nothing, and the model and the dataplane never disagree.
  *
  * A change touches only what it concerns. Each service carries a generation
  * that moves only when what its scheduler is built from moves (its servers,
@@ -118,6 +119,9 @@ void lb_model_health_svc(uint32_t i, struct lb_api_health_svc *out);
 uint64_t lb_model_health_dest(uint32_t i, uint32_t j, struct lb_api_health_dest *out);
 /* Whether the service has its quorum (the announcement's input). */
 bool lb_model_quorum(uint8_t proto, uint32_t vip, uint16_t port);
+/* Service i's VIP (network order), and whether it has its quorum. */
+uint32_t lb_model_svc_vip(uint32_t i);
+bool lb_model_svc_quorum(uint32_t i);
 
 /* Free the published snapshot and the model (workers stopped). */
 void lb_model_fini(void);

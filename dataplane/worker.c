@@ -170,6 +170,7 @@ lb_worker_loop(void *arg)
 		} else if (unlikely(tsc > wk->stats.loop_max_tsc)) {
 			wk->stats.loop_max_tsc = tsc;
 		}
+		wk->loops++;
 		/* after the measure: a pause is not work */
 		if (got != 0) {
 			idle = 0;

@@ -73,6 +73,7 @@ struct lb_worker {
 	struct rte_eth_dev_tx_buffer *txb[LB_MAX_PORTS];
 	uint16_t burst;
 	uint32_t idle_sleep_us;		/* 0: poll without pause */
+	volatile uint64_t loops;	/* iterations: the control plane's watchdog */
 	volatile bool stop;
 	/* the control plane bumps loop_reset to restart stats.loop_max_tsc; the
 	 * worker, its only writer, does it when it sees a new value */

@@ -133,6 +133,7 @@ def main():
                 lbd.wait()
         ls.close()
         shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree("/var/run/dpdk/lbdbhc", ignore_errors=True)
 
 
 if __name__ == "__main__":
