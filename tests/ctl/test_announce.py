@@ -14,6 +14,10 @@ in table 100, read with ip route:
              no quorum), B stays; back: A again
   admin      lbadm --withdraw B: gone, --announced says why; --announce B:
              back; --withdraw of a VIP no service has: exit 255 and why
+  bird       BIRD in lbd's namespace (kernel protocol: learn, table 100) peers
+             over BGP with BIRD in a router namespace: the router's FIB holds
+             both VIPs via the director; --withdraw: the router's route goes,
+             --announce: back (skipped without bird)
   watchdog   lbd's worker thread stopped (ptrace, the other threads run on):
              every VIP withdrawn within 2 s, "worker lcore 1 stalled";
              the worker released: announced again
@@ -81,6 +85,61 @@ libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_
 PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT = 17, 0x4206, 0x4207
 
 
+BIRD_DIRECTOR = """
+router id 10.99.0.1;
+ipv4 table vipt;
+protocol device {}
+protocol kernel vipsrc { ipv4 { table vipt; import all; export none; }; kernel table %d; learn;
+  scan time 1; }
+protocol bgp uplink { local 10.99.0.1 as 65001; neighbor 10.99.0.2 as 65000;
+  hold time 3; keepalive time 1; connect retry time 1;
+  ipv4 { table vipt; import none; export where proto = "vipsrc"; }; }
+""" % TABLE
+BIRD_ROUTER = """
+router id 10.99.0.2;
+protocol device {}
+protocol kernel { ipv4 { import none; export all; }; merge paths yes limit 16; }
+protocol bgp d1 { local 10.99.0.2 as 65000; neighbor 10.99.0.1 as 65001;
+  hold time 3; keepalive time 1; connect retry time 1;
+  ipv4 { import where net ~ [ 10.0.0.0/24{32,32} ]; export none; }; }
+"""
+NSR = NS + "r"
+
+
+def router_route(vip):
+    """The router's route to vip (its main table), or ''."""
+    return sh("ip", "-n", NSR, "route", "show", vip, ok=False).stdout.strip()
+
+
+def bird_stage(d, lbadm, birds):
+    sh("ip", "netns", "add", NSR)
+    sh("ip", "-n", NS, "link", "add", "lbdann-d", "type", "veth", "peer", "name", "lbdann-r",
+       "netns", NSR)
+    sh("ip", "-n", NS, "addr", "add", "10.99.0.1/30", "dev", "lbdann-d")
+    sh("ip", "-n", NSR, "addr", "add", "10.99.0.2/30", "dev", "lbdann-r")
+    sh("ip", "-n", NS, "link", "set", "lbdann-d", "up")
+    sh("ip", "-n", NSR, "link", "set", "lbdann-r", "up")
+    for ns, name, text in ((NS, "director", BIRD_DIRECTOR), (NSR, "router", BIRD_ROUTER)):
+        conf = os.path.join(d, "bird-%s.conf" % name)
+        with open(conf, "w") as f:
+            f.write(text)
+        birds.append(subprocess.Popen(
+            ["ip", "netns", "exec", ns, "bird", "-f", "-c", conf, "-s",
+             os.path.join(d, "bird-%s.ctl" % name), "-P", os.path.join(d, "bird-%s.pid" % name)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
+    t = wait(lambda: "via 10.99.0.1" in router_route("10.0.0.100") and
+             "via 10.99.0.1" in router_route("10.0.0.101"), 30)
+    check(t is not None, "bird: the router holds both VIPs via the director (%.1f s): %r"
+          % (t or 0, router_route("10.0.0.101")))
+    lbadm("--withdraw", "10.0.0.101")
+    t = wait(lambda: router_route("10.0.0.101") == "", 5)
+    check(t is not None and "via" in router_route("10.0.0.100"),
+          "bird: --withdraw: the router's route goes in %.1f s, the other stays" % (t or 0))
+    lbadm("--announce", "10.0.0.101")
+    t = wait(lambda: "via 10.99.0.1" in router_route("10.0.0.101"), 5)
+    check(t is not None, "bird: --announce: the router's route is back in %.1f s" % (t or 0))
+
+
 def worker_tid(pid):
     for tid in os.listdir("/proc/%d/task" % pid):
         with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
@@ -116,6 +175,7 @@ control = { socket = "%s/lbd.sock"; };
     sock = os.path.join(d, "lbd.sock")
     prefix = "lbdann%d" % os.getpid()
     lbd = lst = None
+    birds = []
     try:
         sh("ip", "netns", "add", NS)
         sh("ip", "-n", NS, "link", "set", "lo", "up")
@@ -166,6 +226,11 @@ control = { socket = "%s/lbd.sock"; };
               "--withdraw of a VIP no service has: exit %d, %s" % (rc, err.strip()))
         _, text, _ = lbadm("--announced")
         check("10.0.0.100" in text and "announced" in text, "--announced as text:\n" + text)
+
+        if shutil.which("bird"):
+            bird_stage(d, lambda *a: lbadm(*a), birds)
+        else:
+            print("skip bird: not installed (make deps installs bird2)")
 
         # watchdog
         tid = worker_tid(lbd.pid)
@@ -222,6 +287,10 @@ control = { socket = "%s/lbd.sock"; };
         if lst is not None:
             lst.kill()
             lst.wait()
+        for b in birds:
+            b.kill()
+            b.wait()
+        sh("ip", "netns", "del", NSR, ok=False)
         sh("ip", "netns", "del", NS, ok=False)
         shutil.rmtree(d, ignore_errors=True)
         shutil.rmtree(lbdctl.dpdk_runtime_dir(prefix), ignore_errors=True)
