@@ -7,7 +7,8 @@
  * changes without leaving a stale pointer anywhere. Each record always has
  * exactly one deadline, in a binary heap: the start of its next attempt, or
  * the end of the running one. Thousands of servers cost one heap operation
- * per attempt and nothing while they wait.
+ * per attempt and nothing while they wait. The HTTP and TLS exchange is in
+ * health_http.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,48 +45,7 @@
 #include "control/model.h"
 
 #define WAKE_TOKEN	0	/* the eventfd's; server tokens start at 1 */
-#define HDR_MAX		8192	/* status line and headers of an HTTP reply */
-#define BODY_MAX	(16u << 20)	/* what a digest is computed over, at most */
-#define RESULT_LEN	LB_API_HEALTH_TEXT
-
-extern char **environ;
-
-enum phase {
-	P_IDLE,		/* waiting for the next attempt */
-	P_CONNECT,
-	P_TLS,		/* handshake */
-	P_SEND,
-	P_RECV,
-	P_CHILD,	/* a misc command runs */
-};
-
-struct hc {
-	struct lb_health_target t;
-	uint64_t due_ms;	/* the one deadline, CLOCK_MONOTONIC ms */
-	uint32_t heap_pos;
-	enum phase phase;
-	int fd;			/* socket or pidfd; -1 */
-	pid_t pid;
-	SSL *ssl;
-	uint64_t started_ns;
-	/* HTTP */
-	uint32_t sent;
-	uint32_t hdr_len;	/* bytes of hdr[] used, until the headers end */
-	int status;		/* parsed status, 0 = not yet */
-	int64_t body_left;	/* from Content-Length, -1 = until close */
-	uint64_t body_len;
-	EVP_MD_CTX *md5;
-	char *hdr;		/* HDR_MAX bytes while an HTTP attempt runs */
-	/* state */
-	bool up;
-	int32_t weight;		/* a dynamic check's, -1 = none */
-	uint32_t fails;
-	/* shown by --health (written under the lock) */
-	int64_t since;
-	uint64_t checks;
-	uint32_t latency_us;
-	char result[RESULT_LEN];
-};
+#include "control/health_int.h"
 
 struct event {
 	uint64_t token;
@@ -248,13 +208,8 @@ abandon(struct hc *h)
 	h->phase = P_IDLE;
 }
 
-/* The attempt ended: ok, or failed with why. */
-static void
-finish(struct hc *h, bool ok, int32_t weight, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void
-finish(struct hc *h, bool ok, int32_t weight, const char *fmt, ...)
+void
+lb_hc_finish(struct hc *h, bool ok, int32_t weight, const char *fmt, ...)
 {
 	const struct lb_check_conf *c = h->t.check;
 	uint64_t now = now_ms();
@@ -306,8 +261,8 @@ finish(struct hc *h, bool ok, int32_t weight, const char *fmt, ...)
 
 /* ---- attempts ---- */
 
-static int
-watch(struct hc *h, uint32_t what)
+int
+lb_hc_watch(struct hc *h, uint32_t what)
 {
 	struct epoll_event ev = { .events = what, .data.u64 = h->t.token };
 
@@ -328,7 +283,7 @@ start_misc(struct hc *h)
 	int rc;
 
 	if (c->command[0] == '\0') {	/* a service's default left it to each server */
-		finish(h, false, -1, "no command to run");
+		lb_hc_finish(h, false, -1, "no command to run");
 		return;
 	}
 	posix_spawn_file_actions_init(&fa);
@@ -350,12 +305,12 @@ start_misc(struct hc *h)
 	posix_spawnattr_destroy(&attr);
 	if (rc != 0) {
 		h->pid = 0;
-		finish(h, false, -1, "cannot run the command: %s", strerror(rc));
+		lb_hc_finish(h, false, -1, "cannot run the command: %s", strerror(rc));
 		return;
 	}
 	h->fd = (int)syscall(SYS_pidfd_open, h->pid, 0);
-	if (h->fd < 0 || watch(h, EPOLLIN) < 0) {
-		finish(h, false, -1, "cannot watch the command: %s", strerror(errno));
+	if (h->fd < 0 || lb_hc_watch(h, EPOLLIN) < 0) {
+		lb_hc_finish(h, false, -1, "cannot watch the command: %s", strerror(errno));
 		return;
 	}
 	h->phase = P_CHILD;
@@ -372,17 +327,17 @@ child_done(struct hc *h)
 		return;	/* not yet */
 	h->pid = 0;
 	if (WIFSIGNALED(st)) {
-		finish(h, false, -1, "killed by signal %d", WTERMSIG(st));
+		lb_hc_finish(h, false, -1, "killed by signal %d", WTERMSIG(st));
 		return;
 	}
 	code = WEXITSTATUS(st);
 	/* keepalived: 0 up, 1 down; with misc_dynamic 2..255 up with weight exit-2 */
 	if (code == 0)
-		finish(h, true, -1, "exit 0");
+		lb_hc_finish(h, true, -1, "exit 0");
 	else if (c->dynamic && code >= 2)
-		finish(h, true, code - 2, "exit %d: weight %d", code, code - 2);
+		lb_hc_finish(h, true, code - 2, "exit %d: weight %d", code, code - 2);
 	else
-		finish(h, false, -1, "exit %d", code);
+		lb_hc_finish(h, false, -1, "exit %d", code);
 }
 
 static void
@@ -397,17 +352,17 @@ start_connect(struct hc *h)
 
 	h->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (h->fd < 0) {
-		finish(h, false, -1, "socket: %s", strerror(errno));
+		lb_hc_finish(h, false, -1, "socket: %s", strerror(errno));
 		return;
 	}
 	h->phase = P_CONNECT;
 	set_due(h, now_ms() + c->connect_timeout_ms);
 	if (connect(h->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
-		finish(h, false, -1, "connect: %s", strerror(errno));
+		lb_hc_finish(h, false, -1, "connect: %s", strerror(errno));
 		return;
 	}
-	if (watch(h, EPOLLOUT) < 0)
-		finish(h, false, -1, "epoll: %s", strerror(errno));
+	if (lb_hc_watch(h, EPOLLOUT) < 0)
+		lb_hc_finish(h, false, -1, "epoll: %s", strerror(errno));
 }
 
 static void
@@ -431,27 +386,6 @@ start(struct hc *h)
 		start_connect(h);
 }
 
-/* The request keepalived's HTTP_GET sends. */
-static int
-request(const struct hc *h, char *buf, size_t size)
-{
-	const struct lb_check_conf *c = h->t.check;
-	const uint8_t *a = (const uint8_t *)&h->t.addr;
-	uint16_t port = c->connect_port ? c->connect_port : h->t.port;
-	bool std_port = port == (c->type == LB_CHECK_HTTPS ? 443 : 80);
-	char host[LB_CHECK_HOST_LEN + 24];
-
-	if (c->virtualhost[0] != '\0')
-		snprintf(host, sizeof(host), "%s", c->virtualhost);
-	else if (std_port)
-		snprintf(host, sizeof(host), "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
-	else
-		snprintf(host, sizeof(host), "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], port);
-	return snprintf(buf, size, "GET %s HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\n"
-			"Host: %s\r\n\r\n", c->path, host);
-}
-
-static void http_io(struct hc *h);
 
 static void
 connected(struct hc *h)
@@ -463,225 +397,15 @@ connected(struct hc *h)
 	if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
 	if (err != 0) {
-		finish(h, false, -1, "%s", err == ECONNREFUSED ? "connection refused" :
+		lb_hc_finish(h, false, -1, "%s", err == ECONNREFUSED ? "connection refused" :
 				strerror(err));
 		return;
 	}
 	if (c->type == LB_CHECK_TCP) {
-		finish(h, true, -1, "connected");
+		lb_hc_finish(h, true, -1, "connected");
 		return;
 	}
-	h->hdr = malloc(HDR_MAX);
-	h->md5 = EVP_MD_CTX_new();
-	if (h->hdr == NULL || h->md5 == NULL || EVP_DigestInit_ex(h->md5, EVP_md5(), NULL) != 1) {
-		finish(h, false, -1, "out of memory");
-		return;
-	}
-	h->sent = 0;
-	h->hdr_len = 0;
-	h->status = 0;
-	h->body_left = -1;
-	h->body_len = 0;
-	if (c->type == LB_CHECK_HTTPS) {
-		h->ssl = tls != NULL ? SSL_new(tls) : NULL;
-		if (h->ssl == NULL || SSL_set_fd(h->ssl, h->fd) != 1) {
-			finish(h, false, -1, "TLS: cannot start a session");
-			return;
-		}
-		if (c->virtualhost[0] != '\0')
-			SSL_set_tlsext_host_name(h->ssl, c->virtualhost);
-		SSL_set_connect_state(h->ssl);
-		h->phase = P_TLS;
-	} else {
-		h->phase = P_SEND;
-	}
-	http_io(h);
-}
-
-/* -1: failed (finished), 0: wait for epoll, n > 0 bytes moved. */
-static int
-xfer(struct hc *h, void *buf, size_t n, bool out)
-{
-	ssize_t r;
-	int e;
-
-	if (h->ssl != NULL) {
-		r = out ? SSL_write(h->ssl, buf, (int)n) : SSL_read(h->ssl, buf, (int)n);
-		if (r > 0)
-			return (int)r;
-		e = SSL_get_error(h->ssl, (int)r);
-		if (e == SSL_ERROR_WANT_READ)
-			return watch(h, EPOLLIN) < 0 ? -1 : 0;
-		if (e == SSL_ERROR_WANT_WRITE)
-			return watch(h, EPOLLOUT) < 0 ? -1 : 0;
-		if (e == SSL_ERROR_ZERO_RETURN || (!out && e == SSL_ERROR_SYSCALL && r == 0))
-			return -2;	/* closed */
-		return -1;
-	}
-	r = out ? send(h->fd, buf, n, MSG_NOSIGNAL) : recv(h->fd, buf, n, 0);
-	if (r > 0)
-		return (int)r;
-	if (r == 0)
-		return -2;
-	if (errno == EAGAIN || errno == EINTR)
-		return watch(h, out ? EPOLLOUT : EPOLLIN) < 0 ? -1 : 0;
-	return -1;
-}
-
-/* The status line and Content-Length, once the headers are in hdr[]. */
-static bool
-parse_head(struct hc *h, uint32_t end)
-{
-	char *p, *line_end;
-	int major, minor, status;
-
-	h->hdr[end - 1] = '\0';
-	if (sscanf(h->hdr, "HTTP/%d.%d %3d", &major, &minor, &status) != 3 ||
-			status < 100 || status > 599)
-		return false;
-	h->status = status;
-	for (p = strstr(h->hdr, "\r\n"); p != NULL; p = line_end) {
-		p += 2;
-		line_end = strstr(p, "\r\n");
-		if (strncasecmp(p, "Content-Length:", 15) == 0) {
-			long long v = strtoll(p + 15, NULL, 10);
-
-			if (v >= 0)
-				h->body_left = v;
-		}
-	}
-	return true;
-}
-
-static void
-http_done(struct hc *h)
-{
-	const struct lb_check_conf *c = h->t.check;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char hex[33];
-	unsigned int i;
-
-	if (!lb_check_code_ok(c, (unsigned int)h->status)) {
-		finish(h, false, -1, "HTTP status %d", h->status);
-		return;
-	}
-	if (!c->has_digest) {
-		finish(h, true, -1, "HTTP %d", h->status);
-		return;
-	}
-	EVP_DigestFinal_ex(h->md5, md, &mdlen);
-	for (i = 0; i < 16 && i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	if (mdlen != 16 || memcmp(md, c->digest, 16) != 0)
-		finish(h, false, -1, "HTTP %d, digest %s differs", h->status, hex);
-	else
-		finish(h, true, -1, "HTTP %d, digest ok", h->status);
-}
-
-/* Body bytes: into the digest, until Content-Length or the end. */
-static bool
-body(struct hc *h, const char *p, uint64_t n)
-{
-	if (h->body_left >= 0 && (int64_t)n > h->body_left)
-		n = (uint64_t)h->body_left;
-	if (h->body_len + n > BODY_MAX) {
-		finish(h, false, -1, "body over %u MiB", BODY_MAX >> 20);
-		return false;
-	}
-	EVP_DigestUpdate(h->md5, p, n);
-	h->body_len += n;
-	if (h->body_left >= 0)
-		h->body_left -= (int64_t)n;
-	if (h->body_left == 0 || !h->t.check->has_digest) {
-		http_done(h);
-		return false;
-	}
-	return true;
-}
-
-static void
-http_io(struct hc *h)
-{
-	char req[LB_CHECK_PATH_LEN + LB_CHECK_HOST_LEN + 128], buf[16384];
-	int n, len, r;
-	char *end;
-
-	if (h->phase == P_TLS) {
-		r = SSL_do_handshake(h->ssl);
-		if (r != 1) {
-			int e = SSL_get_error(h->ssl, r);
-
-			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-				if (watch(h, e == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT) < 0)
-					finish(h, false, -1, "epoll: %s", strerror(errno));
-				return;
-			}
-			finish(h, false, -1, "TLS handshake failed");
-			return;
-		}
-		h->phase = P_SEND;
-	}
-	if (h->phase == P_SEND) {
-		len = request(h, req, sizeof(req));
-		while (h->sent < (uint32_t)len) {
-			n = xfer(h, req + h->sent, (size_t)len - h->sent, true);
-			if (n == 0)
-				return;
-			if (n < 0) {
-				finish(h, false, -1, "send: %s", n == -2 ? "connection closed" :
-						strerror(errno));
-				return;
-			}
-			h->sent += (uint32_t)n;
-		}
-		h->phase = P_RECV;
-	}
-	for (;;) {
-		if (h->status == 0) {
-			n = xfer(h, h->hdr + h->hdr_len, HDR_MAX - 1 - h->hdr_len, false);
-		} else {
-			n = xfer(h, buf, sizeof(buf), false);
-		}
-		if (n == 0)
-			return;
-		if (n == -2) {	/* the server closed: the reply is complete */
-			if (h->status == 0)
-				finish(h, false, -1, "connection closed before an HTTP reply");
-			else
-				http_done(h);
-			return;
-		}
-		if (n < 0) {
-			finish(h, false, -1, "receive: %s", h->ssl ? "TLS error" : strerror(errno));
-			return;
-		}
-		if (h->status != 0) {
-			if (!body(h, buf, (uint64_t)n))
-				return;
-			continue;
-		}
-		h->hdr_len += (uint32_t)n;
-		h->hdr[h->hdr_len] = '\0';
-		/* memmem: a reply may hold NULs before its headers end */
-		end = memmem(h->hdr, h->hdr_len, "\r\n\r\n", 4);
-		if (end == NULL) {
-			if (h->hdr_len >= HDR_MAX - 1) {
-				finish(h, false, -1, "HTTP headers over %u bytes", HDR_MAX);
-				return;
-			}
-			continue;
-		}
-		len = (int)(end - h->hdr) + 4;
-		if (!parse_head(h, (uint32_t)len)) {
-			finish(h, false, -1, "not an HTTP reply");
-			return;
-		}
-		if ((uint32_t)len < h->hdr_len || h->body_left == 0 || !h->t.check->has_digest) {
-			if (!body(h, h->hdr + len, h->hdr_len - (uint32_t)len))
-				return;
-		}
-	}
+	lb_hc_http_begin(h, tls);
 }
 
 static void
@@ -694,7 +418,7 @@ on_io(struct hc *h)
 	case P_TLS:
 	case P_SEND:
 	case P_RECV:
-		http_io(h);
+		lb_hc_http_io(h);
 		break;
 	case P_CHILD:
 		child_done(h);
@@ -714,14 +438,14 @@ on_due(struct hc *h)
 		start(h);
 		break;
 	case P_CHILD:
-		finish(h, false, -1, "timed out after %.3g s: killed", c->timeout_ms / 1000.0);
+		lb_hc_finish(h, false, -1, "timed out after %.3g s: killed", c->timeout_ms / 1000.0);
 		break;
 	case P_CONNECT:
-		finish(h, false, -1, "connect timed out after %.3g s",
+		lb_hc_finish(h, false, -1, "connect timed out after %.3g s",
 				c->connect_timeout_ms / 1000.0);
 		break;
 	default:
-		finish(h, false, -1, "no complete reply within %.3g s",
+		lb_hc_finish(h, false, -1, "no complete reply within %.3g s",
 				c->connect_timeout_ms / 1000.0);
 		break;
 	}
