@@ -24,6 +24,7 @@
 #include <rte_log.h>
 
 #include "control/announce.h"
+#include "control/clock.h"
 #include "control/model.h"
 #include "dataplane/worker.h"
 
@@ -53,15 +54,6 @@ static struct lb_worker *const *workers;
 static uint16_t n_workers;
 static uint64_t last_loops[LB_MAX_WORKERS], last_move_ms[LB_MAX_WORKERS];
 static uint64_t last_poll_ms;
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static const char *
 why_text(uint8_t why)
@@ -125,8 +117,9 @@ is_withdrawn(uint32_t vip)
 	return false;
 }
 
+/* vips[] and the lists below are kept in this order: lookups are bsearch. */
 static int
-u32_cmp(const void *a, const void *b)
+vip_cmp(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
@@ -136,12 +129,7 @@ u32_cmp(const void *a, const void *b)
 static struct vip *
 find(uint32_t vip)
 {
-	uint32_t i;
-
-	for (i = 0; i < n_vips; i++)
-		if (vips[i].vip == vip)
-			return &vips[i];
-	return NULL;
+	return bsearch(&vip, vips, n_vips, sizeof(*vips), vip_cmp);
 }
 
 /* The stalled worker's index, or -1. */
@@ -184,23 +172,25 @@ log_change(const struct vip *v)
 static void
 evaluate(uint64_t now)
 {
-	static uint32_t list[MAX_VIPS];
+	/* each service's VIP and quorum, sorted by VIP: a VIP has its quorum
+	 * when one of its services has */
+	static struct { uint32_t vip; uint32_t quorum; } list[MAX_VIPS];
 	static struct vip next[MAX_VIPS];
 	uint32_t i, j, n = 0, n_next = 0;
 	int w = stalled(now);
 
-	for (i = 0; i < lb_model_n_svcs() && n < MAX_VIPS; i++)
-		list[n++] = lb_model_svc_vip(i);
-	qsort(list, n, sizeof(*list), u32_cmp);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < lb_model_n_svcs() && n < MAX_VIPS; i++, n++) {
+		list[n].vip = lb_model_svc_vip(i);
+		list[n].quorum = lb_model_svc_quorum(i);
+	}
+	qsort(list, n, sizeof(*list), vip_cmp);
+	for (i = 0; i < n; i = j) {
 		struct vip *old;
-		struct vip v = { .vip = list[i] };
+		struct vip v = { .vip = list[i].vip };
 		bool quorum = false;
 
-		if (i > 0 && list[i] == list[i - 1])
-			continue;
-		for (j = 0; j < lb_model_n_svcs() && !quorum; j++)
-			quorum = lb_model_svc_vip(j) == v.vip && lb_model_svc_quorum(j);
+		for (j = i; j < n && list[j].vip == v.vip; j++)
+			quorum |= list[j].quorum != 0;
 		v.why = stopping ? LB_API_ANN_STOPPING : w >= 0 ? LB_API_ANN_WORKER :
 			is_withdrawn(v.vip) ? LB_API_ANN_ADMIN :
 			!quorum ? LB_API_ANN_QUORUM : LB_API_ANN_OK;
@@ -228,10 +218,8 @@ evaluate(uint64_t now)
 	}
 	/* VIPs no longer configured: their routes go */
 	for (i = 0; i < n_vips; i++) {
-		bool kept = false;
+		bool kept = bsearch(&vips[i].vip, next, n_next, sizeof(*next), vip_cmp) != NULL;
 
-		for (j = 0; j < n_next && !kept; j++)
-			kept = next[j].vip == vips[i].vip;
 		if (!kept && vips[i].announced) {
 			vips[i].announced = false;
 			vips[i].why = LB_API_ANN_QUORUM;
@@ -278,7 +266,7 @@ lb_announce_init(const struct lb_conf *conf, struct lb_worker *const *wk, uint16
 void
 lb_announce_poll(void)
 {
-	uint64_t now = now_ms();
+	uint64_t now = lb_mono_ms();
 
 	if (!enabled || now - last_poll_ms < POLL_MS)
 		return;
@@ -305,7 +293,7 @@ lb_announce_admin(uint32_t vip, bool on)
 		withdrawn[i] = withdrawn[--n_withdrawn];
 	else if (!on && i == n_withdrawn && n_withdrawn < MAX_VIPS)
 		withdrawn[n_withdrawn++] = vip;
-	evaluate(now_ms());	/* at once: the operator waits for it */
+	evaluate(lb_mono_ms());	/* at once: the operator waits for it */
 	return 0;
 }
 
@@ -333,7 +321,7 @@ lb_announce_stop(void)
 	if (!enabled)
 		return;
 	stopping = true;
-	evaluate(now_ms());
+	evaluate(lb_mono_ms());
 }
 
 uint32_t

@@ -707,8 +707,8 @@ load_codes(struct loader *ld, const config_setting_t *s, struct lb_check_conf *c
 	}
 }
 
-static int
-hex_digit(char ch)
+int
+lb_hex_digit(int ch)
 {
 	if (ch >= '0' && ch <= '9')
 		return ch - '0';
@@ -763,7 +763,7 @@ apply_check(struct loader *ld, const config_setting_t *g, struct lb_check_conf *
 	if (v != NULL) {
 		c->has_digest = false;
 		for (i = 0; i < 16 && strlen(v) == 32; i++) {
-			int hi = hex_digit(v[2 * i]), lo = hex_digit(v[2 * i + 1]);
+			int hi = lb_hex_digit(v[2 * i]), lo = lb_hex_digit(v[2 * i + 1]);
 
 			if (hi < 0 || lo < 0)
 				break;

@@ -121,5 +121,6 @@ void lb_conf_free(struct lb_conf *conf);
 int lb_parse_ipv4(const char *s, uint32_t *addr);
 int lb_parse_mac(const char *s, uint8_t mac[6]);
 const char *lb_proto_name(uint8_t proto);	/* "TCP" / "UDP" */
+int lb_hex_digit(int ch);	/* 0..15, or -1 when ch is no hex digit */
 
 #endif

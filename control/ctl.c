@@ -32,6 +32,7 @@
 
 #include "control/ctl.h"
 #include "control/announce.h"
+#include "control/clock.h"
 #include "control/health.h"
 #include "control/host.h"
 #include "control/lb_api.h"
@@ -60,15 +61,6 @@ static uint16_t ctl_n_workers;
 static gid_t admin_gid;
 static bool admin_gid_set;
 static uint64_t loop_max_ns;
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- output ---- */
 
@@ -646,7 +638,7 @@ accept_one(void)
 	}
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
-	c->last_ms = now_ms();
+	c->last_ms = lb_mono_ms();
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
 		c->admin = cred.uid == 0 ||
 			(admin_gid_set && peer_in_group(fd, &cred, admin_gid));
@@ -666,7 +658,7 @@ flush(struct client *c)
 		}
 		if (n > 0) {
 			c->out_off += (size_t)n;
-			c->last_ms = now_ms();
+			c->last_ms = lb_mono_ms();
 		}
 		if (c->out_off == c->out_len)
 			c->out_off = c->out_len = 0;
@@ -695,7 +687,7 @@ serve(struct client *c, short revents)
 		}
 		if (n > 0) {
 			c->in_len += (size_t)n;
-			c->last_ms = now_ms();
+			c->last_ms = lb_mono_ms();
 		}
 	}
 	flush(c);
@@ -715,7 +707,7 @@ lb_ctl_poll(int timeout_ms)
 {
 	struct pollfd pfd[LB_CTL_MAX_CLIENTS + 1];
 	int map[LB_CTL_MAX_CLIENTS + 1];
-	uint64_t now = now_ms();
+	uint64_t now = lb_mono_ms();
 	int n = 0, i;
 
 	if (listen_fd >= 0) {

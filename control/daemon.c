@@ -26,6 +26,7 @@
 #include "control/ctl.h"
 #include "control/daemon.h"
 #include "control/announce.h"
+#include "control/clock.h"
 #include "control/health.h"
 #include "control/host.h"
 #include "control/model.h"
@@ -46,25 +47,6 @@ on_signal(int sig)
 		drain = 1;
 	else
 		stop = 1;
-}
-
-/* The main thread's CPU time: what an iteration cost, not how long it waited. */
-static uint64_t
-thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static char **
@@ -282,16 +264,16 @@ run(struct daemon *d, const struct lb_conf *conf)
 	lb_neigh_announce();
 	while (!stop) {
 		uint32_t now = lb_clock_now();
-		uint64_t t0 = thread_cpu_ns();
+		uint64_t t0 = lb_thread_cpu_ns();
 
 		if (drain == 1) {
 			drain = 2;
-			drain_end = mono_ms() + 1000ull * lb_announce_drain_seconds();
+			drain_end = lb_mono_ms() + 1000ull * lb_announce_drain_seconds();
 			lb_announce_stop();
 			RTE_LOG(INFO, USER1, "lbd: SIGTERM: VIPs withdrawn, forwarding for %u s\n",
 					lb_announce_drain_seconds());
 		}
-		if (drain == 2 && mono_ms() >= drain_end)
+		if (drain == 2 && lb_mono_ms() >= drain_end)
 			break;
 
 		lb_neigh_poll(now);
@@ -301,7 +283,7 @@ run(struct daemon *d, const struct lb_conf *conf)
 		lb_health_poll();
 		lb_announce_poll();
 		lb_ctl_poll(10);
-		lb_ctl_loop_done(thread_cpu_ns() - t0);
+		lb_ctl_loop_done(lb_thread_cpu_ns() - t0);
 	}
 	RTE_LOG(INFO, USER1, "lbd: stopping\n");
 	for (i = 0; i < d->n_workers; i++)

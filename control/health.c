@@ -40,6 +40,7 @@
 #include <rte_log.h>
 
 #include "control/check.h"
+#include "control/clock.h"
 #include "control/config.h"
 #include "control/health.h"
 #include "control/model.h"
@@ -73,24 +74,6 @@ static SSL_CTX *tls;
 static pthread_t thread;
 static bool started;
 static uint64_t start_ms;
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- the deadline heap ---- */
 
@@ -212,7 +195,7 @@ void
 lb_hc_finish(struct hc *h, bool ok, int32_t weight, const char *fmt, ...)
 {
 	const struct lb_check_conf *c = h->t.check;
-	uint64_t now = now_ms();
+	uint64_t now = lb_mono_ms();
 	char what[80], text[RESULT_LEN];
 	bool moved = false;
 	va_list ap;
@@ -222,7 +205,7 @@ lb_hc_finish(struct hc *h, bool ok, int32_t weight, const char *fmt, ...)
 	va_end(ap);
 	abandon(h);
 	pthread_mutex_lock(&lock);
-	h->latency_us = (uint32_t)RTE_MIN((now_ns() - h->started_ns) / 1000, UINT32_MAX);
+	h->latency_us = (uint32_t)RTE_MIN((lb_mono_ns() - h->started_ns) / 1000, UINT32_MAX);
 	snprintf(h->result, sizeof(h->result), "%s", text);
 	if (ok) {
 		h->fails = 0;
@@ -314,7 +297,7 @@ start_misc(struct hc *h)
 		return;
 	}
 	h->phase = P_CHILD;
-	set_due(h, now_ms() + c->timeout_ms);
+	set_due(h, lb_mono_ms() + c->timeout_ms);
 }
 
 static void
@@ -356,7 +339,7 @@ start_connect(struct hc *h)
 		return;
 	}
 	h->phase = P_CONNECT;
-	set_due(h, now_ms() + c->connect_timeout_ms);
+	set_due(h, lb_mono_ms() + c->connect_timeout_ms);
 	if (connect(h->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
 		lb_hc_finish(h, false, -1, "connect: %s", strerror(errno));
 		return;
@@ -368,7 +351,7 @@ start_connect(struct hc *h)
 static void
 start(struct hc *h)
 {
-	uint64_t ns = now_ns(), due_us = h->due_ms * 1000, now_us = ns / 1000;
+	uint64_t ns = lb_mono_ns(), due_us = h->due_ms * 1000, now_us = ns / 1000;
 	uint64_t late = now_us > due_us ? now_us - due_us : 0;
 
 	pthread_mutex_lock(&lock);
@@ -482,7 +465,7 @@ reconcile(struct lb_health_target *t, uint32_t n)
 {
 	struct hc *next = calloc((size_t)n + 1, sizeof(*next));
 	uint32_t *nheap = calloc((size_t)n + 1, sizeof(*nheap));
-	uint64_t now = now_ms();
+	uint64_t now = lb_mono_ms();
 	uint32_t i, j = 0;
 
 	if (next == NULL || nheap == NULL) {
@@ -540,7 +523,7 @@ checker(void *arg)
 
 	(void)arg;
 	while (!quit) {
-		uint64_t now = now_ms();
+		uint64_t now = lb_mono_ms();
 		int timeout = 1000;
 
 		if (n_heap > 0)
@@ -576,16 +559,10 @@ checker(void *arg)
 			if (h != NULL)
 				on_io(h);
 		}
-		now = now_ms();
+		now = lb_mono_ms();
 		while (n_heap > 0 && hcs[heap[0]].due_ms <= now && !quit)
 			on_due(&hcs[heap[0]]);
-		{
-			struct timespec ts;
-
-			clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-			__atomic_store_n(&figures.cpu_ns, (uint64_t)ts.tv_sec * 1000000000ull +
-					(uint64_t)ts.tv_nsec, __ATOMIC_RELAXED);
-		}
+		__atomic_store_n(&figures.cpu_ns, lb_thread_cpu_ns(), __ATOMIC_RELAXED);
 	}
 	for (i = 0; i < n_hcs; i++)
 		abandon(&hcs[i]);
@@ -614,7 +591,7 @@ lb_health_start(void)
 	else
 		RTE_LOG(WARNING, USER1, "check: no TLS context: https checks will fail\n");
 	quit = false;
-	start_ms = now_ms();
+	start_ms = lb_mono_ms();
 	rc = rte_ctrl_thread_create(&thread, "lbd-health", NULL, checker, NULL);
 	if (rc != 0) {
 		RTE_LOG(ERR, USER1, "check: cannot start the checker thread: %s\n",
@@ -693,7 +670,7 @@ lb_health_stats(struct lb_api_health_hdr *o)
 	*o = figures;
 	pthread_mutex_unlock(&lock);
 	o->cpu_ns = __atomic_load_n(&figures.cpu_ns, __ATOMIC_RELAXED);
-	o->running_ms = started ? now_ms() - start_ms : 0;
+	o->running_ms = started ? lb_mono_ms() - start_ms : 0;
 }
 
 void

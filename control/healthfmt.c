@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lbadm --health: the checker's view, as text or JSON (see healthfmt.h).
+ * lbadm --health and --announced: the checker's and the announcer's views,
+ * as text or JSON (see healthfmt.h).
  *
  * The reply is checked whole before anything is printed: a malformed one
  * prints nothing and returns -1.

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/config.h"
 #include "control/keepalived/ka.h"
 
 static const char *const ct_names[] = { "none", "tcp", "http", "https", "misc" };
@@ -116,7 +117,7 @@ url_digest(struct conv *c, struct checker *ck, const struct node *k)
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < 32 && ka_hexval((unsigned char)s[i]) >= 0; i++)
+	for (i = 0; i < 32 && lb_hex_digit((unsigned char)s[i]) >= 0; i++)
 		ck->digest[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] + 32 : s[i]);
 	ck->digest[i] = '\0';
 	if (i < 32 || s[32] != '\0') {

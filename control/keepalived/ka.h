@@ -211,8 +211,6 @@ char *ka_xasprintf(struct conv *c, const char *fmt, ...)
 int ka_read(struct conv *c, struct node *root);
 /* Free the tree under root and what the reader still holds. */
 void ka_read_free(struct conv *c, struct node *root);
-/* A hex digit's value, or -1. */
-int ka_hexval(unsigned char ch);
 
 /* value.c: keepalived's values, each reported when it is bad */
 

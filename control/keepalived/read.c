@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "control/config.h"
 #include "control/keepalived/ka.h"
 
 #define KA_MAX_INCLUDE_DEPTH	8
@@ -163,18 +164,6 @@ word_add(struct conv *c, unsigned char ch)
 		c->word[c->word_len++] = (char)ch;
 }
 
-int
-ka_hexval(unsigned char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* The character a backslash escape in a quoted string stands for (the shell's). */
 static unsigned char
 unescape(struct src *s)
@@ -193,8 +182,8 @@ unescape(struct src *s)
 	case 'v': return '\v';
 	case 'x':
 		for (v = 0, i = 0; i < 2 && s->pos < s->len &&
-				ka_hexval((unsigned char)s->buf[s->pos]) >= 0; i++)
-			v = v * 16 + (unsigned int)ka_hexval((unsigned char)s->buf[s->pos++]);
+				lb_hex_digit((unsigned char)s->buf[s->pos]) >= 0; i++)
+			v = v * 16 + (unsigned int)lb_hex_digit((unsigned char)s->buf[s->pos++]);
 		return i > 0 ? (unsigned char)v : 'x';
 	case 'c':
 		if (s->pos < s->len && s->buf[s->pos] != '\n')
