@@ -17,12 +17,14 @@ import hashlib
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+
+import harness
+from harness import Fail, check, log
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAB = "lbe"
@@ -39,19 +41,6 @@ NAME_OF = {ip: name for name, ip in SERVERS.items()}
 BUILD = None
 LBADM = None
 SOCK = RUN + "/lbd.sock"
-
-
-def log(msg):
-    print(msg, flush=True)
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
 
 
 # ---- the lab ----
@@ -524,63 +513,30 @@ def counters_at_exit():
 
 def main():
     global BUILD, LBADM
-    if len(sys.argv) < 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    if os.geteuid() != 0:
-        print("e2e: skipped, needs root (network namespaces)")
-        return 77
-    BUILD = os.path.abspath(sys.argv[1])
+    BUILD, names = harness.parse("e2e", __doc__, TESTS,
+                                 tools=("wrk", "hping3", "nginx", "ethtool", "ping"))
     LBADM = os.path.join(BUILD, "lbadm")
-    names = sys.argv[2:] or [n for n, _ in TESTS]
-    unknown = set(names) - {n for n, _ in TESTS}
-    if unknown:
-        print("e2e: unknown test(s): %s" % " ".join(sorted(unknown)), file=sys.stderr)
-        return 2
-    for tool in ("wrk", "hping3", "nginx", "ethtool", "ping"):
-        if subprocess.run(["sh", "-c", "command -v " + tool], capture_output=True).returncode:
-            print("e2e: %s is missing (make deps installs it)" % tool, file=sys.stderr)
-            return 1
     conf = os.environ.get("E2E_CONF") or os.path.join(HERE, "e2e.conf")
-
-    # SIGTERM (meson's timeout) unwinds like Ctrl-C: the lab comes down.
-    def on_term(*_):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, on_term)
-    failed = []
-    t_all = time.monotonic()
     home = os.open("/proc/self/ns/net", os.O_RDONLY)
-    try:
-        if lab("up", BUILD, conf).returncode != 0:
-            print("e2e: the lab did not come up", file=sys.stderr)
-            return 1
+
+    def up():
+        p = lab("up", BUILD, conf)
+        check(p.returncode == 0, "lab.sh up: exit %d" % p.returncode)
         enter_netns("/run/netns/%s-cli" % LAB)
-        for name, fn in TESTS:
-            if name not in names:
-                continue
-            t0 = time.monotonic()
-            try:
-                what = fn()
-                log("ok   %-12s %5.1f s  %s" % (name, time.monotonic() - t0, what))
-            except (Fail, OSError, KeyError, ValueError, subprocess.SubprocessError) as e:
-                log("FAIL %-12s %5.1f s  %s: %s" % (name, time.monotonic() - t0,
-                                                    type(e).__name__, e))
-                failed.append(name)
-    except KeyboardInterrupt:
-        log("e2e: interrupted")
-        failed.append("interrupted")
-    finally:
+
+    def down():
         # Back home first: `down` kills whatever is left in the lab's namespaces.
         enter_netns("/proc/self/fd/%d" % home)
         lab("down")
-    try:
-        log("ok   %-12s         %s" % ("exit", counters_at_exit()))
-    except (Fail, OSError, KeyError) as e:
-        log("FAIL %-12s         %s" % ("exit", e))
-        failed.append("exit")
-    log("e2e: %d failed (%s), %.0f s" % (len(failed), " ".join(failed) or "none",
-                                         time.monotonic() - t_all))
-    return 1 if failed else 0
+
+    def at_exit():
+        try:
+            log("ok   %-12s         %s" % ("exit", counters_at_exit()))
+            return []
+        except (Fail, OSError, KeyError) as e:
+            log("FAIL %-12s         %s" % ("exit", e))
+            return ["exit"]
+    return harness.run("e2e", TESTS, names, up, down, final=at_exit)
 
 
 if __name__ == "__main__":

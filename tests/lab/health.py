@@ -33,13 +33,13 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 
+import harness
 import host as H
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -515,73 +515,37 @@ TESTS = [("tcp_kill", test_tcp_kill), ("http", test_http), ("misc", test_misc),
 
 
 def main():
-    if len(sys.argv) < 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    if os.geteuid() != 0:
-        print("health: skipped, needs root (network namespaces)")
-        return 77
-    H.BUILD = os.path.abspath(sys.argv[1])
+    H.BUILD, names = harness.parse("health", __doc__, TESTS,
+                                   tools=("nginx", "ethtool", "ping", "tc", "ss", "pgrep"))
     H.LBADM = os.path.join(H.BUILD, "lbadm")
-    names = sys.argv[2:] or [n for n, _ in TESTS]
-    unknown = set(names) - {n for n, _ in TESTS}
-    if unknown:
-        print("health: unknown test(s): %s" % " ".join(sorted(unknown)), file=sys.stderr)
-        return 2
-    for tool in ("nginx", "ethtool", "ping", "tc", "ss", "pgrep"):
-        if shutil.which(tool) is None:
-            print("health: %s is missing (make deps installs it)" % tool, file=sys.stderr)
-            return 1
 
     # As tests/lab/host.py: the lab's own processes (servers, client,
     # listeners, commands) on CPU 0, lbd's main lcore, so that its busy-polling
     # worker has CPU 1 to itself and a request's latency measures lbd.
     os.sched_setaffinity(0, {0})
 
-    def on_term(*_):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, on_term)
-    failed = []
-    t_all = time.monotonic()
-    try:
-        up = H.lab("up", H.BUILD, os.path.join(HERE, "host.conf"), LAB_LBD="0",
-                   LAB_LB_DROP="1", LAB_SERVERS="3")
-        if up.returncode != 0:
-            print("health: the lab did not come up:\n" + up.stdout, file=sys.stderr)
-            return 1
+    def up():
+        H.lab_ok("up", H.BUILD, os.path.join(HERE, "host.conf"), LAB_LBD="0",
+                 LAB_LB_DROP="1", LAB_SERVERS="3")
         with open(RUN + "/hc_server.py", "w") as f:
             f.write(HC_SERVER)
         nsx("cli", "sysctl", "-qw", "net.ipv4.tcp_rmem=" + H.CLI_RMEM)
-        for name, fn in TESTS:
-            if name not in names:
-                continue
-            t0 = time.monotonic()
-            try:
-                what = fn()
-                log("ok   %-9s %5.1f s  %s" % (name, time.monotonic() - t0, what))
-            except (Fail, OSError, KeyError, ValueError, subprocess.SubprocessError) as e:
-                log("FAIL %-9s %5.1f s  %s: %s" % (name, time.monotonic() - t0,
-                                                 type(e).__name__, e))
-                failed.append(name)
-                try:
-                    with open(RUN + "/lbd.log", errors="replace") as f:
-                        tail = f.read().splitlines()[-15:]
-                    log("     lbd.log: " + "\n     ".join(tail))
-                except OSError:
-                    pass
-            finally:
-                stop_helpers()
-    except KeyboardInterrupt:
-        log("health: interrupted")
-        failed.append("interrupted")
-    finally:
+
+    def lbd_log(_name):
+        try:
+            with open(RUN + "/lbd.log", errors="replace") as f:
+                tail = f.read().splitlines()[-15:]
+            log("     lbd.log: " + "\n     ".join(tail))
+        except OSError:
+            pass
+
+    def down():
         stop_helpers()
-        down = H.lab("down")
-        if down.returncode != 0:
-            log("health: lab.sh down: " + down.stdout)
-    log("health: %d failed (%s), %.0f s" % (len(failed), " ".join(failed) or "none",
-                                            time.monotonic() - t_all))
-    return 1 if failed else 0
+        p = H.lab("down")
+        if p.returncode != 0:
+            log("health: lab.sh down: " + p.stdout)
+    return harness.run("health", TESTS, names, up, down, on_fail=lbd_log,
+                       after_each=stop_helpers)
 
 
 if __name__ == "__main__":

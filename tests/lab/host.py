@@ -55,6 +55,9 @@ import sys
 import threading
 import time
 
+import harness
+from harness import Fail, Skip, check, log
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAB = "lbh"
 RUN = "/run/" + LAB
@@ -79,23 +82,6 @@ FLOOD_SECS = 10
 BUILD = None
 LBADM = None
 CONF = None
-
-
-def log(msg):
-    print(msg, flush=True)
-
-
-class Fail(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
 
 
 # ---- the lab and its namespaces ----
@@ -396,9 +382,11 @@ class Download(threading.Thread):
     """The client's download of the VIP's /slow/blob (4 MiB at 512 KiB/s, 8 s):
     .got bytes so far; finish() checks it complete and intact."""
 
-    def __init__(self):
+    def __init__(self, port=0):
         super().__init__(daemon=True)
         self.s = ns_socket("cli", socket.AF_INET, socket.SOCK_STREAM)
+        if port:                        # the client's port of the flow
+            self.s.bind(("", port))
         self.s.settimeout(10)
         self.s.connect((VIP, 80))
         self.s.sendall(("GET /slow/blob HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
@@ -966,23 +954,9 @@ TESTS = [("tc_drop", test_tc_drop), ("start", test_start), ("interface", test_in
 
 def main():
     global BUILD, LBADM, CONF
-    if len(sys.argv) < 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    if os.geteuid() != 0:
-        print("host: skipped, needs root (network namespaces)")
-        return 77
-    BUILD = os.path.abspath(sys.argv[1])
+    BUILD, names = harness.parse("host", __doc__, TESTS, tools=(
+        "hping3", "nginx", "ethtool", "ping", "curl", "tc", "taskset", "ss"))
     LBADM = os.path.join(BUILD, "lbadm")
-    names = sys.argv[2:] or [n for n, _ in TESTS]
-    unknown = set(names) - {n for n, _ in TESTS}
-    if unknown:
-        print("host: unknown test(s): %s" % " ".join(sorted(unknown)), file=sys.stderr)
-        return 2
-    for tool in ("hping3", "nginx", "ethtool", "ping", "curl", "tc", "taskset", "ss"):
-        if shutil.which(tool) is None:
-            print("host: %s is missing (make deps installs it)" % tool, file=sys.stderr)
-            return 1
     CONF = os.path.abspath(os.environ.get("HOST_CONF") or os.path.join(HERE, "host.conf"))
 
     # The lab's own processes (servers, clients, the flood and the softirqs
@@ -992,41 +966,16 @@ def main():
     if os.environ.get("HOST_CPU0", "1") == "1":
         os.sched_setaffinity(0, {0})
 
-    def on_term(*_):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, on_term)
-    failed = []
-    t_all = time.monotonic()
-    try:
+    def up():
         # lbd is started by the tests, after the drop on its veth is checked.
-        up = lab("up", BUILD, CONF, LAB_LBD="0", LAB_LB_DROP="1")
-        if up.returncode != 0:
-            print("host: the lab did not come up:\n" + up.stdout, file=sys.stderr)
-            return 1
+        lab_ok("up", BUILD, CONF, LAB_LBD="0", LAB_LB_DROP="1")
         nsx("cli", "sysctl", "-qw", "net.ipv4.tcp_rmem=" + CLI_RMEM)
-        for name, fn in TESTS:
-            if name not in names:
-                continue
-            t0 = time.monotonic()
-            try:
-                what = fn()
-                log("ok   %-12s %5.1f s  %s" % (name, time.monotonic() - t0, what))
-            except Skip as e:
-                log("skip %-12s %5.1f s  %s" % (name, time.monotonic() - t0, e))
-            except (Fail, OSError, KeyError, ValueError, subprocess.SubprocessError) as e:
-                log("FAIL %-12s %5.1f s  %s: %s" % (name, time.monotonic() - t0,
-                                                    type(e).__name__, e))
-                failed.append(name)
-    except KeyboardInterrupt:
-        log("host: interrupted")
-        failed.append("interrupted")
-    finally:
-        down = lab("down")
-        if down.returncode != 0:
-            log("host: lab.sh down: " + down.stdout)
-    log("host: %d failed (%s), %.0f s" % (len(failed), " ".join(failed) or "none",
-                                          time.monotonic() - t_all))
-    return 1 if failed else 0
+
+    def down():
+        p = lab("down")
+        if p.returncode != 0:
+            log("host: lab.sh down: " + p.stdout)
+    return harness.run("host", TESTS, names, up, down)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,15 @@
 #                (default 0)
 #   LAB_LB_QPAIRS  queue pairs of lbd's net_af_packet port (default 1; a port
 #                with a host interface needs one besides the worker's: 2)
+#   LAB_DIRECTORS  N > 0: the routed topology of the scale-out lab instead
+#                (docs/scale-out.md): no lb node but N director nodes d1..dN
+#                on the segment (their veths dropped at tc ingress, as with
+#                LAB_LB_DROP=1, and nothing else: tests/lab/ecmp.py starts
+#                lbd and BIRD in them); a router node r on the segment
+#                ($NET.1) with the client behind it on 10.78.0.0/24; the real
+#                servers' default route is the router. lbd is not started
+#                here (LAB_LBD is ignored). Default 0.
+#   LAB_VIP      the VIP the real servers hold on lo (default 10.77.0.100)
 #
 # Everything stays inside the lab's namespaces: nothing is added to the host's
 # own network namespace, and `down` removes exactly what `up` made.
@@ -36,15 +45,21 @@ N_RS=${LAB_SERVERS:-2}
 START_LBD=${LAB_LBD:-1}
 LB_DROP=${LAB_LB_DROP:-0}
 LB_QPAIRS=${LAB_LB_QPAIRS:-1}
+N_DIR=${LAB_DIRECTORS:-0}
 here=$(cd "$(dirname "$0")" && pwd)
 
 # The segment 10.77.0.0/24: every address and MAC of the lab.
 NET=10.77.0
-VIP=$NET.100
+VIP=${LAB_VIP:-$NET.100}
 LB_IP=$NET.2
 LB_MAC=02:77:00:00:00:02
 CLI_IP=$NET.10
 CLI_MAC=02:77:00:00:00:0a
+# The routed topology: the router on the segment, the client behind it.
+R_IP=$NET.1
+R_MAC=02:77:00:00:00:01
+EDGE=10.78.0
+dir_mac() { printf '02:77:00:00:00:%02x' $((20 + $1)); }
 rs_ip() { echo "$NET.$((10 + $1))"; }
 rs_mac() { printf '02:77:00:00:00:%02x' $((10 + $1)); }
 
@@ -57,8 +72,38 @@ die() { echo "lab: $*" >&2; exit 1; }
 
 nodes() {
 	local i
-	echo sw lb cli
+	if ((N_DIR > 0)); then
+		echo sw r cli
+		for ((i = 1; i <= N_DIR; i++)); do echo "d$i"; done
+	else
+		echo sw lb cli
+	fi
 	for ((i = 1; i <= N_RS; i++)); do echo "rs$i"; done
+}
+
+# A veth's kernel copy of what arrives goes (lbd's AF_PACKET socket still gets
+# it): see LAB_LB_DROP in up.
+tc_drop() {
+	nsx "$1" tc qdisc add dev "$2" clsact
+	nsx "$1" tc filter add dev "$2" ingress bpf da bytecode '1,6 0 0 2,'
+}
+
+# The router: on the segment as $R_IP, forwarding, spreading flows over equal
+# next hops by their 5-tuple; the client on a link of its own behind it.
+router() {
+	local rdev="$LAB-r-cli"
+	plug r "$R_MAC"
+	ip -n "$(ns r)" addr add "$R_IP/24" dev "$LAB-r"
+	nsx r sysctl -qw net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1
+	ip -n "$(ns r)" link add "$rdev" type veth peer name "$LAB-cli" netns "$(ns cli)"
+	nsx r ethtool -K "$rdev" tx off tso off gso off gro off >/dev/null
+	nsx cli ethtool -K "$LAB-cli" tx off tso off gso off gro off >/dev/null
+	nsx cli ip link set "$LAB-cli" address "$CLI_MAC"
+	ip -n "$(ns r)" addr add "$EDGE.1/24" dev "$rdev"
+	ip -n "$(ns cli)" addr add "$EDGE.10/24" dev "$LAB-cli"
+	ip -n "$(ns r)" link set "$rdev" up
+	ip -n "$(ns cli)" link set "$LAB-cli" up
+	ip -n "$(ns cli)" route add default via "$EDGE.1"
 }
 
 # A veth pair from the bridge to NODE: NODE's end is named $LAB-NODE, the
@@ -87,6 +132,7 @@ real_server() {
 	mac=$(rs_mac "$i")
 	plug "$node" "$mac"
 	ip -n "$(ns "$node")" addr add "$ip/24" dev "$dev"
+	if ((N_DIR > 0)); then ip -n "$(ns "$node")" route add default via "$R_IP"; fi
 	# DR: the server owns the VIP (on lo, so that it accepts frames for it) but
 	# must never answer ARP for it, or clients would bypass the director:
 	# arp_ignore=1 answers only for addresses on the asking interface,
@@ -139,6 +185,7 @@ up() {
 	[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, veths, bridge)"
 	[ -x "$build/lbd" ] || die "no $build/lbd: build first (make)"
 	(( N_RS >= 1 && N_RS <= 9 )) || die "LAB_SERVERS must be 1..9"
+	(( N_DIR >= 0 && N_DIR <= 9 )) || die "LAB_DIRECTORS must be 0..9"
 	for n in $(nodes); do
 		if has_ns "$(ns "$n")"; then
 			die "namespace $(ns "$n") exists: a lab '$LAB' is up (tests/lab/lab.sh down)"
@@ -155,6 +202,7 @@ up() {
 	mkdir -p "$RUN"
 	chmod 755 "$RUN"
 	echo "$N_RS" >"$RUN/servers"
+	echo "$N_DIR" >"$RUN/directors"
 
 	for n in $(nodes); do
 		ip netns add "$(ns "$n")"
@@ -164,6 +212,32 @@ up() {
 	ip -n "$(ns sw)" link add "$LAB-br" type bridge stp_state 0 forward_delay 0
 	ip -n "$(ns sw)" link set "$LAB-br" up
 
+	if ((N_DIR > 0)); then
+		router
+		for ((i = 1; i <= N_DIR; i++)); do
+			plug "d$i" "$(dir_mac "$i")"
+			tc_drop "d$i" "$LAB-d$i"
+		done
+		START_LBD=0
+	else
+		lan_client_and_lb
+	fi
+
+	for ((i = 1; i <= N_RS; i++)); do real_server "$i"; done
+
+	if [ "$START_LBD" = 1 ]; then start_lbd "$build" "$conf"; fi
+	trap - EXIT
+	if [ "$START_LBD" = 1 ]; then
+		log "up: lbd pid $(cat "$RUN/lbd.pid"), socket $(cat "$RUN/socket"), $N_RS real servers"
+	elif ((N_DIR > 0)); then
+		log "up: a router, $N_DIR director nodes, $N_RS real servers"
+	else
+		log "up: $N_RS real servers, lbd not started (lab.sh start)"
+	fi
+}
+
+# The client and lbd's port on the segment itself.
+lan_client_and_lb() {
 	plug cli "$CLI_MAC"
 	ip -n "$(ns cli)" addr add "$CLI_IP/24" dev "$LAB-cli"
 
@@ -176,20 +250,7 @@ up() {
 	# frame before tc ingress, so lbd's AF_PACKET socket still gets it. The
 	# filter is one cBPF instruction, "return 2", in direct-action mode: 2 is
 	# TC_ACT_SHOT, drop (no tc action module needed).
-	if [ "$LB_DROP" = 1 ]; then
-		nsx lb tc qdisc add dev "$LAB-lb" clsact
-		nsx lb tc filter add dev "$LAB-lb" ingress bpf da bytecode '1,6 0 0 2,'
-	fi
-
-	for ((i = 1; i <= N_RS; i++)); do real_server "$i"; done
-
-	if [ "$START_LBD" = 1 ]; then start_lbd "$build" "$conf"; fi
-	trap - EXIT
-	if [ "$START_LBD" = 1 ]; then
-		log "up: lbd pid $(cat "$RUN/lbd.pid"), socket $(cat "$RUN/socket"), $N_RS real servers"
-	else
-		log "up: $N_RS real servers, lbd not started (lab.sh start)"
-	fi
+	if [ "$LB_DROP" = 1 ]; then tc_drop lb "$LAB-lb"; fi
 }
 
 # Start lbd on the lab's port with CONF and wait until it answers: on its
@@ -287,6 +348,7 @@ reap() {
 down() {
 	local n i pid
 	[ -s "$RUN/servers" ] && N_RS=$(cat "$RUN/servers")
+	[ -s "$RUN/directors" ] && N_DIR=$(cat "$RUN/directors")
 	# lbd logs its counters when it stops on SIGINT.
 	signal_pid "$RUN/lbd.pid" INT
 	for ((i = 1; i <= N_RS; i++)); do signal_pid "$RUN/rs$i/nginx.pid" TERM; done
@@ -306,6 +368,7 @@ down() {
 	# DPDK's run-time folder of this lab's prefix, and the servers' files;
 	# the logs stay in the run folder for reading.
 	rm -rf "/var/run/dpdk/$LAB"
+	for ((i = 1; i <= N_DIR; i++)); do rm -rf "/var/run/dpdk/$LAB-d$i"; done
 	for ((i = 1; i <= N_RS; i++)); do rm -rf "$RUN/rs$i/www" "$RUN/rs$i/tmp"; done
 	return 0
 }
@@ -313,6 +376,7 @@ down() {
 status() {
 	local n
 	[ -s "$RUN/servers" ] && N_RS=$(cat "$RUN/servers")
+	[ -s "$RUN/directors" ] && N_DIR=$(cat "$RUN/directors")
 	for n in $(nodes); do
 		if has_ns "$(ns "$n")"; then
 			echo "namespace $(ns "$n"):"
