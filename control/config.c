@@ -143,10 +143,22 @@ static const struct key announce_keys[] = {
 	{ NULL, 0, false, 0, 0, NULL },
 };
 
+static const struct key sync_keys[] = {
+	{ "state", K_STR, true, 0, 0, NULL },
+	{ "interface", K_STR, true, 0, 0, NULL },
+	{ "syncid", K_INT, false, 0, 255, NULL },
+	{ "maxlen", K_INT, false, LB_SYNC_MAXLEN_MIN, LB_SYNC_MAXLEN_MAX, NULL },
+	{ "group", K_STR, false, 0, 0, NULL },
+	{ "port", K_INT, false, 1, 65535, NULL },
+	{ "ttl", K_INT, false, 1, 255, NULL },
+	{ NULL, 0, false, 0, 0, NULL },
+};
+
 static const struct key top_keys[] = {
 	{ "eal", K_STRS, false, 0, 0, NULL },
 	{ "vip_arp", K_STR, false, 0, 0, NULL },
 	{ "announce", K_GROUP, false, 0, 0, announce_keys },
+	{ "sync", K_LIST, false, 0, 0, sync_keys },
 	{ "ports", K_LIST, true, 0, 0, port_keys },
 	{ "services", K_LIST, false, 0, 0, service_keys },
 	{ "timeouts", K_GROUP, false, 0, 0, timeout_keys },
@@ -1088,6 +1100,56 @@ load_services(struct loader *ld, struct lb_conf *conf, const config_setting_t *l
 	}
 }
 
+/* One entry of sync: a master or a backup daemon, as --start-daemon takes. */
+static void
+load_sync(struct loader *ld, struct lb_conf *conf, const config_setting_t *g)
+{
+	const char *state = get_str(g, sync_keys, "state");
+	const char *ifname = get_str(g, sync_keys, "interface");
+	const char *group = get_str(g, sync_keys, "group");
+	struct lb_sync_cfg c = { 0 };
+	uint32_t v;
+	int role;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP || state == NULL || ifname == NULL)
+		return;
+	role = strcmp(state, "master") == 0 ? LB_SYNC_MASTER :
+		strcmp(state, "backup") == 0 ? LB_SYNC_BACKUP : -1;
+	if (role < 0) {
+		report(ld, config_setting_get_member(g, "state"),
+				"unknown sync state '%s' (expected \"master\" or \"backup\")", state);
+		return;
+	}
+	if (conf->sync_on[role]) {
+		report(ld, g, "a second %s sync daemon: there is one of each", state);
+		return;
+	}
+	if (ifname[0] == '\0' || strlen(ifname) >= sizeof(c.ifname)) {
+		report(ld, config_setting_get_member(g, "interface"),
+				"sync interface '%s' is not an interface name (1..%zu characters)",
+				ifname, sizeof(c.ifname) - 1);
+		return;
+	}
+	snprintf(c.ifname, sizeof(c.ifname), "%s", ifname);
+	if (get_u32(g, sync_keys, "syncid", &v))
+		c.syncid = (uint8_t)v;
+	if (get_u32(g, sync_keys, "maxlen", &v))
+		c.maxlen = (uint16_t)v;
+	if (get_u32(g, sync_keys, "port", &v))
+		c.port = (uint16_t)v;
+	if (get_u32(g, sync_keys, "ttl", &v))
+		c.ttl = (uint8_t)v;
+	if (group != NULL && (inet_pton(AF_INET, group, &c.group) != 1 ||
+			!IN_MULTICAST(ntohl(c.group)))) {
+		report(ld, config_setting_get_member(g, "group"),
+				"sync group '%s' is not an IPv4 multicast address", group);
+		return;
+	}
+	lb_sync_cfg_defaults(&c);
+	conf->sync[role] = c;
+	conf->sync_on[role] = true;
+}
+
 static void
 load_ports(struct loader *ld, struct lb_conf *conf, const config_setting_t *list)
 {
@@ -1180,8 +1242,17 @@ load_tree(struct loader *ld, struct lb_conf *conf, const config_setting_t *root)
 
 		if (strcmp(v, "never") == 0)
 			conf->vip_arp_never = true;
+		else if (strcmp(v, "kernel") == 0) {
+			conf->vip_arp_kernel = true;
+			for (i = 0; i < conf->n_ports && !conf->ports[i].has_host; i++)
+				;
+			if (i == conf->n_ports)
+				report(ld, s, "vip_arp \"kernel\" follows the VIPs of the ports'"
+						" kernel interfaces, and no port has one (host)");
+		}
 		else if (strcmp(v, "always") != 0)
-			report(ld, s, "unknown vip_arp '%s' (expected \"always\" or \"never\")", v);
+			report(ld, s, "unknown vip_arp '%s' (expected \"always\", \"never\" or"
+					" \"kernel\")", v);
 	}
 	g = valid(root, top_keys, "announce");
 	if (g != NULL && get_u32(g, announce_keys, "table", &conf->announce_table)) {
@@ -1196,6 +1267,9 @@ load_tree(struct loader *ld, struct lb_conf *conf, const config_setting_t *root)
 		conf->announce_drain = 5;
 		get_u32(g, announce_keys, "drain_seconds", &conf->announce_drain);
 	}
+	s = valid(root, top_keys, "sync");
+	for (i = 0; s != NULL && i < (unsigned int)config_setting_length(s); i++)
+		load_sync(ld, conf, config_setting_get_elem(s, (int)i));
 	g = valid(root, top_keys, "timeouts");
 	for (i = 0; g != NULL && i < LB_S_COUNT; i++)
 		get_u32(g, timeout_keys, lb_state_key(i), &conf->timeout[i]);

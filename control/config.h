@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "control/check.h"
+#include "control/sync.h"
 #include "dataplane/limits.h"
 #include "dataplane/tcp_state.h"
 
@@ -98,10 +99,14 @@ struct lb_conf {
 	bool secure_tcp;
 	bool expire_nodest_conn;
 	bool vip_arp_never;	/* vip_arp = "never": no ARP for VIPs */
+	bool vip_arp_kernel;	/* vip_arp = "kernel": for the VIPs the kernel holds */
 	/* announce = { table; drain_seconds; } (control/announce.h) */
 	bool has_announce;
 	uint32_t announce_table;
 	uint32_t announce_drain;	/* seconds of forwarding after SIGTERM */
+	/* sync = ( { state; interface; syncid; ... }, ... ) (control/sync.h) */
+	bool sync_on[LB_SYNC_ROLES];
+	struct lb_sync_cfg sync[LB_SYNC_ROLES];
 	/* control */
 	char *socket;
 	char *socket_group;	/* may list */

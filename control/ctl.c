@@ -32,6 +32,7 @@
 
 #include "control/ctl.h"
 #include "control/announce.h"
+#include "control/sync.h"
 #include "control/clock.h"
 #include "control/health.h"
 #include "control/host.h"
@@ -280,6 +281,8 @@ conn_record(const struct lb_worker *wk, const struct lb_conn *e, uint32_t now,
 		a->flags |= LB_API_CONN_F_TEMPLATE;
 	if (e->flags & LB_CONN_F_ASSURED)
 		a->flags |= LB_API_CONN_F_ASSURED;
+	if (e->flags & LB_CONN_F_SYNC)
+		a->flags |= LB_API_CONN_F_SYNC;
 }
 
 static int
@@ -438,6 +441,88 @@ h_announce_set(struct client *c, const void *body, uint32_t len)
 	return lb_announce_admin(r->vip, r->on == 1);
 }
 
+static int
+h_sync_get(struct client *c, const void *body, uint32_t len)
+{
+	struct lb_api_sync r;
+	struct lb_sync_counters sc;
+	struct lb_sync_cfg cfg;
+	unsigned int i;
+	uint16_t w;
+
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < LB_SYNC_ROLES; i++) {
+		r.daemon[i].role = i;
+		if (!lb_sync_get(i, &cfg))
+			continue;
+		r.daemon[i].on = 1;
+		snprintf(r.daemon[i].ifname, sizeof(r.daemon[i].ifname), "%s", cfg.ifname);
+		r.daemon[i].syncid = cfg.syncid;
+		r.daemon[i].maxlen = cfg.maxlen;
+		r.daemon[i].group = cfg.group;
+		r.daemon[i].port = cfg.port;
+		r.daemon[i].ttl = cfg.ttl;
+	}
+	lb_sync_counters_get(&sc);
+	r.sent_msgs = sc.sent_msgs;
+	r.sent_conns = sc.sent_conns;
+	r.send_errors = sc.send_errors;
+	r.ring_full = sc.ring_full;
+	r.rx_msgs = sc.rx.msgs;
+	r.rx_conns = sc.rx.conns;
+	RTE_BUILD_BUG_ON(LB_SYNC_DROP_COUNT > LB_API_SYNC_DROPS);
+	for (i = 0; i < LB_SYNC_DROP_COUNT; i++)
+		r.rx_drop[i] = sc.rx.drop[i];
+	for (w = 0; w < ctl_n_workers; w++) {
+		const struct lb_sync_stats *s = &ctl_workers[w]->sync;
+
+		r.queued += s->queued;
+		r.queue_full += s->ring_full;
+		r.created += s->created;
+		r.updated += s->updated;
+		r.replaced += s->replaced;
+		r.stale += s->stale;
+		r.no_service += s->no_service;
+		r.no_dest += s->no_dest;
+		r.table_full += s->table_full;
+	}
+	return out_put(c, &r, sizeof(r));
+}
+
+static int
+h_sync_start(struct client *c, const void *body, uint32_t len)
+{
+	const struct lb_api_sync_daemon *d = body;
+	struct lb_sync_cfg cfg = { 0 };
+	char err[160];
+	int rc;
+
+	if (d->role >= LB_SYNC_ROLES || d->syncid > 255 || d->maxlen > UINT16_MAX ||
+			d->port > UINT16_MAX || d->ttl > 255 ||
+			memchr(d->ifname, '\0', sizeof(d->ifname)) == NULL || d->ifname[0] == '\0')
+		return -EINVAL;
+	snprintf(cfg.ifname, sizeof(cfg.ifname), "%s", d->ifname);
+	cfg.syncid = (uint8_t)d->syncid;
+	cfg.maxlen = (uint16_t)d->maxlen;
+	cfg.group = d->group;
+	cfg.port = (uint16_t)d->port;
+	cfg.ttl = (uint8_t)d->ttl;
+	rc = lb_sync_start(d->role, &cfg, err, sizeof(err));
+	if (rc != 0)
+		RTE_LOG(WARNING, USER1, "sync: --start-daemon: %s\n", err);
+	return rc == -EIO ? -EADDRNOTAVAIL : rc;
+}
+
+static int
+h_sync_stop(struct client *c, const void *body, uint32_t len)
+{
+	const struct lb_api_sync_daemon *d = body;
+
+	if (d->role >= LB_SYNC_ROLES)
+		return -EINVAL;
+	return lb_sync_stop(d->role);
+}
+
 struct handler {
 	int (*fn)(struct client *c, const void *body, uint32_t len);
 	uint32_t len;		/* exact body size */
@@ -464,6 +549,9 @@ static const struct handler handlers[LB_API_TYPE_COUNT] = {
 	[LB_API_HEALTH] = { h_health, sizeof(struct lb_api_svc_key), false },
 	[LB_API_ANNOUNCE_LIST] = { h_announce_list, 0, false },
 	[LB_API_ANNOUNCE_SET] = { h_announce_set, sizeof(struct lb_api_announce_set), true },
+	[LB_API_SYNC_GET] = { h_sync_get, 0, false },
+	[LB_API_SYNC_START] = { h_sync_start, sizeof(struct lb_api_sync_daemon), true },
+	[LB_API_SYNC_STOP] = { h_sync_stop, sizeof(struct lb_api_sync_daemon), true },
 };
 
 /* ---- framing ---- */

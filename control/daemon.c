@@ -32,6 +32,8 @@
 #include "control/model.h"
 #include "control/neigh.h"
 #include "control/port.h"
+#include "control/sync.h"
+#include "control/vipown.h"
 #include "dataplane/worker.h"
 
 #define RING_SIZE	1024
@@ -106,7 +108,14 @@ create_workers(struct daemon *d, const struct lb_conf *conf)
 		snprintf(name, sizeof(name), "lb_to_host_%u", i);
 		wk->to_host = rte_ring_create(name, LB_HOST_RING, SOCKET_ID_ANY,
 				RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (wk->to_ctl == NULL || wk->from_ctl == NULL || wk->to_host == NULL)
+		snprintf(name, sizeof(name), "lb_sync_out_%u", i);
+		wk->sync_out = rte_ring_create_elem(name, sizeof(struct lb_sync_conn),
+				LB_SYNC_RING, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "lb_sync_in_%u", i);
+		wk->sync_in = rte_ring_create_elem(name, sizeof(struct lb_sync_conn),
+				LB_SYNC_RING, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (wk->to_ctl == NULL || wk->from_ctl == NULL || wk->to_host == NULL ||
+				wk->sync_out == NULL || wk->sync_in == NULL)
 			return -ENOMEM;
 		for (p = 0; p < d->n_ports; p++) {
 			wk->txb[p] = rte_zmalloc("lb_txb", RTE_ETH_TX_BUFFER_SIZE(LB_MAX_BURST), 0);
@@ -146,6 +155,8 @@ free_workers(struct daemon *d)
 		rte_ring_free(wk->to_ctl);
 		rte_ring_free(wk->from_ctl);
 		rte_ring_free(wk->to_host);
+		rte_ring_free(wk->sync_out);
+		rte_ring_free(wk->sync_in);
 		for (p = 0; p < LB_MAX_PORTS; p++)
 			rte_free(wk->txb[p]);
 		lb_worker_free(wk);
@@ -249,6 +260,17 @@ run(struct daemon *d, const struct lb_conf *conf)
 	rc = lb_announce_init(conf, d->workers, d->n_workers);
 	if (rc != 0)
 		return rc;
+	lb_sync_init(d->workers, d->n_workers, d->ports[0].port_id);
+	lb_vipown_init(conf);
+	for (i = 0; i < LB_SYNC_ROLES; i++) {
+		char err[160];
+
+		if (conf->sync_on[i] && lb_sync_start(i, &conf->sync[i], err, sizeof(err)) != 0) {
+			RTE_LOG(ERR, USER1, "sync: %s\n", err);
+			return -EINVAL;
+		}
+	}
+	i = 0;
 
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (i == d->n_workers)
@@ -282,6 +304,8 @@ run(struct daemon *d, const struct lb_conf *conf)
 		lb_model_gc();
 		lb_health_poll();
 		lb_announce_poll();
+		lb_sync_poll();
+		lb_vipown_poll();
 		lb_ctl_poll(10);
 		lb_ctl_loop_done(lb_thread_cpu_ns() - t0);
 	}
@@ -289,6 +313,7 @@ run(struct daemon *d, const struct lb_conf *conf)
 	for (i = 0; i < d->n_workers; i++)
 		d->workers[i]->stop = true;
 	rte_eal_mp_wait_lcore();
+	lb_sync_fini();
 	lb_announce_fini();
 	lb_health_stop();
 	lb_host_fini();

@@ -550,8 +550,9 @@ lb_fmt_json_conn(FILE *f, const struct lb_api_conn *c, bool first)
 	json_addr(f, "vip", c->vaddr);
 	fprintf(f, ",\"vport\":%u,", c->vport);
 	json_addr(f, "server", c->daddr);
-	fprintf(f, ",\"server_port\":%u,\"lcore\":%u,\"template\":%s}", c->dport, c->lcore,
-		(c->flags & LB_API_CONN_F_TEMPLATE) ? "true" : "false");
+	fprintf(f, ",\"server_port\":%u,\"lcore\":%u,\"template\":%s,\"origin\":\"%s\"}",
+		c->dport, c->lcore, (c->flags & LB_API_CONN_F_TEMPLATE) ? "true" : "false",
+		(c->flags & LB_API_CONN_F_SYNC) ? "sync" : "local");
 }
 
 void

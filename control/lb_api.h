@@ -53,6 +53,9 @@ enum lb_api_type {
 	LB_API_HEALTH,		/* lb_api_svc_key (proto 0 = all) -> lb_api_health_hdr + [lb_api_health_svc, lb_api_health_dest * n_dests]... */
 	LB_API_ANNOUNCE_LIST,	/* - -> lb_api_announce_hdr + lb_api_announce * n */
 	LB_API_ANNOUNCE_SET,	/* lb_api_announce_set -> -: --announce / --withdraw */
+	LB_API_SYNC_GET,	/* - -> lb_api_sync: -L --daemon */
+	LB_API_SYNC_START,	/* lb_api_sync_daemon -> -: --start-daemon */
+	LB_API_SYNC_STOP,	/* lb_api_sync_daemon (role) -> -: --stop-daemon */
 	LB_API_TYPE_COUNT,
 };
 
@@ -194,6 +197,7 @@ struct lb_api_conn_page {
 
 #define LB_API_CONN_F_TEMPLATE	0x1u	/* persistence template (sport 0) */
 #define LB_API_CONN_F_ASSURED	0x2u
+#define LB_API_CONN_F_SYNC	0x4u	/* made from a sync record, not by this director */
 
 struct lb_api_conn {
 	uint8_t proto;
@@ -317,6 +321,33 @@ struct lb_api_announce {
 struct lb_api_announce_set {
 	uint32_t vip;		/* network order */
 	uint32_t on;		/* 1 --announce, 0 --withdraw */
+};
+
+/* Connection sync daemons (control/sync.h). */
+struct lb_api_sync_daemon {
+	uint32_t role;		/* 0 master, 1 backup */
+	uint32_t on;		/* LB_API_SYNC_GET: it runs */
+	char ifname[16];	/* --mcast-interface */
+	uint32_t syncid;	/* 0..255 */
+	uint32_t maxlen;	/* 0: the default (1472) */
+	uint32_t group;		/* network order; 0: 224.0.0.81 */
+	uint32_t port;		/* 0: 8848 */
+	uint32_t ttl;		/* 0: 1 */
+};
+
+#define LB_API_SYNC_DROPS	16
+
+struct lb_api_sync {
+	struct lb_api_sync_daemon daemon[2];
+	/* the master */
+	uint64_t queued;	/* records the workers handed */
+	uint64_t queue_full;	/* records lost: a worker's ring was full */
+	uint64_t sent_msgs, sent_conns, send_errors;
+	/* the backup */
+	uint64_t rx_msgs, rx_conns;
+	uint64_t rx_drop[LB_API_SYNC_DROPS];	/* by reason, sync_wire.h's order */
+	uint64_t ring_full;	/* records lost: a worker's ring was full */
+	uint64_t created, updated, replaced, stale, no_service, no_dest, table_full;
 };
 
 #define LB_API_MAX_DROPS	48

@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -28,6 +29,7 @@
 #include "control/ipvsfmt.h"
 #include "control/lb_api.h"
 #include "control/lbadm_client.h"
+#include "control/sync_wire.h"
 #include "dataplane/counters.h"
 #include "dataplane/limits.h"
 #include "dataplane/sched.h"
@@ -110,6 +112,8 @@ struct command {
 	const char *sysctl_arg;	/* --sysctl NAME=VALUE, or NULL to list */
 	const char *announce_arg;	/* --announce / --withdraw VIP */
 	bool announce_on;
+	struct lb_api_sync_daemon sync;	/* --start-daemon, --stop-daemon */
+	bool sync_extra;	/* --sync-maxlen, --mcast-group/port/ttl given */
 };
 
 static const char *prog = "lbadm";
@@ -204,6 +208,10 @@ api_strerror(uint16_t type, int err)
 		{ LB_API_HEALTH, ESRCH, "No such service" },
 		{ LB_API_ANNOUNCE_SET, ESRCH, "No service has this virtual IP" },
 		{ LB_API_ANNOUNCE_SET, ENOTSUP, "lbd announces nothing: its configuration has no announce group" },
+		{ LB_API_SYNC_START, EEXIST, "Daemon has already run" },
+		{ LB_API_SYNC_START, ENODEV, "No such interface in lbd's network namespace" },
+		{ LB_API_SYNC_START, EADDRNOTAVAIL, "lbd cannot open the sync socket on that interface (its log says why)" },
+		{ LB_API_SYNC_STOP, ESRCH, "No daemon is running" },
 		{ 0, EPERM, "Permission denied (you must be root)" },
 		{ 0, EINVAL, "Invalid operation.  Possibly wrong module version, address not unicast, ..." },
 		{ 0, ENOMEM, "Memory allocation problem" },
@@ -252,6 +260,20 @@ call(uint16_t type, const void *body, uint32_t len, void **resp, uint32_t *resp_
 }
 
 /* ---- parsing, as ipvsadm does ---- */
+
+/* A number of --syncid, --sync-maxlen, --mcast-port, --mcast-ttl. */
+static uint32_t
+sync_number(const char *arg, unsigned long lo, unsigned long hi, const char *what)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' || v < lo || v > hi)
+		fail(2, "illegal %s specified", what);
+	return (uint32_t)v;
+}
 
 static int
 string_to_number(const char *s, long min, long max)
@@ -411,6 +433,7 @@ struct opt {
 
 enum {
 	TAG_SET = 256, TAG_START_DAEMON, TAG_STOP_DAEMON, TAG_MCAST, TAG_SYNCID, TAG_TIMEOUT,
+	TAG_SYNC_MAXLEN, TAG_MCAST_GROUP, TAG_MCAST_PORT, TAG_MCAST_TTL,
 	TAG_DAEMON, TAG_STATS, TAG_RATE, TAG_THRESHOLDS, TAG_PERSISTENTCONN, TAG_SORT,
 	TAG_NOSORT, TAG_SOCKET, TAG_JSON, TAG_SUMMARY, TAG_LCORE, TAG_COUNTERS, TAG_SYSCTL, TAG_HEALTH,
 	TAG_ANNOUNCED, TAG_ANNOUNCE, TAG_WITHDRAW,
@@ -438,6 +461,10 @@ static const struct opt opts[] = {
 	{ "l-threshold", 'y', ARG_REQUIRED, 'y' }, { "numeric", 'n', ARG_NONE, 'n' },
 	{ "connection", 'c', ARG_NONE, 'c' }, { "mcast-interface", 0, ARG_REQUIRED, TAG_MCAST },
 	{ "syncid", 0, ARG_REQUIRED, TAG_SYNCID }, { "timeout", 0, ARG_NONE, TAG_TIMEOUT },
+	{ "sync-maxlen", 0, ARG_REQUIRED, TAG_SYNC_MAXLEN },
+	{ "mcast-group", 0, ARG_REQUIRED, TAG_MCAST_GROUP },
+	{ "mcast-port", 0, ARG_REQUIRED, TAG_MCAST_PORT },
+	{ "mcast-ttl", 0, ARG_REQUIRED, TAG_MCAST_TTL },
 	{ "daemon", 0, ARG_NONE, TAG_DAEMON }, { "stats", 0, ARG_NONE, TAG_STATS },
 	{ "rate", 0, ARG_NONE, TAG_RATE }, { "thresholds", 0, ARG_NONE, TAG_THRESHOLDS },
 	{ "persistent-conn", 0, ARG_NONE, TAG_PERSISTENTCONN },
@@ -524,7 +551,15 @@ apply(struct command *c, const struct opt *o, const char *arg)
 	case 'S': set_command(c, CMD_SAVE); break;
 	case TAG_START_DAEMON:
 	case TAG_STOP_DAEMON:
-		fail(2, "lbd has no connection sync daemon");
+		set_command(c, o->tag == TAG_START_DAEMON ? CMD_STARTDAEMON : CMD_STOPDAEMON);
+		if (strcmp(arg, "master") == 0)
+			c->sync.role = 0;
+		else if (strcmp(arg, "backup") == 0)
+			c->sync.role = 1;
+		else
+			fail(2, "illegal %s parameter specified",
+					o->tag == TAG_START_DAEMON ? "start-daemon" : "stop-daemon");
+		break;
 	case 'h': usage_exit(0);
 	case 'v':
 		printf("lbadm " LB_VERSION " (ipvsadm v1.31 compatible)\n");
@@ -603,8 +638,34 @@ apply(struct command *c, const struct opt *o, const char *arg)
 		set_option(c, OPT_NUMERIC);
 		c->format |= LB_FMT_NUMERIC;
 		break;
-	case TAG_MCAST: set_option(c, OPT_MCAST); break;
-	case TAG_SYNCID: set_option(c, OPT_SYNCID); break;
+	case TAG_MCAST:
+		set_option(c, OPT_MCAST);
+		if (strlen(arg) >= sizeof(c->sync.ifname))
+			fail(2, "too long interface name");
+		snprintf(c->sync.ifname, sizeof(c->sync.ifname), "%s", arg);
+		break;
+	case TAG_SYNCID:
+		set_option(c, OPT_SYNCID);
+		c->sync.syncid = sync_number(arg, 0, 255, "syncid");
+		break;
+	case TAG_SYNC_MAXLEN:
+		c->sync.maxlen = sync_number(arg, 1, 65535 - 28, "sync-maxlen");
+		c->sync_extra = true;
+		break;
+	case TAG_MCAST_GROUP:
+		if (inet_pton(AF_INET, arg, &c->sync.group) != 1 ||
+				!IN_MULTICAST(ntohl(c->sync.group)))
+			fail(2, "illegal IPv4 mcast-group specified");
+		c->sync_extra = true;
+		break;
+	case TAG_MCAST_PORT:
+		c->sync.port = sync_number(arg, 1, 65535, "mcast-port");
+		c->sync_extra = true;
+		break;
+	case TAG_MCAST_TTL:
+		c->sync.ttl = sync_number(arg, 1, 255, "mcast-ttl");
+		c->sync_extra = true;
+		break;
 	case TAG_TIMEOUT: set_option(c, OPT_TIMEOUT); break;
 	case TAG_DAEMON: set_option(c, OPT_DAEMON); break;
 	case TAG_STATS:
@@ -826,6 +887,64 @@ print_conn_page(const struct lb_api_conn *c, uint32_t n, void *arg)
 	}
 }
 
+/* -L --daemon: what ipvsadm prints of IPVS's sync daemons; --json adds
+ * their counters. */
+static int
+list_daemon(const struct command *c)
+{
+	static const char *const role[2] = { "master", "backup" };
+	struct lb_api_sync r;
+	void *resp;
+	uint32_t len;
+	unsigned int i;
+	char g[INET_ADDRSTRLEN];
+
+	if (call(LB_API_SYNC_GET, NULL, 0, &resp, &len) < 0)
+		return 255;
+	if (len != sizeof(r))
+		fail(2, "lbd sent a malformed sync daemon listing");
+	memcpy(&r, resp, sizeof(r));
+	free(resp);
+	if (!(c->extra & X_JSON)) {
+		for (i = 0; i < 2; i++) {
+			const struct lb_api_sync_daemon *d = &r.daemon[i];
+
+			if (!d->on)
+				continue;
+			inet_ntop(AF_INET, &d->group, g, sizeof(g));
+			printf("%s sync daemon (mcast=%.16s, syncid=%u, maxlen=%u, group=%s, "
+					"port=%u, ttl=%u)\n", role[i], d->ifname, d->syncid, d->maxlen,
+					g, d->port, d->ttl);
+		}
+		return 0;
+	}
+	printf("{");
+	for (i = 0; i < 2; i++) {
+		const struct lb_api_sync_daemon *d = &r.daemon[i];
+
+		inet_ntop(AF_INET, &d->group, g, sizeof(g));
+		if (d->on)
+			printf("\"%s\":{\"mcast_interface\":\"%.16s\",\"syncid\":%u,\"maxlen\":%u,"
+					"\"group\":\"%s\",\"port\":%u,\"ttl\":%u},", role[i],
+					d->ifname, d->syncid, d->maxlen, g, d->port, d->ttl);
+		else
+			printf("\"%s\":null,", role[i]);
+	}
+	printf("\"sent\":{\"queued\":%" PRIu64 ",\"queue_full\":%" PRIu64 ",\"msgs\":%" PRIu64
+			",\"conns\":%" PRIu64 ",\"errors\":%" PRIu64 "},", r.queued, r.queue_full,
+			r.sent_msgs, r.sent_conns, r.send_errors);
+	printf("\"received\":{\"msgs\":%" PRIu64 ",\"conns\":%" PRIu64 ",\"ring_full\":%" PRIu64
+			",\"created\":%" PRIu64 ",\"updated\":%" PRIu64 ",\"replaced\":%" PRIu64
+			",\"stale\":%" PRIu64 ",\"no_service\":%" PRIu64 ",\"no_dest\":%" PRIu64
+			",\"table_full\":%" PRIu64 ",\"drop\":{", r.rx_msgs, r.rx_conns, r.ring_full,
+			r.created, r.updated, r.replaced, r.stale, r.no_service, r.no_dest,
+			r.table_full);
+	for (i = 0; i < LB_SYNC_DROP_COUNT; i++)
+		printf("%s\"%s\":%" PRIu64, i ? "," : "", lb_sync_drop_names[i], r.rx_drop[i]);
+	printf("}}}\n");
+	return 0;
+}
+
 static int
 do_list(struct command *c)
 {
@@ -862,7 +981,7 @@ do_list(struct command *c)
 		return 0;
 	}
 	if (c->options & OPT_DAEMON)
-		return 0;	/* no sync daemon: ipvsadm prints nothing either */
+		return list_daemon(c);
 	if (c->options & OPT_TIMEOUT) {
 		struct lb_api_timeouts t;
 		void *resp;
@@ -1071,6 +1190,9 @@ run_command(int argc, char **argv, bool from_stdin)
 	}
 	if (npos > first)
 		fail(2, "unexpected argument %s", pos[first]);
+	if (c.sync_extra && c.cmd != CMD_STARTDAEMON)
+		fail(2, "--sync-maxlen, --mcast-group, --mcast-port and --mcast-ttl go with "
+				"--start-daemon");
 	if (c.extra & X_HEALTH)
 		return do_health(&c);
 	if ((c.extra & X_ANNOUNCED) || c.announce_arg != NULL)
@@ -1161,8 +1283,16 @@ run_command(int argc, char **argv, bool from_stdin)
 	case CMD_TIMEOUT:
 		rc = call(LB_API_TIMEOUT_SET, &c.timeouts, sizeof(c.timeouts), NULL, NULL);
 		break;
+	case CMD_STARTDAEMON:
+		if (c.sync.ifname[0] == '\0')
+			fail(2, "--start-daemon needs --mcast-interface");
+		rc = call(LB_API_SYNC_START, &c.sync, sizeof(c.sync), NULL, NULL);
+		break;
+	case CMD_STOPDAEMON:
+		rc = call(LB_API_SYNC_STOP, &c.sync, sizeof(c.sync), NULL, NULL);
+		break;
 	default:
-		fail(2, "lbd has no connection sync daemon");
+		fail(2, "unknown command");
 	}
 	return rc < 0 ? 255 : 0;
 }

@@ -57,6 +57,9 @@ struct params {
 	uint32_t timeout[LB_S_COUNT];
 	bool secure_tcp, sloppy_tcp, expire_nodest_conn;
 	bool vip_arp;
+	bool vip_arp_kernel;		/* vip_arp = "kernel" */
+	uint16_t n_vip_owned;
+	uint32_t vip_owned[LB_MAX_VIP_OWNED];	/* the VIPs the kernel holds */
 };
 
 /* Counters as shown: workers' sums minus base; rates by IPVS's estimator. */
@@ -846,6 +849,9 @@ snap_build(const struct change *ch)
 	s->sloppy_tcp = ch->params.sloppy_tcp;
 	s->expire_nodest_conn = ch->params.expire_nodest_conn;
 	s->vip_arp = ch->params.vip_arp;
+	s->vip_arp_kernel = ch->params.vip_arp_kernel;
+	s->n_vip_owned = ch->params.n_vip_owned;
+	memcpy(s->vip_owned, ch->params.vip_owned, sizeof(s->vip_owned));
 
 	/* Services and VIP markers at most half fill the table: probes stay short. */
 	while (size < 4 * (n + 1))
@@ -1199,6 +1205,23 @@ lb_model_set_sysctl(const struct lb_api_sysctl *in)
 	return apply(&ch);
 }
 
+int
+lb_model_set_vip_owned(bool kernel_mode, const uint32_t *vips, uint32_t n)
+{
+	struct change ch;
+	uint32_t i;
+
+	if (n > LB_MAX_VIP_OWNED)
+		return -ENOSPC;
+	change_init(&ch, OP_PARAMS);
+	ch.params.vip_arp_kernel = kernel_mode;
+	ch.params.n_vip_owned = (uint16_t)n;
+	memset(ch.params.vip_owned, 0, sizeof(ch.params.vip_owned));
+	for (i = 0; i < n; i++)
+		ch.params.vip_owned[i] = vips[i];
+	return apply(&ch);
+}
+
 /* ---- listing ---- */
 
 uint32_t
@@ -1323,6 +1346,7 @@ lb_model_init(const struct lb_conf *conf, const struct lb_port_info *ports, uint
 	params.sloppy_tcp = conf->sloppy_tcp;
 	params.expire_nodest_conn = conf->expire_nodest_conn;
 	params.vip_arp = !conf->vip_arp_never;
+	params.vip_arp_kernel = conf->vip_arp_kernel;
 
 	/* The loader checked all of this; a refusal here is a bug worth a line. */
 	for (i = 0; i < conf->n_services; i++) {

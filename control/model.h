@@ -79,6 +79,12 @@ int lb_model_set_timeouts(const struct lb_api_timeouts *t);
 void lb_model_sysctl(struct lb_api_sysctl *out);
 int lb_model_set_sysctl(const struct lb_api_sysctl *in);
 
+/*
+ * vip_arp = "kernel": answer ARP only for the VIPs vips[0..n) (held by the
+ * ports' kernel interfaces), with kernel_mode; published at once.
+ */
+int lb_model_set_vip_owned(bool kernel_mode, const uint32_t *vips, uint32_t n);
+
 /* Listing: services in model order, each with its servers' records. */
 uint32_t lb_model_n_svcs(void);
 uint32_t lb_model_svc_n_dests(uint32_t i);

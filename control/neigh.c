@@ -77,28 +77,35 @@ lb_neigh_init(struct rte_mempool *pool, struct lb_worker **workers, uint16_t n_w
 }
 
 void
+lb_neigh_announce_vip(uint32_t vip)
+{
+	const struct lb_snap *snap = lb_snap_current;
+	bool sent = false;
+	uint32_t p;
+
+	/* On the port whose subnet holds the VIP, else on every port. */
+	for (p = 0; p < snap->n_ports; p++)
+		if ((vip & snap->port[p].mask) == (snap->port[p].addr & snap->port[p].mask)) {
+			send_arp((uint16_t)p, RTE_ARP_OP_REQUEST, vip, vip);
+			sent = true;
+		}
+	for (p = 0; !sent && p < snap->n_ports; p++)
+		send_arp((uint16_t)p, RTE_ARP_OP_REQUEST, vip, vip);
+}
+
+void
 lb_neigh_announce(void)
 {
 	const struct lb_snap *snap = lb_snap_current;
-	uint32_t i, p;
+	uint32_t i;
 
-	if (!snap->vip_arp)
-		return;	/* behind a router: the VIPs are routed, never announced */
 	for (i = 0; i <= snap->lk_mask; i++) {
 		const struct lb_svc_key *k = &snap->lk[i];
-		bool sent = false;
 
-		if (!k->used || k->proto != 0)
-			continue;
-		/* On the port whose subnet holds the VIP, else on every port. */
-		for (p = 0; p < snap->n_ports; p++)
-			if ((k->vip & snap->port[p].mask) ==
-					(snap->port[p].addr & snap->port[p].mask)) {
-				send_arp((uint16_t)p, RTE_ARP_OP_REQUEST, k->vip, k->vip);
-				sent = true;
-			}
-		for (p = 0; !sent && p < snap->n_ports; p++)
-			send_arp((uint16_t)p, RTE_ARP_OP_REQUEST, k->vip, k->vip);
+		/* behind a router the VIPs are routed, never announced; with
+		 * vip_arp "kernel" only those the kernel holds */
+		if (k->used && k->proto == 0 && lb_snap_vip_arp(snap, k->vip))
+			lb_neigh_announce_vip(k->vip);
 	}
 }
 

@@ -21,6 +21,8 @@
 void lb_neigh_init(struct rte_mempool *pool, struct lb_worker **workers, uint16_t n_workers);
 
 /* Send the gratuitous ARPs for every VIP. */
+/* A gratuitous ARP for one VIP (vip_arp "kernel": when the kernel gains it). */
+void lb_neigh_announce_vip(uint32_t vip);
 void lb_neigh_announce(void);
 
 /* Learn from the workers' ARP and send due requests; call often (each ~10 ms). */

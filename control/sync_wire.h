@@ -34,6 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dataplane/sync.h"	/* struct lb_sync_conn */
+
 #define LB_SYNC_GROUP		0xe0000051u	/* 224.0.0.81, host order */
 #define LB_SYNC_PORT		8848
 #define LB_SYNC_HDR		8	/* version 1 message header */
@@ -44,35 +46,9 @@
 #define LB_SYNC_SEQ		24	/* sequence data, option 1 or after a v0 record */
 #define LB_SYNC_MAXLEN_MAX	(65535 - 28)	/* UDP payload: 65535 minus IP and UDP */
 
-/* IPVS connection flags (include/uapi/linux/ip_vs.h) that lbd sends or reads. */
-#define LB_SYNC_F_FWD_MASK	0x0007
-#define LB_SYNC_F_DROUTE	0x0003
-#define LB_SYNC_F_SYNC		0x0020
-#define LB_SYNC_F_HASHED	0x0040
-#define LB_SYNC_F_NOOUTPUT	0x0080
-#define LB_SYNC_F_INACTIVE	0x0100
-#define LB_SYNC_F_SEQ_MASK	0x0600
-#define LB_SYNC_F_NO_CPORT	0x0800
-#define LB_SYNC_F_TEMPLATE	0x1000
-/* what a backup keeps of a record's flags (IP_VS_CONN_F_BACKUP_MASK) */
-#define LB_SYNC_F_BACKUP_MASK	(LB_SYNC_F_FWD_MASK | LB_SYNC_F_NOOUTPUT | LB_SYNC_F_INACTIVE | \
-				 LB_SYNC_F_SEQ_MASK | LB_SYNC_F_NO_CPORT | LB_SYNC_F_TEMPLATE)
-
 /* IPVS's state counts: TCP's 11 (lbd's enum lb_conn_state), UDP's 1 */
 #define LB_SYNC_TCP_STATES	11
 #define LB_SYNC_UDP_STATES	1
-
-/* One connection (or persistence template) as a record carries it. */
-struct lb_sync_conn {
-	uint32_t caddr, vaddr, daddr;	/* network order */
-	uint16_t cport, vport, dport;	/* network order */
-	uint8_t proto;			/* IPPROTO_TCP, IPPROTO_UDP */
-	uint8_t version;		/* of the message it came in: 0 or 1 */
-	uint16_t state;			/* IPVS's: TCP as enum lb_conn_state, UDP 0 */
-	uint32_t flags;			/* IPVS connection flags (LB_SYNC_F_*) */
-	uint32_t timeout;		/* seconds; 0: the receiver's own */
-	uint32_t fwmark;
-};
 
 /* Why a datagram, or a record in it, was not taken. */
 #define LB_SYNC_DROPS(X) \

@@ -51,6 +51,7 @@
 #define LB_CONN_F_USED		0x01	/* entry holds a connection */
 #define LB_CONN_F_TEMPLATE	0x02	/* persistence template */
 #define LB_CONN_F_ASSURED	0x04	/* template: a connection reached ESTABLISHED */
+#define LB_CONN_F_SYNC		0x08	/* made from a sync record (IPVS's Origin SYNC) */
 
 /* The 5-tuple, laid out so that a key is two 8-byte words. */
 struct lb_conn_key {

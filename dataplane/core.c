@@ -260,7 +260,7 @@ handle_arp(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 
 	/* With a kernel interface the kernel answers for the port's address. */
 	if (ah->arp_opcode == RTE_BE16(RTE_ARP_OP_REQUEST) && sip != tip &&
-			((snap->vip_arp && lb_snap_is_vip(snap, tip)) ||
+			(lb_snap_vip_arp(snap, tip) ||
 			 (!host && snap->port[rx_port].addr == tip))) {
 		ah->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
 		rte_ether_addr_copy(&ah->arp_data.arp_sha, &ah->arp_data.arp_tha);
@@ -485,6 +485,7 @@ conn_bind(struct lb_worker *wk, const struct lb_svc *svc, struct lb_conn *c,
 	lb_conn_write_begin(c);
 	c->dest = dest;
 	c->state = LB_S_NONE;
+	c->flags &= ~LB_CONN_F_SYNC;	/* this director's own from now on */
 	c->created = now;
 	c->pkts = 0;
 	lb_conn_write_end(c);
@@ -525,6 +526,178 @@ no_dest(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 	drop(wk, m, LB_DROP_no_dest);
 }
 
+/* ---- connection sync (dataplane/sync.h) ---- */
+
+/* The TCP states IPVS syncs: never SYN_RECV or SYNACK (ip_vs_sync_conn_needed). */
+#define SYNC_TCP_STATES	(1u << LB_S_ESTABLISHED | 1u << LB_S_FIN_WAIT | 1u << LB_S_CLOSE | \
+			 1u << LB_S_CLOSE_WAIT | 1u << LB_S_TIME_WAIT)
+
+/* IPVS's rule, after c's packet moved it from state old: a change to a
+ * state other than ESTABLISHED at once, else every period-th packet from
+ * the threshold-th on (sync_threshold "3 50"). */
+static inline bool
+sync_needed(const struct lb_conn *c, unsigned int old, bool tcp)
+{
+	if (tcp) {
+		if (!((1u << c->state) & SYNC_TCP_STATES))
+			return false;
+		if (c->state != old && c->state != LB_S_ESTABLISHED)
+			return true;
+	}
+	return c->pkts % LB_SYNC_PERIOD == LB_SYNC_THRESHOLD;
+}
+
+static void
+sync_put(struct lb_worker *wk, struct lb_sync_conn *r)
+{
+	if (rte_ring_sp_enqueue_elem(wk->sync_out, r, sizeof(*r)) == 0)
+		wk->sync.queued++;
+	else
+		wk->sync.ring_full++;
+}
+
+/* Hand the master daemon c's record, and its template's as IPVS does. */
+static void
+sync_queue(struct lb_worker *wk, const struct lb_snap *snap, const struct lb_svc *svc,
+		const struct lb_conn *c)
+{
+	const struct lb_dest *d = &lb_dests[c->dest];
+	struct lb_sync_conn r = {
+		.caddr = c->key.caddr, .vaddr = c->key.vaddr, .daddr = d->addr,
+		.cport = c->key.cport, .vport = c->key.vport, .dport = d->port,
+		.proto = c->key.proto, .version = 1,
+		.state = c->state == LB_S_UDP ? 0 : c->state,
+		/* DR, no output; inactive but in ESTABLISHED, as IPVS's flag */
+		.flags = LB_SYNC_F_DROUTE | LB_SYNC_F_NOOUTPUT |
+			(c->state == LB_S_ESTABLISHED ? 0 : LB_SYNC_F_INACTIVE),
+		.timeout = conn_timeout(snap, c->state),
+	};
+
+	sync_put(wk, &r);
+	if (c->tmpl != LB_CONN_NONE) {
+		const struct lb_conn *t = lb_conn_at(wk->ct, c->tmpl);
+
+		if (t->dest == LB_CONN_NONE)
+			return;
+		r.caddr = t->key.caddr;
+		r.cport = 0;
+		r.vport = t->key.vport;
+		r.daddr = lb_dests[t->dest].addr;
+		r.dport = lb_dests[t->dest].port;
+		r.state = t->flags & LB_CONN_F_ASSURED ? 1 : 0;
+		r.flags = LB_SYNC_F_DROUTE | LB_SYNC_F_NOOUTPUT | LB_SYNC_F_TEMPLATE;
+		r.timeout = svc->persistence;
+		sync_put(wk, &r);
+	}
+}
+
+/* svc's real server at addr:port, or LB_CONN_NONE. */
+static uint32_t
+svc_dest(const struct lb_svc *svc, uint32_t addr, uint16_t port)
+{
+	uint32_t i;
+
+	for (i = 0; i < svc->sched.n; i++) {
+		uint32_t id = svc->dest_ids[i];
+
+		if (lb_dests[id].addr == addr && lb_dests[id].port == port && !lb_dests[id].removed)
+			return id;
+	}
+	return LB_CONN_NONE;
+}
+
+#define SYNC_MAX_TIMEOUT	(366u * 86400)	/* longer is a year: IPVS caps too */
+#define SYNC_TMPL_TIMEOUT	180		/* a template record without one (v0) */
+
+void
+lb_core_sync_apply(struct lb_worker *wk, const struct lb_snap *snap,
+		const struct lb_sync_conn *r, uint32_t now)
+{
+	bool tmpl = (r->flags & LB_SYNC_F_TEMPLATE) != 0, fresh = false;
+	const struct lb_svc *svc = lb_snap_service(snap, r->proto, r->vaddr, r->vport);
+	unsigned int state;
+	struct lb_conn_key k;
+	struct lb_conn *c;
+	uint32_t dest, timeout;
+	uint64_t h;
+
+	if (svc == NULL) {
+		wk->sync.no_service++;
+		return;
+	}
+	dest = svc_dest(svc, r->daddr, r->dport);
+	if (dest == LB_CONN_NONE) {
+		wk->sync.no_dest++;
+		return;
+	}
+	state = tmpl ? LB_S_NONE : r->proto == IPPROTO_TCP ? r->state : LB_S_UDP;
+	timeout = r->timeout != 0 ? RTE_MIN(r->timeout, SYNC_MAX_TIMEOUT) :
+		tmpl ? SYNC_TMPL_TIMEOUT : conn_timeout(snap, state);
+	lb_conn_key_set(&k, r->caddr, r->vaddr, tmpl ? 0 : r->cport, r->vport, r->proto,
+			tmpl ? 1 : 0);
+	h = lb_conn_hash(&k);
+	c = lb_conn_lookup(wk->ct, &k, h);
+	if (c == NULL) {
+		if (lb_conn_count(wk->ct) >= lb_conn_capacity(wk->ct) ||
+				(c = lb_conn_insert(wk->ct, &k, h, now, now + timeout)) == NULL) {
+			wk->sync.table_full++;
+			return;
+		}
+		fresh = true;
+	}
+	if (tmpl) {
+		lb_conn_write_begin(c);
+		if (c->dest != dest) {
+			if (c->dest != LB_CONN_NONE)
+				wk->dest_cnt[c->dest].persist--;
+			wk->dest_cnt[dest].persist++;
+			c->dest = dest;
+		}
+		c->state = LB_S_NONE;
+		c->flags = LB_CONN_F_USED | LB_CONN_F_TEMPLATE | LB_CONN_F_SYNC |
+			(r->state == 1 ? LB_CONN_F_ASSURED : 0);
+		if (fresh)
+			c->created = now;
+		lb_conn_write_end(c);
+		if ((int32_t)(now + timeout - c->expire) > 0)
+			lb_conn_set_expire(wk->ct, c, now + timeout);
+		wk->sync.updated += !fresh;
+		wk->sync.created += fresh;
+		return;
+	}
+	if (c->dest != LB_CONN_NONE && c->dest != dest) {
+		/* another server's: the sender's word wins, unless this is the
+		 * expiry note of the entry it replaced (IPVS's rule) */
+		if (r->flags & LB_SYNC_F_INACTIVE) {
+			wk->sync.stale++;
+			return;
+		}
+		conn_release(wk, c);
+		wk->sync.replaced++;
+	}
+	if (c->dest == LB_CONN_NONE) {
+		lb_conn_write_begin(c);
+		c->dest = dest;
+		c->state = (uint8_t)state;
+		c->flags |= LB_CONN_F_SYNC;
+		c->created = now;
+		c->pkts = LB_SYNC_THRESHOLD;
+		lb_conn_write_end(c);
+		count_state(wk, dest, state, +1);
+		wk->sync.created++;
+	} else {
+		if (state != c->state) {
+			count_state(wk, dest, c->state, -1);
+			count_state(wk, dest, state, +1);
+			lb_conn_write_begin(c);
+			c->state = (uint8_t)state;
+			lb_conn_write_end(c);
+		}
+		wk->sync.updated++;
+	}
+	lb_conn_set_expire(wk->ct, c, now + timeout);
+}
+
 static void
 handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		struct rte_mbuf *m, const struct lb_pkt *p, uint64_t hash, uint32_t cand,
@@ -542,7 +715,7 @@ handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		 !(p->tcp_flags & RTE_TCP_RST_FLAG));
 	const struct lb_dest *d;
 	struct lb_conn *c;
-	unsigned int state;
+	unsigned int state, old;
 
 	lb_conn_key_set(&key, p->saddr, p->daddr, p->sport, p->dport, p->proto, 0);
 	if (svc == NULL) {
@@ -609,6 +782,7 @@ handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 	}
 
 	/* The state machine: input-only transitions, then the new state's timeout. */
+	old = c->state;
 	state = tcp ? lb_tcp_trans[snap->tcp_table][c->state][lb_tcp_event_of(p->tcp_flags)] :
 		LB_S_UDP;
 	if (state != c->state) {
@@ -632,6 +806,8 @@ handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 	}
 	lb_conn_set_expire(wk->ct, c, now + conn_timeout(snap, state));
 	c->pkts++;
+	if (unlikely(wk->sync_master) && sync_needed(c, old, tcp))
+		sync_queue(wk, snap, svc, c);
 
 	wk->svc_stats[svc->id].inpkts++;
 	wk->svc_stats[svc->id].inbytes += p->l3_len;

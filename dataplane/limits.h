@@ -10,6 +10,7 @@
 
 #define LB_MAX_PORTS		8	/* ports, each with one queue pair per worker */
 #define LB_MAX_SERVICES		1024	/* services, the ids of their counters */
+#define LB_MAX_VIP_OWNED	64	/* VIPs a kernel interface holds (vip_arp "kernel") */
 #define LB_MAX_DESTS_PER_SVC	1024	/* real servers of one service */
 #define LB_MAX_DESTS		4096	/* real server ids over all services, retired ones included */
 

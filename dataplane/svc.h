@@ -91,6 +91,11 @@ struct lb_snap {
 	bool sloppy_tcp;
 	bool expire_nodest_conn;
 	bool vip_arp;		/* answer ARP for VIPs (false behind a router) */
+	/* vip_arp = "kernel": answer only for the VIPs the ports' kernel
+	 * interfaces hold (keepalived's VRRP moves them), sorted */
+	bool vip_arp_kernel;
+	uint16_t n_vip_owned;
+	uint32_t vip_owned[LB_MAX_VIP_OWNED];
 };
 
 static inline uint32_t
@@ -132,6 +137,22 @@ static inline bool
 lb_snap_is_vip(const struct lb_snap *s, uint32_t addr)
 {
 	return lb_snap_find(s, 0, addr, 0) != NULL;
+}
+
+/* Whether lbd answers an ARP request for addr as a VIP. */
+static inline bool
+lb_snap_vip_arp(const struct lb_snap *s, uint32_t addr)
+{
+	uint16_t i;
+
+	if (!s->vip_arp || !lb_snap_is_vip(s, addr))
+		return false;
+	if (!s->vip_arp_kernel)
+		return true;
+	for (i = 0; i < s->n_vip_owned; i++)
+		if (s->vip_owned[i] == addr)
+			return true;
+	return false;
 }
 
 /* The port whose own address is addr, or -1. */

@@ -154,6 +154,16 @@ lb_worker_loop(void *arg)
 						wk->txb[port], pkts[p]);
 			}
 		}
+		/* Connections a backup daemon received (dataplane/sync.h). */
+		if (wk->sync_in != NULL) {
+			struct lb_sync_conn recs[32];
+
+			n = (uint16_t)rte_ring_sc_dequeue_burst_elem(wk->sync_in, recs,
+					sizeof(recs[0]), RTE_DIM(recs), NULL);
+			got += n;
+			for (p = 0; p < n; p++)
+				lb_core_sync_apply(wk, snap, &recs[p], now);
+		}
 		tsc = rte_rdtsc();
 		if (tsc - last_drain >= drain_tsc) {
 			for (p = 0; p < snap->n_ports; p++)

@@ -28,6 +28,7 @@
 #include "dataplane/counters.h"
 #include "dataplane/sched.h"
 #include "dataplane/svc.h"
+#include "dataplane/sync.h"
 
 #define LB_MAX_BURST		256
 #define LB_MAX_WORKERS		64
@@ -61,6 +62,11 @@ struct lb_worker {
 	struct rte_ring *to_ctl;		/* ARP for the neighbour table */
 	struct rte_ring *from_ctl;		/* frames the control plane sends */
 	struct rte_ring *to_host;		/* frames for the ports' kernel interfaces */
+	/* connection sync (dataplane/sync.h) */
+	struct rte_ring *sync_out;		/* records for the master daemon */
+	struct rte_ring *sync_in;		/* records from the backup daemon */
+	volatile uint8_t sync_master;		/* a master daemon runs: hand records */
+	struct lb_sync_stats sync;
 	uint32_t icmp_tokens;
 	uint32_t icmp_time;
 	uint32_t now;			/* the second being processed */
@@ -107,6 +113,14 @@ void lb_worker_free(struct lb_worker *wk);
 /* The clock workers and the control plane share: whole seconds since start. */
 uint32_t lb_clock_now(void);
 void lb_clock_init(void);
+
+/*
+ * Apply a record of the backup daemon to wk's table at second now: create or
+ * refresh the entry it describes, bound to the real server it names (never
+ * scheduled), with its state and timeout. Counted in wk->sync.
+ */
+void lb_core_sync_apply(struct lb_worker *wk, const struct lb_snap *snap,
+		const struct lb_sync_conn *r, uint32_t now);
 
 /* rte_eal_remote_launch() entry point; arg is the struct lb_worker. */
 int lb_worker_loop(void *arg);

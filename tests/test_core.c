@@ -394,6 +394,23 @@ test_arp_replies(void **ctx)
 		free_out(&r);
 	}
 	lb_snap_current->vip_arp = true;
+	/* vip_arp = "kernel": only the VIPs the kernel interface holds */
+	{
+		const uint32_t held[] = { IP(10, 0, 0, 101) };
+		struct result r;
+
+		assert_int_equal(lb_model_set_vip_owned(true, held, 1), 0);
+		expect_drop(arp(RTE_ARP_OP_REQUEST, IP(10, 0, 0, 50), IP(10, 0, 0, 100),
+					&client_mac), LB_DROP_arp_not_ours, 0);
+		run1(arp(RTE_ARP_OP_REQUEST, IP(10, 0, 0, 50), IP(10, 0, 0, 101), &client_mac),
+				0, &r);
+		assert_int_equal(r.reply, 1);
+		free_out(&r);
+		assert_int_equal(lb_model_set_vip_owned(true, NULL, 0), 0);
+		expect_drop(arp(RTE_ARP_OP_REQUEST, IP(10, 0, 0, 50), IP(10, 0, 0, 101),
+					&client_mac), LB_DROP_arp_not_ours, 0);
+		assert_int_equal(lb_model_set_vip_owned(false, NULL, 0), 0);
+	}
 }
 
 static void
@@ -1199,6 +1216,139 @@ test_sloppy_service(void **ctx)
  * for its 900 s: its next packet expires the entry (IPVS); a SYN on that
  * address pair is scheduled afresh.
  */
+/* A record as a backup daemon hands it to a worker. */
+static struct lb_sync_conn
+sync_rec(uint32_t caddr, uint16_t cp, uint32_t vaddr, uint32_t daddr, uint16_t state,
+		uint32_t flags)
+{
+	return (struct lb_sync_conn){ .caddr = caddr, .vaddr = vaddr, .daddr = daddr,
+		.cport = rte_cpu_to_be_16(cp), .vport = rte_cpu_to_be_16(80),
+		.dport = rte_cpu_to_be_16(80), .proto = IPPROTO_TCP, .version = 1,
+		.state = state, .flags = LB_SYNC_F_DROUTE | LB_SYNC_F_NOOUTPUT | flags,
+		.timeout = 900 };
+}
+
+/*
+ * A backup's records in a worker's table (lb_core_sync_apply): a synced
+ * entry forwards a mid-flow segment to the recorded server, never through
+ * the scheduler; a later record of another server replaces it unless it is
+ * the old entry's expiry note (INACTIVE); records of an unknown service or
+ * server are counted and dropped; a template makes persistence follow.
+ */
+static void
+test_sync_apply(void **ctx)
+{
+	struct lb_sync_stats s0 = wk->sync;
+	struct lb_sync_conn r;
+	struct result res;
+	struct rte_mbuf *m;
+	uint32_t client = IP(203, 0, 113, 9);
+
+	/* no entry, no sloppy: an ACK is dropped */
+	run1(tcp(client, 5000, IP(10, 0, 0, 100), 80, RTE_TCP_ACK_FLAG), 0, &res);
+	assert_int_equal(res.drop[LB_DROP_tcp_no_conn], 1);
+	free_out(&res);
+	r = sync_rec(client, 5000, IP(10, 0, 0, 100), IP(10, 0, 0, 12), LB_S_ESTABLISHED, 0);
+	lb_core_sync_apply(wk, lb_snap_current, &r, now);
+	assert_int_equal(wk->sync.created, s0.created + 1);
+	m = expect_fwd(tcp(client, 5000, IP(10, 0, 0, 100), 80, RTE_TCP_ACK_FLAG), 0, &mac_b, 0);
+	rte_pktmbuf_free(m);
+	/* refreshed */
+	lb_core_sync_apply(wk, lb_snap_current, &r, now);
+	assert_int_equal(wk->sync.updated, s0.updated + 1);
+	/* another server, active: replaced */
+	r.daddr = IP(10, 0, 0, 13);
+	lb_core_sync_apply(wk, lb_snap_current, &r, now);
+	assert_int_equal(wk->sync.replaced, s0.replaced + 1);
+	m = expect_fwd(tcp(client, 5000, IP(10, 0, 0, 100), 80, RTE_TCP_ACK_FLAG), 0, &mac_c, 0);
+	rte_pktmbuf_free(m);
+	/* another server's expiry note: ignored */
+	r = sync_rec(client, 5000, IP(10, 0, 0, 100), IP(10, 0, 0, 11), LB_S_CLOSE,
+			LB_SYNC_F_INACTIVE);
+	lb_core_sync_apply(wk, lb_snap_current, &r, now);
+	assert_int_equal(wk->sync.stale, s0.stale + 1);
+	m = expect_fwd(tcp(client, 5000, IP(10, 0, 0, 100), 80, RTE_TCP_ACK_FLAG), 0, &mac_c, 0);
+	rte_pktmbuf_free(m);
+	/* unknown service, unknown server */
+	r = sync_rec(client, 5001, IP(10, 0, 0, 99), IP(10, 0, 0, 12), LB_S_ESTABLISHED, 0);
+	lb_core_sync_apply(wk, lb_snap_current, &r, now);
+	assert_int_equal(wk->sync.no_service, s0.no_service + 1);
+	r = sync_rec(client, 5001, IP(10, 0, 0, 100), IP(10, 0, 0, 77), LB_S_ESTABLISHED, 0);
+	lb_core_sync_apply(wk, lb_snap_current, &r, now);
+	assert_int_equal(wk->sync.no_dest, s0.no_dest + 1);
+	run1(tcp(client, 5001, IP(10, 0, 0, 100), 80, RTE_TCP_ACK_FLAG), 0, &res);
+	assert_int_equal(res.drop[LB_DROP_tcp_no_conn], 1);
+	free_out(&res);
+	/* templates of the persistent service: a /24 goes where they say */
+	r = sync_rec(IP(198, 18, 5, 0), 0, IP(10, 0, 0, 105), IP(10, 0, 0, 12), 1,
+			LB_SYNC_F_TEMPLATE);
+	r.timeout = 300;
+	lb_core_sync_apply(wk, lb_snap_current, &r, now);
+	r.caddr = IP(198, 18, 6, 0);
+	r.daddr = IP(10, 0, 0, 11);
+	lb_core_sync_apply(wk, lb_snap_current, &r, now);
+	{
+		struct lb_conn_key k;
+		const struct lb_conn *t;
+
+		lb_conn_key_set(&k, IP(198, 18, 6, 0), IP(10, 0, 0, 105), 0,
+				rte_cpu_to_be_16(80), IPPROTO_TCP, 1);
+		t = lb_conn_lookup(wk->ct, &k, lb_conn_hash(&k));
+		assert_non_null(t);
+		assert_int_equal(t->flags & (LB_CONN_F_TEMPLATE | LB_CONN_F_ASSURED | LB_CONN_F_SYNC),
+				LB_CONN_F_TEMPLATE | LB_CONN_F_ASSURED | LB_CONN_F_SYNC);
+	}
+	m = expect_fwd(tcp(IP(198, 18, 5, 7), 6000, IP(10, 0, 0, 105), 80, RTE_TCP_SYN_FLAG), 0,
+			&mac_b, 0);
+	rte_pktmbuf_free(m);
+	m = expect_fwd(tcp(IP(198, 18, 6, 7), 6000, IP(10, 0, 0, 105), 80, RTE_TCP_SYN_FLAG), 0,
+			&mac_a, 0);
+	rte_pktmbuf_free(m);
+	(void)ctx;
+}
+
+/*
+ * IPVS's sending rule on a master: nothing in SYN_RECV, the third packet in
+ * ESTABLISHED (threshold 3), FIN_WAIT at once with INACTIVE; each record
+ * carries the state's full timeout.
+ */
+static void
+test_sync_trigger(void **ctx)
+{
+	struct rte_ring *ring = rte_ring_create_elem("test_sync_out", sizeof(struct lb_sync_conn),
+			64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	uint32_t client = IP(203, 0, 113, 10);
+	struct lb_sync_conn r;
+	struct rte_mbuf *m;
+	static const uint8_t flags[] = { RTE_TCP_SYN_FLAG, RTE_TCP_ACK_FLAG, RTE_TCP_ACK_FLAG,
+		RTE_TCP_ACK_FLAG, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG };
+	static const unsigned int records_after[] = { 0, 0, 1, 1, 2 };
+	unsigned int i;
+
+	assert_non_null(ring);
+	wk->sync_out = ring;
+	wk->sync_master = 1;
+	for (i = 0; i < RTE_DIM(flags); i++) {
+		m = expect_fwd(tcp(client, 7000, IP(10, 0, 0, 100), 80, flags[i]), 0, NULL, 0);
+		rte_pktmbuf_free(m);
+		assert_int_equal(rte_ring_count(ring), records_after[i]);
+	}
+	assert_int_equal(rte_ring_sc_dequeue_elem(ring, &r, sizeof(r)), 0);
+	assert_int_equal(r.state, LB_S_ESTABLISHED);
+	assert_int_equal(r.flags, LB_SYNC_F_DROUTE | LB_SYNC_F_NOOUTPUT);
+	assert_int_equal(r.caddr, client);
+	assert_int_equal(r.cport, rte_cpu_to_be_16(7000));
+	assert_int_equal(r.timeout, lb_snap_current->timeout[LB_S_ESTABLISHED]);
+	assert_int_equal(rte_ring_sc_dequeue_elem(ring, &r, sizeof(r)), 0);
+	assert_int_equal(r.state, LB_S_FIN_WAIT);
+	assert_int_equal(r.flags, LB_SYNC_F_DROUTE | LB_SYNC_F_NOOUTPUT | LB_SYNC_F_INACTIVE);
+	assert_int_equal(r.timeout, lb_snap_current->timeout[LB_S_FIN_WAIT]);
+	wk->sync_master = 0;
+	wk->sync_out = NULL;
+	rte_ring_free(ring);
+	(void)ctx;
+}
+
 static void
 test_expire_nodest_established(void **ctx)
 {
@@ -1759,6 +1909,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_mh_quiesce_moves_nothing),
 		cmocka_unit_test(test_mh_canonical_order),
 		cmocka_unit_test(test_sloppy_service),
+		cmocka_unit_test(test_sync_apply),
+		cmocka_unit_test(test_sync_trigger),
 		cmocka_unit_test(test_expire_nodest_established),
 		cmocka_unit_test(test_overload_clears_below_three_quarters),
 		cmocka_unit_test(test_netmask_zero),

@@ -53,8 +53,9 @@ global_defs(struct conv *c, const struct node *n)
 		if (k->kw == NULL || k->include)
 			continue;
 		if (strcmp(k->kw, "lvs_sync_daemon") == 0) {
-			ka_problem(c, &k->w, "lvs_sync_daemon not converted: lbd does not"
-					" synchronise connections with another director");
+			ka_problem(c, &k->w, "lvs_sync_daemon not converted: give lbd a sync"
+					" list, a master and a backup at once (it does not follow"
+					" a VRRP instance's state)");
 		} else if (strcmp(k->kw, "lvs_timeouts") == 0) {
 			found = true;
 			if (k->argc == 0 || k->argc % 2 != 0)

@@ -10,6 +10,7 @@ that its configuration is intact and that the dataplane kept forwarding.
 
 usage: test_lbadm.py BUILD_DIR
 """
+import json
 import os
 import re
 import shutil
@@ -261,6 +262,56 @@ def test_errors(sock):
     _, ln_after, _ = lbadm("-Ln", sock=sock)
     strip = lambda t: re.sub(r"Route   (\d+)\s+\d+\s+\d+", r"Route \1", t)
     check(strip(ln_before) == strip(ln_after), "refused commands changed nothing")
+
+
+def test_sync_daemon(sock):
+    """--start-daemon, --stop-daemon, -L --daemon as ipvsadm's, on lo."""
+    rc, out, err = lbadm("-L", "--daemon", sock=sock)
+    check(rc == 0 and out == "", "-L --daemon with no daemon prints nothing (%d %r)" % (rc, out))
+    rc, out, err = lbadm("--start-daemon", "master", "--mcast-interface", "lo", "--syncid", "7",
+                         sock=sock)
+    check(rc == 0, "--start-daemon master on lo: %d %r" % (rc, err))
+    rc, out, err = lbadm("--start-daemon", "backup", "--mcast-interface", "lo", "--syncid", "0",
+                         "--mcast-port", "8850", "--mcast-group", "224.0.0.90", sock=sock)
+    check(rc == 0, "--start-daemon backup on lo: %d %r" % (rc, err))
+    rc, out, _ = lbadm("-L", "--daemon", sock=sock)
+    want = ("master sync daemon (mcast=lo, syncid=7, maxlen=1472, group=224.0.0.81, port=8848,"
+            " ttl=1)\nbackup sync daemon (mcast=lo, syncid=0, maxlen=1472, group=224.0.0.90,"
+            " port=8850, ttl=1)\n")
+    check(rc == 0 and out == want, "-L --daemon: %r, want %r" % (out, want))
+    rc, out, _ = lbadm("-L", "--daemon", "--json", sock=sock)
+    try:
+        j = json.loads(out)
+        ok = j["master"]["syncid"] == 7 and j["backup"]["port"] == 8850 and \
+            j["received"]["drop"]["short"] == 0
+    except (ValueError, KeyError, TypeError):
+        ok = False
+    check(rc == 0 and ok, "-L --daemon --json: %r" % out)
+    for args, status, msg in [
+            (("--start-daemon", "master", "--mcast-interface", "lo"), 255,
+             "Daemon has already run"),
+            (("--start-daemon", "chief", "--mcast-interface", "lo"), 2,
+             "illegal start-daemon parameter specified"),
+            (("--start-daemon", "backup"), 2, "--start-daemon needs --mcast-interface"),
+            (("--start-daemon", "master", "--mcast-interface", "lo", "--syncid", "256"), 2,
+             "illegal syncid specified"),
+            (("--start-daemon", "master", "--mcast-interface", "lo", "--mcast-group",
+              "10.0.0.1"), 2, "illegal IPv4 mcast-group specified"),
+            (("-L", "--mcast-ttl", "3"), 2, "--sync-maxlen, --mcast-group, --mcast-port and "
+             "--mcast-ttl go with --start-daemon"),
+            (("--stop-daemon", "master"), 0, ""),
+            (("--stop-daemon", "master"), 255, "No daemon is running"),
+            (("--start-daemon", "master", "--mcast-interface", "nosuch0"), 255,
+             "No such interface in lbd's network namespace"),
+            (("--start-daemon", "master", "--mcast-interface", "lo", "--sync-maxlen", "20"), 255,
+             "Invalid operation.  Possibly wrong module version, address not unicast, ..."),
+            (("--stop-daemon", "backup"), 0, "")]:
+        rc, out, err = lbadm(*args, sock=sock)
+        err = err.strip()
+        check(rc == status and err == msg, "lbadm %s -> %d %r (got %d %r)"
+              % (" ".join(args), status, msg, rc, err))
+    rc, out, _ = lbadm("-L", "--daemon", sock=sock)
+    check(rc == 0 and out == "", "both stopped: -L --daemon prints nothing (%r)" % out)
 
 
 def test_edits(sock):
@@ -588,6 +639,7 @@ def main():
         test_zero(sock)
         test_errors(sock)
         test_edits(sock)
+        test_sync_daemon(sock)
         test_sysctl(sock)
         test_save_restore(sock)
         test_ipvsadm_script(sock)

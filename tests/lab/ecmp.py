@@ -29,6 +29,12 @@ sloppy, rs1 to rs3 (rs4 runs but is not configured).
              entries keep their server), then d1 withdrawn: the flows that
              move and whose mh server changed break, and only those; the
              figure is reported
+  sync_withdraw, sync_kill, sync_add_server
+             the directors again with wrr, no sloppy, and connection sync
+             (a master and a backup on each kernel interface): -L --daemon
+             as ipvsadm prints it; every download's entry reaches every
+             director with the same server; a withdrawal, a kill -9, a new
+             server then a withdrawal: 30 of 30 downloads intact each time
 Timings (withdrawal or kill to the router's new route, to the last moved flow
 seen on a new director) are printed on each test's line.
 
@@ -76,10 +82,9 @@ ports = ( { device = "net_af_packet0"; address = "%(ip)s/24"; mac = "%(mac)s";
 vip_arp = "never";
 announce = { table = %(table)d; drain_seconds = 2; };
 services = (
-  { protocol = "tcp"; vip = "%(vip)s"; port = 80; scheduler = "mh";
-    sched_flags = [ "mh-port" ]; sloppy = true;
+  { protocol = "tcp"; vip = "%(vip)s"; port = 80; %(sched)s
     real_servers = ( %(servers)s ); }
-);
+);%(sync)s
 dataplane = { mbufs = 8192; connections = 65536; idle_sleep_us = 200; };
 control = { socket = "%(run)s/d%(i)d.sock"; };
 """
@@ -243,13 +248,26 @@ def start_director_daemon(i):
         start_bird("d%d" % i, BIRD_DIRECTOR % v)
 
 
+MH = 'scheduler = "mh"; sched_flags = [ "mh-port" ]; sloppy = true;'
+# With connection sync: a scheduler that does not hash, no sloppy; every
+# director is master (its own syncid) and backup (syncid 0: every group's).
+WRR = 'scheduler = "wrr";'
+SYNC = """
+sync = ( { state = "master"; interface = "lbx-k%(i)d"; syncid = %(i)d; },
+         { state = "backup"; interface = "lbx-k%(i)d"; syncid = 0; } );
+"""
+MODE = {"sched": MH, "sync": ""}
+
+
 def start_lbd(i):
-    """Start director i's lbd and wait until it answers."""
+    """Start director i's lbd (MODE: mh and sloppy, or wrr and sync) and wait
+    until it answers."""
     conf = "%s/d%d.conf" % (RUN, i)
     with open(conf, "w") as f:
         f.write(LBD_CONF % {"i": i, "ip": DIRS[i], "mac": "02:77:00:00:00:%02x" % (20 + i),
                             "vip": VIP, "table": TABLE, "run": RUN,
-                            "servers": servers(i)})
+                            "servers": servers(i), "sched": MODE["sched"],
+                            "sync": MODE["sync"] % {"i": i}})
     # Alternate the main lcore, so that the three workers do not all sit on
     # one CPU (idle, they sleep: idle_sleep_us).
     lcores = ["-l", "0-1"] + (["--main-lcore", "1"] if i % 2 == 0 else [])
@@ -341,17 +359,17 @@ class RouteWatch(threading.Thread):
         self.mon.wait()
 
 
-CONN_RE = re.compile(r"^TCP\s+\S+\s+(\S+)\s+%s:(\d+)\s+%s:80\s+([\d.]+):80"
-                     % (re.escape(CLIENT), re.escape(VIP)), re.M)
-
-
 def entries(i):
-    """Director i's entries for the client's flows: {client port: (state, server)}."""
+    """Director i's entries for the client's flows: {client port: (state,
+    server, origin)}, origin "local" (this director made it) or "sync"."""
     if i not in lbd_procs:
         return {}
-    out = lbadm(i, "-lnc", ok=False)
-    return {int(m.group(2)): (m.group(1), RS_BY_IP.get(m.group(3), m.group(3)))
-            for m in CONN_RE.finditer(out)}
+    try:
+        conns = json.loads(lbadm(i, "-lnc", "--json", ok=False))["connections"]
+    except (ValueError, KeyError):
+        return {}
+    return {c["client_port"]: (c["state"], RS_BY_IP.get(c["server"], c["server"]), c["origin"])
+            for c in conns if c["client"] == CLIENT and c["vip"] == VIP and not c["template"]}
 
 
 def where(ports):
@@ -359,7 +377,7 @@ def where(ports):
     each of ports (a director a flow has left keeps its entry)."""
     out = {}
     for i in DIRS:
-        for port, (_state, server) in entries(i).items():
+        for port, (_state, server, _origin) in entries(i).items():
             if port in ports:
                 out.setdefault(port, {})[i] = server
     return out
@@ -408,6 +426,22 @@ def settle(dl, secs=10):
     many = {p: v for p, v in got.items() if len(v) != 1}
     check(not many, "flows in more than one director's table: %s" % many)
     return {p: next(iter(v.items())) for p, v in got.items()}
+
+
+def settle_first(dl, secs=10):
+    """With sync every director holds every flow: where each one started,
+    {port: (director, server)}, from the entry its director made itself."""
+    out = {}
+
+    def ready():
+        for i in DIRS:
+            for p, (_state, server, origin) in entries(i).items():
+                if p in dl and origin == "local":
+                    out[p] = (i, server)
+        return len(out) == len(dl)
+    check(H.wait_for(ready, secs, 0.1) is not None,
+          "%d of %d downloads found on their director" % (len(out), len(dl)))
+    return out
 
 
 def finish(dl):
@@ -592,8 +626,89 @@ def test_add_server():
             % (len(dl), i, moves(moved, before, i), len(changed), len(broke), len(dl)))
 
 
+def sync_mode():
+    """Every director again with wrr and connection sync (once)."""
+    if MODE["sync"]:
+        return
+    for i in DIRS:
+        kill_lbd(i, signal.SIGINT)
+    MODE.update(sched=WRR, sync=SYNC)
+    for i in DIRS:
+        start_lbd(i)
+        out = lbadm(i, "-L", "--daemon")
+        want = ("master sync daemon (mcast=lbx-k%d, syncid=%d, maxlen=1472, group=224.0.0.81,"
+                " port=8848, ttl=1)\nbackup sync daemon (mcast=lbx-k%d, syncid=0, maxlen=1472,"
+                " group=224.0.0.81, port=8848, ttl=1)\n" % (i, i, i))
+        check(out == want, "d%d: -L --daemon: %r, want %r" % (i, out, want))
+    wait_hops(ALL, 30)
+
+
+def synced(dl, before):
+    """Wait until every download's entry is on every live director (its own
+    and the others' synced copies), with the same server: how long it took."""
+    def done():
+        held = where(set(dl))
+        return all(len(held.get(p, {})) == len(lbd_procs) and
+                   set(held[p].values()) == {before[p][1]} for p in dl)
+    t = H.wait_for(done, 10, 0.05)
+    check(t is not None, "the downloads' entries did not reach every director: %s"
+          % {p: v for p, v in where(set(dl)).items() if len(v) != len(lbd_procs)})
+    return t
+
+
+def sync_downloads():
+    """In sync mode, 30 downloads, each entry on every director: (downloads,
+    where each started, seconds until synced everywhere, the director
+    carrying most, how many it carries)."""
+    sync_mode()
+    wait_hops(ALL)
+    dl = downloads()
+    before = settle_first(dl)
+    t_sync = synced(dl, before)
+    i = pick(before, DIRS)
+    return dl, before, t_sync, i, sum(1 for v in before.values() if v[0] == i)
+
+
+def test_sync_withdraw():
+    dl, _, t_sync, i, n = sync_downloads()
+    lbadm(i, "--withdraw", VIP)
+    wait_hops(ALL - {DIRS[i]}, 10)
+    all_intact(dl)
+    st = json.loads(lbadm(i, "-L", "--daemon", "--json"))
+    check(st["sent"]["msgs"] > 0 and st["sent"]["errors"] == 0, "d%d sent %s" % (i, st["sent"]))
+    lbadm(i, "--announce", VIP)
+    return ("wrr + sync: every entry on all three directors %.2f s after the downloads "
+            "started; d%d (%d flows) withdrawn: all 30 intact" % (t_sync, i, n))
+
+
+def test_sync_kill():
+    dl, _, _, i, n = sync_downloads()
+    t0 = time.monotonic()
+    kill_lbd(i)
+    all_intact(dl)
+    t_route = WATCH.first(t0, lambda h: DIRS[i] not in h)
+    start_lbd(i)
+    wait_hops(ALL, 20)
+    return ("wrr + sync: kill -9 of d%d (%d flows): router %s; all 30 intact; started again"
+            % (i, n, ms(t_route)))
+
+
+def test_sync_add_server():
+    dl, _, _, i, _ = sync_downloads()
+    for d in DIRS:
+        lbadm(d, "-a", "-t", VIP + ":80", "-r", SERVERS["rs4"] + ":80", "-g", "-w", "1")
+    time.sleep(1)
+    lbadm(i, "--withdraw", VIP)
+    wait_hops(ALL - {DIRS[i]}, 10)
+    all_intact(dl)
+    lbadm(i, "--announce", VIP)
+    return "rs4 added, then d%d withdrawn: 0 of 30 downloads broke" % i
+
+
 TESTS = [("spread", test_spread), ("withdraw", test_withdraw), ("comeback", test_comeback),
-         ("kill", test_kill), ("restart", test_restart), ("add_server", test_add_server)]
+         ("kill", test_kill), ("restart", test_restart), ("add_server", test_add_server),
+         ("sync_withdraw", test_sync_withdraw), ("sync_kill", test_sync_kill),
+         ("sync_add_server", test_sync_add_server)]
 WATCH = None
 
 
