@@ -19,7 +19,7 @@ DEPS_BUILD = gcc make pkg-config meson ninja-build libdpdk-dev dpdk-dev dpdk \
 # ipvsadm that lbadm's output is compared with, BIRD for the VIP announcement.
 DEPS_TEST = python3 python3-scapy tshark iproute2 ethtool procps psmisc \
 	curl wrk hping3 iperf3 nginx-light clang libclang-rt-14-dev graphviz gnuplot-nox iputils-ping linux-perf \
-	ipvsadm bird2
+	ipvsadm bird2 keepalived
 
 .PHONY: all deps test demo fuzz bench clean
 
