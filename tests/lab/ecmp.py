@@ -58,23 +58,23 @@ import time
 
 import harness
 import host as H
+from directors import Directors, all_intact, finish
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAB = "lbx"
 RUN = "/run/" + LAB
 VIP = "10.99.0.100"
 ROUTER = "10.77.0.1"
-CLIENT = "10.78.0.10"
 TABLE = 100
 DIRS = {1: "10.77.0.21", 2: "10.77.0.22", 3: "10.77.0.23"}
 SERVERS = {"rs1": "10.77.0.11", "rs2": "10.77.0.12", "rs3": "10.77.0.13",
            "rs4": "10.77.0.14"}
+D = Directors(LAB, 3, SERVERS, VIP)
+lbadm, lab, sock, entries, downloads = D.lbadm, D.lab, D.sock, D.entries, D.downloads
+kill_lbd, lbd_procs = D.kill_lbd, D.procs
 RS_BY_IP = {ip: name for name, ip in SERVERS.items()}
-DOWNLOADS = 30
 Fail, check, log, nsx = H.Fail, H.check, H.log, H.nsx
 
-# host.py's helpers (namespaces, downloads) on this lab.
-H.LAB, H.RUN, H.VIP, H.SERVERS = LAB, RUN, VIP, SERVERS
 
 LBD_CONF = """
 ports = ( { device = "net_af_packet0"; address = "%(ip)s/24"; mac = "%(mac)s";
@@ -170,29 +170,7 @@ router bgp %(asn)d
  exit-address-family
 """
 
-BUILD = LBADM = None
-lbd_procs = {}                          # director -> Popen of its lbd
 birds = {}                              # node -> Popen of its bird
-
-
-def sock(i):
-    return "%s/d%d.sock" % (RUN, i)
-
-
-def lbadm(i, *args, ok=True):
-    p = subprocess.run([LBADM, "--socket", sock(i), *args], capture_output=True, text=True,
-                       timeout=10)
-    if ok and p.returncode != 0:
-        raise Fail("d%d: lbadm %s: exit %d: %s" % (i, " ".join(args), p.returncode,
-                                                    p.stderr.strip()))
-    return p.stdout
-
-
-def lab(*args):
-    e = dict(os.environ, LAB=LAB, LAB_RUN=RUN, LAB_DIRECTORS=str(len(DIRS)),
-             LAB_SERVERS=str(len(SERVERS)), LAB_VIP=VIP)
-    return subprocess.run([os.path.join(HERE, "lab.sh"), *args], env=e,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 # ---- the processes ----
@@ -260,44 +238,14 @@ MODE = {"sched": MH, "sync": ""}
 
 
 def start_lbd(i):
-    """Start director i's lbd (MODE: mh and sloppy, or wrr and sync) and wait
-    until it answers."""
-    conf = "%s/d%d.conf" % (RUN, i)
-    with open(conf, "w") as f:
-        f.write(LBD_CONF % {"i": i, "ip": DIRS[i], "mac": "02:77:00:00:00:%02x" % (20 + i),
-                            "vip": VIP, "table": TABLE, "run": RUN,
-                            "servers": servers(i), "sched": MODE["sched"],
-                            "sync": MODE["sync"] % {"i": i}})
-    # Alternate the main lcore, so that the three workers do not all sit on
-    # one CPU (idle, they sleep: idle_sleep_us).
-    lcores = ["-l", "0-1"] + (["--main-lcore", "1"] if i % 2 == 0 else [])
-    p = subprocess.Popen(
-        ["ip", "netns", "exec", H.nsname("d%d" % i), os.path.join(BUILD, "lbd"), *lcores,
-         "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--file-prefix",
-         "%s-d%d" % (LAB, i), "--log-level=user1,info",
-         "--vdev=net_af_packet0,iface=%s-d%d,qpairs=2" % (LAB, i), "--", "-f", conf],
-        stdout=open("%s/d%d.log" % (RUN, i), "a"), stderr=subprocess.STDOUT)
-    lbd_procs[i] = p
-    t = H.wait_for(lambda: p.poll() is not None or
-                   lbadm(i, "-Ln", ok=False) != "", 20, 0.1)
-    check(p.poll() is None, "d%d: lbd exited (%s/d%d.log)" % (i, RUN, i))
-    check(t is not None, "d%d: lbd does not answer on %s" % (i, sock(i)))
-
-
-def kill_lbd(i, sig=signal.SIGKILL):
-    p = lbd_procs.pop(i, None)
-    if p is not None and p.poll() is None:
-        p.send_signal(sig)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+    """Start director i's lbd (MODE: mh and sloppy, or wrr and sync)."""
+    D.start_lbd(i, LBD_CONF % {"i": i, "ip": DIRS[i], "mac": D.mac[i], "vip": VIP,
+                               "table": TABLE, "run": RUN, "servers": servers(i),
+                               "sched": MODE["sched"], "sync": MODE["sync"] % {"i": i}})
 
 
 def stop_all():
-    for i in list(lbd_procs):
-        kill_lbd(i, signal.SIGINT)
+    D.stop_all()
     for p in birds.values():
         if p.poll() is None:
             p.terminate()
@@ -359,19 +307,6 @@ class RouteWatch(threading.Thread):
         self.mon.wait()
 
 
-def entries(i):
-    """Director i's entries for the client's flows: {client port: (state,
-    server, origin)}, origin "local" (this director made it) or "sync"."""
-    if i not in lbd_procs:
-        return {}
-    try:
-        conns = json.loads(lbadm(i, "-lnc", "--json", ok=False))["connections"]
-    except (ValueError, KeyError):
-        return {}
-    return {c["client_port"]: (c["state"], RS_BY_IP.get(c["server"], c["server"]), c["origin"])
-            for c in conns if c["client"] == CLIENT and c["vip"] == VIP and not c["template"]}
-
-
 def where(ports):
     """{port: {director: server}}: the live directors holding an entry of
     each of ports (a director a flow has left keeps its entry)."""
@@ -400,17 +335,6 @@ ALL = set(DIRS.values())
 
 
 # ---- downloads ----
-
-PHASE = [0]
-
-
-def downloads():
-    """DOWNLOADS downloads from the client, each from a client port of its
-    own, never used before in this run: {client port: H.Download}."""
-    PHASE[0] += 1
-    base = 40000 + 100 * PHASE[0]
-    return {base + j: H.Download(base + j) for j in range(DOWNLOADS)}
-
 
 def settle(dl, secs=10):
     """Wait until every download's flow is in one director's table:
@@ -442,26 +366,6 @@ def settle_first(dl, secs=10):
     check(H.wait_for(ready, secs, 0.1) is not None,
           "%d of %d downloads found on their director" % (len(out), len(dl)))
     return out
-
-
-def finish(dl):
-    """Every download's outcome: {port: None (intact) or the error}."""
-    out = {}
-    for port, d in dl.items():
-        try:
-            d.finish(60)
-            out[port] = None
-        except Fail as e:
-            out[port] = str(e)
-    return out
-
-
-def all_intact(dl):
-    res = finish(dl)
-    bad = {p: e for p, e in res.items() if e}
-    check(not bad, "%d of %d downloads broke: %s" % (len(bad), len(dl),
-                                                   "; ".join("%d: %s" % kv for kv in
-                                                             sorted(bad.items())[:5])))
 
 
 def changed(before):
@@ -714,7 +618,7 @@ WATCH = None
 
 def up():
     global WATCH
-    p = lab("up", BUILD)
+    p = lab("up", D.build)
     check(p.returncode == 0, "the lab did not come up:\n" + p.stdout)
     # Small receive buffers: a rate-limited download stays on the wire.
     nsx("cli", "sysctl", "-qw", "net.ipv4.tcp_rmem=" + H.CLI_RMEM,
@@ -736,10 +640,9 @@ def down():
 
 
 def main():
-    global BUILD, LBADM
-    BUILD, names = harness.parse("ecmp", __doc__, TESTS, tools=("nginx", "ethtool", "tc"),
+    build, names = harness.parse("ecmp", __doc__, TESTS, tools=("nginx", "ethtool", "tc"),
                                  commands=("up", "down"))
-    LBADM = H.LBADM = os.path.join(BUILD, "lbadm")
+    D.set_build(build)
     if shutil.which("bird") is None:
         print("ecmp: skipped, bird is not installed (make deps installs bird2)")
         return 77

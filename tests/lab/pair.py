@@ -31,27 +31,23 @@ usage: pair.py BUILD_DIR [TEST...]   (default: every test, in order)
 exit:  0 all passed, 1 a test failed, 77 skipped (needs root, keepalived)
 """
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 
 import harness
 import host as H
+from directors import Directors, all_intact
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 LAB = "lbp"
 RUN = "/run/" + LAB
 VIP = "10.77.0.100"
-CLIENT = "10.78.0.10"
-DIRS = {1: "10.77.0.21", 2: "10.77.0.22"}
-MACS = {1: "02:77:00:00:00:15", 2: "02:77:00:00:00:16"}
 SERVERS = {"rs1": "10.77.0.11", "rs2": "10.77.0.12", "rs3": "10.77.0.13"}
-RS_BY_IP = {ip: name for name, ip in SERVERS.items()}
-Fail, check, log, nsx = harness.Fail, harness.check, harness.log, H.nsx
-H.LAB, H.RUN, H.VIP, H.SERVERS = LAB, RUN, VIP, SERVERS
+D = Directors(LAB, 2, SERVERS, VIP)
+DIRS, MACS = D.addr, D.mac
+lbadm, lab, lbd_procs, downloads = D.lbadm, D.lab, D.procs, D.downloads
+check, nsx = harness.check, H.nsx
 
 LBD_CONF = """
 ports = ( { device = "net_af_packet0"; address = "%(ip)s/24"; mac = "%(mac)s";
@@ -89,46 +85,11 @@ vrrp_instance VI_1 {
 }
 """
 
-BUILD = LBADM = None
-lbd_procs = {}
 kas = {}
 
 
-def sock(i):
-    return "%s/d%d.sock" % (RUN, i)
-
-
-def lbadm(i, *args, ok=True):
-    p = subprocess.run([LBADM, "--socket", sock(i), *args], capture_output=True, text=True,
-                       timeout=10)
-    if ok and p.returncode != 0:
-        raise Fail("d%d: lbadm %s: exit %d: %s" % (i, " ".join(args), p.returncode,
-                                                    p.stderr.strip()))
-    return p.stdout
-
-
-def lab(*args):
-    e = dict(os.environ, LAB=LAB, LAB_RUN=RUN, LAB_DIRECTORS=str(len(DIRS)),
-             LAB_SERVERS=str(len(SERVERS)), LAB_VIP=VIP)
-    return subprocess.run([os.path.join(HERE, "lab.sh"), *args], env=e,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
 def start_lbd(i):
-    conf = "%s/d%d.conf" % (RUN, i)
-    with open(conf, "w") as f:
-        f.write(LBD_CONF % {"i": i, "ip": DIRS[i], "mac": MACS[i], "vip": VIP, "run": RUN})
-    lcores = ["-l", "0-1"] + (["--main-lcore", "1"] if i % 2 == 0 else [])
-    p = subprocess.Popen(
-        ["ip", "netns", "exec", H.nsname("d%d" % i), os.path.join(BUILD, "lbd"), *lcores,
-         "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--file-prefix",
-         "%s-d%d" % (LAB, i), "--log-level=user1,info",
-         "--vdev=net_af_packet0,iface=%s-d%d,qpairs=2" % (LAB, i), "--", "-f", conf],
-        stdout=open("%s/d%d.log" % (RUN, i), "a"), stderr=subprocess.STDOUT)
-    lbd_procs[i] = p
-    t = H.wait_for(lambda: p.poll() is not None or lbadm(i, "-Ln", ok=False) != "", 20, 0.1)
-    check(p.poll() is None and t is not None, "d%d: lbd did not start (%s/d%d.log)"
-          % (i, RUN, i))
+    D.start_lbd(i, LBD_CONF % {"i": i, "ip": DIRS[i], "mac": MACS[i], "vip": VIP, "run": RUN})
 
 
 def start_keepalived(i):
@@ -177,21 +138,7 @@ def router_mac():
 
 def entries(i):
     """{client port: (server, origin)} of director i's entries for the client."""
-    try:
-        conns = json.loads(lbadm(i, "-lnc", "--json", ok=False))["connections"]
-    except (ValueError, KeyError):
-        return {}
-    return {c["client_port"]: (RS_BY_IP.get(c["server"], c["server"]), c["origin"])
-            for c in conns if c["client"] == CLIENT and not c["template"]}
-
-
-PHASE = [0]
-
-
-def downloads():
-    PHASE[0] += 1
-    base = 40000 + 100 * PHASE[0]
-    return {base + j: H.Download(base + j) for j in range(30)}
+    return {p: e[1:] for p, e in D.entries(i).items()}
 
 
 def on_both(dl, a, b):
@@ -204,17 +151,6 @@ def on_both(dl, a, b):
     t = H.wait_for(done, 15, 0.1)
     check(t is not None, "the downloads are not local on d%d and synced on d%d" % (a, b))
     return time.monotonic() - t0
-
-
-def intact(dl):
-    bad = {}
-    for p, d in dl.items():
-        try:
-            d.finish(60)
-        except Fail as e:
-            bad[p] = str(e)
-    check(not bad, "%d of %d downloads broke: %s" % (len(bad), len(dl),
-                                                   list(bad.items())[:3]))
 
 
 def test_master():
@@ -237,7 +173,7 @@ def test_takeover():
     dl = downloads()
     t_sync = on_both(dl, 1, 2)
     t0 = time.monotonic()
-    lbd_procs.pop(1).kill()
+    D.kill_lbd(1)
     t_vip = H.wait_for(lambda: holds_vip(2), 15, 0.05)
     check(t_vip is not None, "d2 did not take the VIP")
     t_mac = H.wait_for(lambda: router_mac() == MACS[2], 10, 0.05)
@@ -248,7 +184,7 @@ def test_takeover():
     check(H.wait_for(lambda: got.__setitem__(slice(None), arp_answers()) or got == [MACS[2]],
                      5, 0.1) is not None,
           "after the takeover ARP for the VIP answered by %s, want d2" % got)
-    intact(dl)
+    all_intact(dl)
     return ("synced to d2 in %.2f s; kill -9 of d1: d2 holds the VIP after %.1f s, the "
             "router sends to it after %.1f s; 30 of 30 downloads intact"
             % (t_sync, t_vip, t_mac))
@@ -263,7 +199,7 @@ def test_comeback():
     t = on_both(dl, 2, 1)
     t = time.monotonic() - t0
     check(holds_vip(2) and not holds_vip(1), "d2 stays master (nopreempt)")
-    intact(dl)
+    all_intact(dl)
     return ("d1 started again: backup, every download's entry synced to it %.1f s after "
             "its start; 30 of 30 intact" % t)
 
@@ -272,7 +208,7 @@ TESTS = [("master", test_master), ("takeover", test_takeover), ("comeback", test
 
 
 def up():
-    p = lab("up", BUILD)
+    p = lab("up", D.build)
     check(p.returncode == 0, "the lab did not come up:\n" + p.stdout)
     nsx("cli", "sysctl", "-qw", "net.ipv4.tcp_rmem=" + H.CLI_RMEM,
         "net.ipv4.ip_local_port_range=50000 60999")
@@ -283,9 +219,10 @@ def up():
 
 
 def down():
-    for p in list(lbd_procs.values()) + list(kas.values()):
+    D.stop_all()
+    for p in kas.values():
         if p.poll() is None:
-            p.send_signal(signal.SIGINT if p in lbd_procs.values() else signal.SIGTERM)
+            p.terminate()
             try:
                 p.wait(10)
             except subprocess.TimeoutExpired:
@@ -294,9 +231,8 @@ def down():
 
 
 def main():
-    global BUILD, LBADM
-    BUILD, names = harness.parse("pair", __doc__, TESTS, tools=("nginx", "ethtool", "tc"))
-    LBADM = H.LBADM = os.path.join(BUILD, "lbadm")
+    build, names = harness.parse("pair", __doc__, TESTS, tools=("nginx", "ethtool", "tc"))
+    D.set_build(build)
     if shutil.which("keepalived") is None:
         print("pair: skipped, keepalived is not installed (make deps installs it)")
         return 77
