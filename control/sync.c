@@ -72,12 +72,27 @@ lb_sync_init(struct lb_worker *const *w, uint16_t n, uint16_t port_id)
 		goto no_rss;
 	for (i = 0; i < di.reta_size; i++)
 		reta[i] = conf64[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
-	reta_size = di.reta_size;
+	lb_sync_set_rss(rss_key, conf.rss_key_len, reta, di.reta_size, n);
 	return;
 no_rss:
 	if (n >= 2)
 		RTE_LOG(WARNING, USER1, "sync: port %u tells no RSS key or redirection table: "
 				"synced connections go to worker 0\n", port_id);
+}
+
+void
+lb_sync_set_rss(const uint8_t *key, size_t key_len, const uint16_t *table, uint16_t size,
+		uint16_t n)
+{
+	if (key_len > RSS_KEY_MAX || size > RETA_MAX || n == 0) {
+		reta_size = 0;
+		return;
+	}
+	memmove(rss_key, key, key_len);
+	memset(rss_key + key_len, 0, RSS_KEY_MAX - key_len);
+	memmove(reta, table, size * sizeof(*table));
+	reta_size = size;
+	n_workers = n;
 }
 
 /* RSS's choice, as rte_softrss computes the NIC's Toeplitz hash (over the

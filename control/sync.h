@@ -67,6 +67,11 @@ int lb_sync_stop(enum lb_sync_role role);
 bool lb_sync_get(enum lb_sync_role role, struct lb_sync_cfg *cfg);
 void lb_sync_counters_get(struct lb_sync_counters *out);
 
+/* The port's RSS key and redirection table, for n workers (lb_sync_init
+ * reads them from the port; size 0 sends everything to worker 0). */
+void lb_sync_set_rss(const uint8_t *key, size_t key_len, const uint16_t *table, uint16_t size,
+		uint16_t n);
+
 /* The worker RSS gives a client's packets of (caddr, cport) -> (vaddr, vport). */
 uint16_t lb_sync_worker_of(const struct lb_sync_conn *r);
 

@@ -29,6 +29,7 @@
 
 #include "control/config.h"
 #include "control/model.h"
+#include "control/sync.h"
 #include "dataplane/worker.h"
 
 #define IP(a, b, c, d) RTE_BE32(((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
@@ -1308,6 +1309,43 @@ test_sync_apply(void **ctx)
 }
 
 /*
+ * Where a backup puts a synced entry: the worker RSS gives the flow's
+ * packets. The Toeplitz vectors of Microsoft's RSS verification suite (the
+ * ones DPDK's own test uses), through an identity redirection table of 128
+ * entries and 100 workers: the hash modulo 128, modulo 100.
+ */
+static void
+test_sync_rss_worker(void **ctx)
+{
+	static const uint8_t key[40] = {
+		0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d,
+		0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4,
+		0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b,
+		0xbe, 0xac, 0x01, 0xfa,
+	};
+	static const struct { uint32_t src, dst; uint16_t sport, dport; uint32_t hash; } v[] = {
+		{ IP(66, 9, 149, 187), IP(161, 142, 100, 80), 2794, 1766, 0x51ccc178 },
+		{ IP(199, 92, 111, 2), IP(65, 69, 140, 83), 14230, 4739, 0xc626b0ea },
+		{ IP(24, 19, 198, 95), IP(12, 22, 207, 184), 12898, 38024, 0x5c2b394a },
+	};
+	uint16_t reta[128], i;
+
+	for (i = 0; i < RTE_DIM(reta); i++)
+		reta[i] = i;
+	lb_sync_set_rss(key, sizeof(key), reta, RTE_DIM(reta), 100);
+	for (i = 0; i < RTE_DIM(v); i++) {
+		struct lb_sync_conn r = { .caddr = v[i].src, .vaddr = v[i].dst,
+			.cport = rte_cpu_to_be_16(v[i].sport), .vport = rte_cpu_to_be_16(v[i].dport) };
+
+		assert_int_equal(lb_sync_worker_of(&r), (v[i].hash % 128) % 100);
+	}
+	/* no RSS known: worker 0 */
+	lb_sync_set_rss(key, sizeof(key), reta, 0, 100);
+	assert_int_equal(lb_sync_worker_of(&(struct lb_sync_conn){ .caddr = v[0].src }), 0);
+	(void)ctx;
+}
+
+/*
  * IPVS's sending rule on a master: nothing in SYN_RECV, the third packet in
  * ESTABLISHED (threshold 3), FIN_WAIT at once with INACTIVE; each record
  * carries the state's full timeout.
@@ -1911,6 +1949,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_sloppy_service),
 		cmocka_unit_test(test_sync_apply),
 		cmocka_unit_test(test_sync_trigger),
+		cmocka_unit_test(test_sync_rss_worker),
 		cmocka_unit_test(test_expire_nodest_established),
 		cmocka_unit_test(test_overload_clears_below_three_quarters),
 		cmocka_unit_test(test_netmask_zero),
