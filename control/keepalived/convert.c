@@ -14,7 +14,9 @@
  * keepalived's (VRRP, global_defs...) are noted once a kind, anything else is
  * reported.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +40,74 @@ static const char *const vrrp_kinds[] = {
 	"vrrp_track_file", "garp_group",
 };
 
+/*
+ * lvs_sync_daemon IF [VRRP_INSTANCE | inst NAME] [id N] [maxlen N] [port N]
+ * [ttl N] [group ADDR]: keepalived runs IPVS's master or backup daemon as
+ * the instance's state says; lbd runs both at once (high-availability.md).
+ */
+static void
+sync_daemon(struct conv *c, const struct node *k)
+{
+	static const char *const opts[] = { "id", "maxlen", "port", "ttl" };
+	static const uint64_t max[] = { 255, 65507, 65535, 255 };
+	static const uint64_t min[] = { 0, 44, 1, 1 };
+	struct in_addr g;
+	int i = 1;
+	size_t j;
+
+	if (k->argc < 1 || strlen(k->argv[0]) >= sizeof(c->sync_if)) {
+		ka_problem(c, &k->w, "lvs_sync_daemon needs an interface name: ignored");
+		return;
+	}
+	snprintf(c->sync_if, sizeof(c->sync_if), "%s", k->argv[0]);
+	for (j = 0; j < KA_DIM(c->sync_opt); j++)
+		c->sync_opt[j] = -1;
+	c->sync_group[0] = '\0';
+	if (i < k->argc && strcmp(k->argv[i], "inst") == 0)
+		i++;
+	if (i < k->argc && strcmp(k->argv[i], "id") != 0 && strcmp(k->argv[i], "maxlen") != 0 &&
+			strcmp(k->argv[i], "port") != 0 && strcmp(k->argv[i], "ttl") != 0 &&
+			strcmp(k->argv[i], "group") != 0)
+		i++;	/* the VRRP instance: lbd does not follow it */
+	for (; i + 1 < k->argc; i += 2) {
+		uint64_t v;
+
+		if (strcmp(k->argv[i], "group") == 0) {
+			if (inet_pton(AF_INET, k->argv[i + 1], &g) != 1 ||
+					!IN_MULTICAST(ntohl(g.s_addr))) {
+				ka_problem(c, &k->w, "lvs_sync_daemon: group '%s' is not an IPv4"
+						" multicast address: ignored", ka_q(c, k->argv[i + 1]));
+				continue;
+			}
+			snprintf(c->sync_group, sizeof(c->sync_group), "%s", k->argv[i + 1]);
+			continue;
+		}
+		for (j = 0; j < KA_DIM(opts); j++)
+			if (strcmp(k->argv[i], opts[j]) == 0)
+				break;
+		if (j == KA_DIM(opts)) {
+			ka_problem(c, &k->w, "lvs_sync_daemon: unknown '%s': ignored",
+					ka_q(c, k->argv[i]));
+			continue;
+		}
+		if (!ka_parse_u64(k->argv[i + 1], max[j], &v) || v < min[j]) {
+			ka_problem(c, &k->w, "lvs_sync_daemon: bad %s '%s' (%llu to %llu): ignored",
+					opts[j], ka_q(c, k->argv[i + 1]), (unsigned long long)min[j],
+					(unsigned long long)max[j]);
+			continue;
+		}
+		c->sync_opt[j] = (int64_t)v;
+	}
+	if (i < k->argc)
+		ka_problem(c, &k->w, "lvs_sync_daemon: '%s' without a value: ignored",
+				ka_q(c, k->argv[i]));
+	c->has_sync = true;
+	c->sync_w = k->w;
+	ka_problem(c, &k->w, "lvs_sync_daemon: lbd runs a master and a backup at once rather"
+			" than following the VRRP instance; '%s' must be lbd's kernel interface",
+			ka_q(c, c->sync_if));
+}
+
 /* global_defs' lvs_timeouts (true when it has one) and lvs_sync_daemon. */
 static bool
 global_defs(struct conv *c, const struct node *n)
@@ -53,9 +123,7 @@ global_defs(struct conv *c, const struct node *n)
 		if (k->kw == NULL || k->include)
 			continue;
 		if (strcmp(k->kw, "lvs_sync_daemon") == 0) {
-			ka_problem(c, &k->w, "lvs_sync_daemon not converted: give lbd a sync"
-					" list, a master and a backup at once (it does not follow"
-					" a VRRP instance's state)");
+			sync_daemon(c, k);
 		} else if (strcmp(k->kw, "lvs_timeouts") == 0) {
 			found = true;
 			if (k->argc == 0 || k->argc % 2 != 0)
@@ -131,8 +199,11 @@ top_level(struct conv *c, const struct node *root)
 			if (strcmp(n->kw, skipped_kinds[i]) == 0)
 				break;
 		if (i < KA_DIM(skipped_kinds)) {
-			const char *but = i == 0 && global_defs(c, n) ? " but for its"
-				" lvs_timeouts (converted to timeouts)" : "";
+			bool t = i == 0 && global_defs(c, n), sy = i == 0 && c->has_sync;
+			const char *but = t && sy ? " but for its lvs_timeouts and lvs_sync_daemon"
+				" (converted to timeouts and sync)" : t ? " but for its lvs_timeouts"
+				" (converted to timeouts)" : sy ? " but for its lvs_sync_daemon"
+				" (converted to sync)" : "";
 
 			if (!skipped_seen[i])
 				ka_note(c, &n->w, "%s skipped%s: it is not LVS configuration,"

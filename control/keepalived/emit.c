@@ -311,5 +311,23 @@ ka_emit(struct conv *c, FILE *out)
 			fprintf(out, "  udp = %u;\n", c->timeouts[2]);
 		fprintf(out, "};\n");
 	}
+	if (c->has_sync) {
+		static const char *const role[2] = { "master", "backup" };
+		static const char *const key[4] = { "syncid", "maxlen", "port", "ttl" };
+		int r, j;
+
+		fprintf(out, "\n# %s:%d: lvs_sync_daemon\nsync = (\n", c->sync_w.file,
+				c->sync_w.line);
+		for (r = 0; r < 2; r++) {
+			fprintf(out, "  { state = \"%s\"; interface = \"%s\";", role[r], c->sync_if);
+			for (j = 0; j < 4; j++)
+				if (c->sync_opt[j] >= 0)
+					fprintf(out, " %s = %lld;", key[j], (long long)c->sync_opt[j]);
+			if (c->sync_group[0] != '\0')
+				fprintf(out, " group = \"%s\";", c->sync_group);
+			fprintf(out, " }%s\n", r == 0 ? "," : "");
+		}
+		fprintf(out, ");\n");
+	}
 }
 

@@ -177,6 +177,12 @@ struct conv {
 	bool has_timeouts;
 	struct where timeouts_w;
 	uint32_t timeouts[3];	/* tcp, tcpfin, udp; 0 = unchanged */
+	/* lvs_sync_daemon: lbd's sync list, a master and a backup */
+	bool has_sync;
+	struct where sync_w;
+	char sync_if[16];
+	int64_t sync_opt[4];	/* id, maxlen, port, ttl; -1 = not given */
+	char sync_group[16];	/* dotted quad, or "" */
 };
 
 /* msg.c: messages */
