@@ -13,13 +13,13 @@ MESON_OPTS ?=
 
 # Build: compiler, meson, DPDK, libconfig, cmocka.
 DEPS_BUILD = gcc make pkg-config meson ninja-build libdpdk-dev dpdk-dev dpdk \
-	libconfig-dev libcmocka-dev libssl-dev libmnl-dev
+	libconfig-dev libcmocka-dev libssl-dev libmnl-dev libsystemd-dev
 # Tests and the lab: packet crafting and capture, real peers, namespaces, the
 # fuzzer (clang with its sanitizer runtimes), diagrams and plots, and the real
 # ipvsadm that lbadm's output is compared with, BIRD for the VIP announcement.
 DEPS_TEST = python3 python3-scapy tshark iproute2 ethtool procps psmisc \
 	curl wrk hping3 iperf3 nginx-light clang libclang-rt-14-dev graphviz gnuplot-nox iputils-ping linux-perf \
-	ipvsadm bird2 keepalived
+	ipvsadm bird2 keepalived prometheus
 
 .PHONY: all deps test demo fuzz bench clean
 

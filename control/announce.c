@@ -331,6 +331,12 @@ lb_announce_drain_seconds(void)
 }
 
 void
+lb_announce_set_drain_seconds(uint32_t seconds)
+{
+	drain = seconds;
+}
+
+void
 lb_announce_fini(void)
 {
 	uint32_t i;

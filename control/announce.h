@@ -44,6 +44,8 @@ uint32_t lb_announce_list(struct lb_api_announce *out, uint32_t max);
 /* SIGTERM: withdraw everything now; lbd stops drain_seconds later. */
 void lb_announce_stop(void);
 uint32_t lb_announce_drain_seconds(void);
+/* A reload's new drain_seconds (control/reload.h). */
+void lb_announce_set_drain_seconds(uint32_t seconds);
 
 /* Whether announcing is on, and its table. */
 bool lb_announce_enabled(uint32_t *table);

@@ -154,11 +154,17 @@ static const struct key sync_keys[] = {
 	{ NULL, 0, false, 0, 0, NULL },
 };
 
+static const struct key metrics_keys[] = {
+	{ "listen", K_STR, true, 0, 0, NULL },
+	{ NULL, 0, false, 0, 0, NULL },
+};
+
 static const struct key top_keys[] = {
 	{ "eal", K_STRS, false, 0, 0, NULL },
 	{ "vip_arp", K_STR, false, 0, 0, NULL },
 	{ "announce", K_GROUP, false, 0, 0, announce_keys },
 	{ "sync", K_LIST, false, 0, 0, sync_keys },
+	{ "metrics", K_GROUP, false, 0, 0, metrics_keys },
 	{ "ports", K_LIST, true, 0, 0, port_keys },
 	{ "services", K_LIST, false, 0, 0, service_keys },
 	{ "timeouts", K_GROUP, false, 0, 0, timeout_keys },
@@ -1214,6 +1220,34 @@ load_control(struct loader *ld, struct lb_conf *conf, const config_setting_t *g)
 		conf->admin_group = strdup(s);
 }
 
+/* "ADDR:PORT", an IPv4 address (127.0.0.1 keeps it on the host). */
+static void
+load_metrics(struct loader *ld, struct lb_conf *conf, const config_setting_t *g)
+{
+	const char *s = get_str(g, metrics_keys, "listen"), *colon;
+	char addr[16];
+	char *end;
+	unsigned long port;
+
+	if (s == NULL)
+		return;
+	colon = strrchr(s, ':');
+	if (colon != NULL && (size_t)(colon - s) < sizeof(addr)) {
+		memcpy(addr, s, (size_t)(colon - s));
+		addr[colon - s] = '\0';
+		errno = 0;
+		port = strtoul(colon + 1, &end, 10);
+		if (lb_parse_ipv4(addr, &conf->metrics_addr) == 0 && colon[1] != '\0' &&
+				*end == '\0' && errno == 0 && port >= 1 && port <= 65535) {
+			conf->metrics_port = (uint16_t)port;
+			conf->has_metrics = true;
+			return;
+		}
+	}
+	report(ld, config_setting_get_member(g, "listen"),
+			"metrics listen '%s' is not ADDR:PORT (an IPv4 address, a port 1..65535)", s);
+}
+
 static void
 load_tree(struct loader *ld, struct lb_conf *conf, const config_setting_t *root)
 {
@@ -1270,6 +1304,9 @@ load_tree(struct loader *ld, struct lb_conf *conf, const config_setting_t *root)
 	s = valid(root, top_keys, "sync");
 	for (i = 0; s != NULL && i < (unsigned int)config_setting_length(s); i++)
 		load_sync(ld, conf, config_setting_get_elem(s, (int)i));
+	g = valid(root, top_keys, "metrics");
+	if (g != NULL)
+		load_metrics(ld, conf, g);
 	g = valid(root, top_keys, "timeouts");
 	for (i = 0; g != NULL && i < LB_S_COUNT; i++)
 		get_u32(g, timeout_keys, lb_state_key(i), &conf->timeout[i]);

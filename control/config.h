@@ -107,6 +107,10 @@ struct lb_conf {
 	/* sync = ( { state; interface; syncid; ... }, ... ) (control/sync.h) */
 	bool sync_on[LB_SYNC_ROLES];
 	struct lb_sync_cfg sync[LB_SYNC_ROLES];
+	/* metrics = { listen = "ADDR:PORT"; } (control/metrics.h) */
+	bool has_metrics;
+	uint32_t metrics_addr;	/* network order */
+	uint16_t metrics_port;	/* host order */
 	/* control */
 	char *socket;
 	char *socket_group;	/* may list */

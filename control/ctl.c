@@ -341,6 +341,15 @@ h_counters(struct client *c, const void *body, uint32_t len)
 	int r, rc;
 
 	RTE_BUILD_BUG_ON(LB_DROP_COUNT > LB_API_MAX_DROPS);
+	RTE_BUILD_BUG_ON(LB_S_COUNT != LB_API_N_STATES);
+	for (w = 0; w < ctl_n_workers; w++)
+		for (h = 0; h < LB_MAX_SERVICES; h++) {
+			const struct lb_traffic_stats *t = &ctl_workers[w]->svc_stats[h];
+
+			hdr.total_conns += t->conns;
+			hdr.total_inpkts += t->inpkts;
+			hdr.total_inbytes += t->inbytes;
+		}
 	rc = out_put(c, &hdr, sizeof(hdr));
 	for (w = 0; rc == 0 && w < ctl_n_workers; w++) {
 		const struct lb_worker *wk = ctl_workers[w];
@@ -358,6 +367,9 @@ h_counters(struct client *c, const void *body, uint32_t len)
 		core.sent_icmp = wk->stats.sent_icmp;
 		core.sent_control = wk->stats.sent_control;
 		core.conns = lb_conn_count(wk->ct);
+		core.capacity = lb_conn_capacity(wk->ct);
+		for (r = 0; r < LB_S_COUNT; r++)
+			core.state[r] = wk->n_state[r];
 		core.loop_max_ns = wk->stats.loop_max_tsc * 1000000000ull / rte_get_tsc_hz();
 		for (r = 0; r < LB_DROP_COUNT; r++)
 			core.drop[r] = wk->stats.drop[r];

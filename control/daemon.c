@@ -3,7 +3,7 @@
  * The daemon's life: EAL (the command line's options, else the file's), the
  * packet pool, ports with one queue pair per worker lcore, the services
  * snapshot, the workers, then the control loop on the main lcore until
- * SIGINT/SIGTERM. Stopping is the reverse: workers leave their loops (and
+ * SIGINT/SIGTERM (SIGHUP reloads the file: control/reload.h). Stopping is the reverse: workers leave their loops (and
  * flush their TX buffers), ports are stopped and closed (so devices such as
  * net_pcap complete their output), memory is returned, exit status 0.
  */
@@ -29,23 +29,29 @@
 #include "control/clock.h"
 #include "control/health.h"
 #include "control/host.h"
+#include "control/metrics.h"
 #include "control/model.h"
 #include "control/neigh.h"
+#include "control/notify.h"
 #include "control/port.h"
+#include "control/reload.h"
 #include "control/sync.h"
+#include "control/telemetry.h"
 #include "control/vipown.h"
 #include "dataplane/worker.h"
 
 #define RING_SIZE	1024
 
-static volatile sig_atomic_t stop, drain;
+static volatile sig_atomic_t stop, drain, reload;
 
 /* SIGTERM drains (the VIPs withdrawn, forwarding on for drain_seconds);
  * SIGINT, or a second SIGTERM, stops at once. */
 static void
 on_signal(int sig)
 {
-	if (sig == SIGTERM && !drain)
+	if (sig == SIGHUP)
+		reload = 1;	/* control/reload.h */
+	else if (sig == SIGTERM && !drain)
 		drain = 1;
 	else
 		stop = 1;
@@ -209,7 +215,7 @@ log_counters(const struct daemon *d)
 }
 
 static int
-run(struct daemon *d, const struct lb_conf *conf)
+run(struct daemon *d, struct lb_conf *conf)
 {
 	unsigned int lcore;
 	uint64_t drain_end = 0;
@@ -254,6 +260,10 @@ run(struct daemon *d, const struct lb_conf *conf)
 	rc = lb_ctl_init(conf, d->workers, d->n_workers);
 	if (rc != 0)
 		return rc;
+	lb_telemetry_init(conf->socket);
+	rc = lb_metrics_start(conf);
+	if (rc != 0)
+		return rc;
 	rc = lb_health_start();
 	if (rc != 0)
 		return rc;
@@ -284,6 +294,8 @@ run(struct daemon *d, const struct lb_conf *conf)
 			conf->n_services, lb_conn_capacity(d->workers[0]->ct));
 
 	lb_neigh_announce();
+	lb_notify_init(d->workers, d->n_workers);
+	lb_notify_ready();
 	while (!stop) {
 		uint32_t now = lb_clock_now();
 		uint64_t t0 = lb_thread_cpu_ns();
@@ -297,6 +309,12 @@ run(struct daemon *d, const struct lb_conf *conf)
 		}
 		if (drain == 2 && lb_mono_ms() >= drain_end)
 			break;
+		if (reload) {
+			reload = 0;
+			lb_notify_reloading();
+			lb_reload(conf);
+			lb_notify_ready();
+		}
 
 		lb_neigh_poll(now);
 		lb_model_update_overload(d->workers, d->n_workers);
@@ -306,13 +324,16 @@ run(struct daemon *d, const struct lb_conf *conf)
 		lb_announce_poll();
 		lb_sync_poll();
 		lb_vipown_poll();
+		lb_notify_poll();
 		lb_ctl_poll(10);
 		lb_ctl_loop_done(lb_thread_cpu_ns() - t0);
 	}
 	RTE_LOG(INFO, USER1, "lbd: stopping\n");
+	lb_notify_stopping();
 	for (i = 0; i < d->n_workers; i++)
 		d->workers[i]->stop = true;
 	rte_eal_mp_wait_lcore();
+	lb_metrics_stop();
 	lb_sync_fini();
 	lb_announce_fini();
 	lb_health_stop();
@@ -341,11 +362,13 @@ lb_daemon_run(struct lb_conf *conf, const char *prog, int eal_argc, char **eal_a
 	free(argv);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	lb_clock_init();
 
 	rc = run(&d, conf);
 
-	lb_announce_fini();	/* when start-up failed half-way */
+	lb_metrics_stop();	/* when start-up failed half-way */
+	lb_announce_fini();
 	lb_health_stop();
 	lb_host_fini();
 	lb_ports_fini(d.ports, d.n_ports);

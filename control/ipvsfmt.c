@@ -754,6 +754,7 @@ struct core_field {
 static const struct core_field core_fields[] = {
 	CF(rx), CF(fwd), CF(reply), CF(to_control), CF(tx), CF(tx_dropped),
 	CF(sent_icmp), CF(sent_control), CF(conns), CF(loop_max_ns), CF(to_host),
+	CF(capacity),
 };
 #undef CF
 
@@ -795,7 +796,11 @@ lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_
 			for (k = 0; k < sizeof(core_fields) / sizeof(core_fields[0]); k++)
 				fprintf(f, ",\"%s\":%llu", core_fields[k].name,
 					(unsigned long long)field(&cores[i], core_fields[k].off));
-			fputs(",\"drops\":{", f);
+			fputs(",\"states\":{", f);
+			for (k = 0; k < LB_API_N_STATES; k++)
+				fprintf(f, "%s\"%s\":%llu", k ? "," : "", lb_state_name((unsigned int)k),
+					(unsigned long long)cores[i].state[k]);
+			fputs("},\"drops\":{", f);
 			for (k = 0; k < n_drops; k++)
 				fprintf(f, "%s\"%s\":%llu", k ? "," : "", drop_names[k],
 					(unsigned long long)cores[i].drop[k]);
@@ -814,8 +819,12 @@ lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_
 					(unsigned long long)field(&hosts[i], host_fields[k].off));
 			fputs("}", f);
 		}
-		fprintf(f, "],\"control\":{\"loop_max_ns\":%llu}}\n",
-				(unsigned long long)hdr->ctl_loop_max_ns);
+		fprintf(f, "],\"control\":{\"loop_max_ns\":%llu},\"total\":{\"conns\":%llu,"
+				"\"inpkts\":%llu,\"inbytes\":%llu}}\n",
+				(unsigned long long)hdr->ctl_loop_max_ns,
+				(unsigned long long)hdr->total_conns,
+				(unsigned long long)hdr->total_inpkts,
+				(unsigned long long)hdr->total_inbytes);
 		return;
 	}
 	fprintf(f, "%-32s", "Counter");

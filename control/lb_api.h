@@ -22,8 +22,9 @@
 #include <stdint.h>
 
 #define LB_API_MAGIC		0x4c424431u	/* "LBD1" */
-#define LB_API_VERSION		3u
+#define LB_API_VERSION		4u
 #define LB_API_MAX_REQ		4096u
+#define LB_API_N_STATES		12u	/* LB_S_COUNT, checked by ctl.c */
 #define LB_API_MAX_RESP		(1u << 20)
 
 /*
@@ -222,6 +223,11 @@ struct lb_api_counters {
 	uint64_t ctl_loop_max_ns;
 	uint32_t n_hosts;	/* lb_api_host entries after the cores */
 	uint32_t _pad;
+	/* every service's traffic since start, deleted services' included, -Z
+	 * not applied: IPVS's global totals (/proc/net/ip_vs_stats), monotonic */
+	uint64_t total_conns;
+	uint64_t total_inpkts;
+	uint64_t total_inbytes;
 };
 
 /* A port's kernel interface (control/host.h). */
@@ -367,6 +373,10 @@ struct lb_api_core {
 	uint64_t drop[LB_API_MAX_DROPS];	/* by reason, in counters.h order */
 	uint64_t loop_max_ns;	/* longest worker loop iteration since -Z */
 	uint64_t to_host;	/* handed to the port's kernel interface */
+	uint64_t capacity;	/* entries the worker's table can hold */
+	/* bound connection entries per state (enum lb_conn_state order:
+	 * NONE, ESTABLISHED, ... SYNACK, UDP); templates are not in them */
+	uint64_t state[LB_API_N_STATES];
 };
 
 #endif

@@ -69,7 +69,7 @@ lb_client_call(int fd, uint16_t type, const void *body, uint32_t len, void **res
 	static uint32_t next_id;
 	struct lb_api_req req = {
 		.magic = LB_API_MAGIC, .version = LB_API_VERSION, .type = type, .len = len,
-		.id = ++next_id,
+		.id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED),
 	};
 	struct lb_api_resp r;
 	void *buf = NULL;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lbadm's end of the control socket: connect, send one request, read its
- * reply whole. Blocking and simple: lbadm does one thing and exits.
+ * reply whole. Blocking and simple: lbadm does one thing and exits. lbd's
+ * metrics and telemetry threads use it too (control/obs.h), one connection
+ * each, with socket timeouts of their own; calls are thread-safe.
  */
 #ifndef LB_LBADM_CLIENT_H
 #define LB_LBADM_CLIENT_H

@@ -92,6 +92,8 @@ static uint32_t n_checks, cap_checks;
 static uint64_t token_next = 1;
 static bool targets_dirty = true;	/* the checker's list is out of date */
 static bool health_pending;	/* a health change is yet to be published */
+static bool publish_pending;	/* a reload's publication is yet to be done */
+static uint32_t admin_changes;	/* made with lbadm since the file was last read */
 static struct lb_port_info model_ports[LB_MAX_PORTS];
 static uint32_t model_n_ports;
 static struct lb_worker *const *model_workers;
@@ -974,6 +976,17 @@ lb_model_publish(void)
 
 /* ---- changes from lbadm ---- */
 
+/* lbadm's changes are counted: a reload says it replaces them. */
+static int
+admin_apply(struct change *ch)
+{
+	int rc = apply(ch);
+
+	if (rc == 0)
+		admin_changes++;
+	return rc;
+}
+
 static void
 svc_from_api(const struct lb_api_svc *a, struct lb_conf_service *c)
 {
@@ -1008,7 +1021,7 @@ lb_model_svc_add(const struct lb_api_svc *a)
 
 	svc_from_api(a, &c);
 	rc = prepare_svc_add(&c, &ch);
-	return rc < 0 ? rc : apply(&ch);
+	return rc < 0 ? rc : admin_apply(&ch);
 }
 
 int
@@ -1032,7 +1045,7 @@ lb_model_svc_edit(const struct lb_api_svc *a)
 	ch.svc.cfg.persistence = c.persistence;
 	ch.svc.cfg.netmask = c.netmask;
 	ch.svc.gen = gen_next++;
-	return apply(&ch);
+	return admin_apply(&ch);
 }
 
 int
@@ -1045,7 +1058,7 @@ lb_model_svc_del(const struct lb_api_svc_key *k)
 		return -ESRCH;
 	change_init(&ch, OP_DELETE);
 	ch.at = (uint32_t)(s - svcs);
-	return apply(&ch);
+	return admin_apply(&ch);
 }
 
 int
@@ -1054,7 +1067,7 @@ lb_model_clear(void)
 	struct change ch;
 
 	change_init(&ch, OP_CLEAR);
-	return apply(&ch);
+	return admin_apply(&ch);
 }
 
 int
@@ -1071,7 +1084,7 @@ lb_model_dest_add(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
 		return -EOPNOTSUPP;
 	dest_from_api(a, &c);
 	rc = prepare_dest_add((uint32_t)(s - svcs), &c, false, &ch);
-	return rc < 0 ? rc : apply(&ch);
+	return rc < 0 ? rc : admin_apply(&ch);
 }
 
 int
@@ -1106,7 +1119,7 @@ lb_model_dest_edit(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
 	md->cfg = c;
 	if (c.weight > 0)
 		md->last_weight = c.weight;
-	return apply(&ch);
+	return admin_apply(&ch);
 }
 
 int
@@ -1129,7 +1142,7 @@ lb_model_dest_del(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
 			(ch.svc.n_dests - (uint32_t)j - 1) * sizeof(*ch.svc.dests));
 	ch.svc.n_dests--;
 	ch.svc.gen = gen_next++;
-	return apply(&ch);
+	return admin_apply(&ch);
 }
 
 int
@@ -1174,7 +1187,7 @@ lb_model_set_timeouts(const struct lb_api_timeouts *t)
 		ch.params.timeout[LB_S_FIN_WAIT] = t->tcpfin;
 	if (t->udp != 0)
 		ch.params.timeout[LB_S_UDP] = t->udp;
-	return apply(&ch);
+	return admin_apply(&ch);
 }
 
 void
@@ -1202,7 +1215,7 @@ lb_model_set_sysctl(const struct lb_api_sysctl *in)
 	for (i = 0; i < 3; i++)
 		if (v[i] >= 0)
 			*dst[i] = v[i] == 1;
-	return apply(&ch);
+	return admin_apply(&ch);
 }
 
 int
@@ -1328,11 +1341,55 @@ lb_model_dest_record(uint32_t i, uint32_t j, struct lb_api_dest *o)
 
 /* ---- start and stop ---- */
 
+/*
+ * Service cs with its real servers and sorry server, committed but not
+ * published (lb_model_init and reload publish once, after). A refusal is
+ * logged against path:line. *n_dests (when not NULL) counts the servers.
+ */
+static int
+svc_add_conf(const struct lb_conf_service *cs, const char *path, uint32_t *n_dests)
+{
+	struct lb_conf_dest sorry = { .addr = cs->sorry_server, .port = cs->port,
+		.weight = 1, .line = cs->line };
+	struct change ch;
+	unsigned int j;
+	int rc = prepare_svc_add(cs, &ch);
+
+	if (rc < 0) {
+		RTE_LOG(ERR, USER1, "%s:%d: service refused: %s\n", path, cs->line, strerror(-rc));
+		return rc;
+	}
+	commit(&ch);
+	for (j = 0; j < cs->n_dests; j++) {
+		rc = prepare_dest_add(n_svcs - 1, &cs->dests[j], false, &ch);
+		if (rc < 0) {
+			RTE_LOG(ERR, USER1, "%s:%d: real server refused: %s\n", path,
+					cs->dests[j].line, strerror(-rc));
+			return rc;
+		}
+		commit(&ch);
+		if (n_dests != NULL)
+			(*n_dests)++;
+	}
+	if (cs->sorry_server != 0) {
+		rc = prepare_dest_add(n_svcs - 1, &sorry, true, &ch);
+		if (rc < 0) {
+			RTE_LOG(ERR, USER1, "%s:%d: sorry server refused: %s\n", path, cs->line,
+					strerror(-rc));
+			return rc;
+		}
+		commit(&ch);
+	}
+	if (quorum_eval(&svcs[n_svcs - 1]))
+		log_quorum(&svcs[n_svcs - 1]);
+	sync_removed(&svcs[n_svcs - 1]);
+	return 0;
+}
+
 int
 lb_model_init(const struct lb_conf *conf, const struct lb_port_info *ports, uint32_t n_ports)
 {
-	struct change ch;
-	uint32_t i, j;
+	uint32_t i;
 	int rc;
 
 	lb_dests = rte_zmalloc("lb_dests", LB_MAX_DESTS * sizeof(*lb_dests),
@@ -1350,39 +1407,9 @@ lb_model_init(const struct lb_conf *conf, const struct lb_port_info *ports, uint
 
 	/* The loader checked all of this; a refusal here is a bug worth a line. */
 	for (i = 0; i < conf->n_services; i++) {
-		const struct lb_conf_service *cs = &conf->services[i];
-
-		rc = prepare_svc_add(cs, &ch);
-		if (rc < 0) {
-			RTE_LOG(ERR, USER1, "%s:%d: service refused: %s\n", conf->path,
-					cs->line, strerror(-rc));
+		rc = svc_add_conf(&conf->services[i], conf->path, NULL);
+		if (rc < 0)
 			return rc;
-		}
-		commit(&ch);
-		for (j = 0; j < cs->n_dests; j++) {
-			rc = prepare_dest_add(n_svcs - 1, &cs->dests[j], false, &ch);
-			if (rc < 0) {
-				RTE_LOG(ERR, USER1, "%s:%d: real server refused: %s\n",
-						conf->path, cs->dests[j].line, strerror(-rc));
-				return rc;
-			}
-			commit(&ch);
-		}
-		if (cs->sorry_server != 0) {
-			struct lb_conf_dest sorry = { .addr = cs->sorry_server, .port = cs->port,
-				.weight = 1, .line = cs->line };
-
-			rc = prepare_dest_add(n_svcs - 1, &sorry, true, &ch);
-			if (rc < 0) {
-				RTE_LOG(ERR, USER1, "%s:%d: sorry server refused: %s\n",
-						conf->path, cs->line, strerror(-rc));
-				return rc;
-			}
-			commit(&ch);
-		}
-		if (quorum_eval(&svcs[n_svcs - 1]))
-			log_quorum(&svcs[n_svcs - 1]);
-		sync_removed(&svcs[n_svcs - 1]);
 	}
 	return 0;
 }
@@ -1499,6 +1526,8 @@ lb_model_gc(void)
 	struct lb_dest_count c;
 	uint32_t i;
 
+	if (publish_pending && lb_model_publish() == 0)
+		publish_pending = false;
 	reap();
 	/* a snapshot a worker may still hold may name a retired id */
 	if (n_retired > 0)
@@ -1692,4 +1721,283 @@ bool
 lb_model_svc_quorum(uint32_t i)
 {
 	return i < n_svcs && svcs[i].quorum_up;
+}
+
+/* ---- reload (control/reload.h) ---- */
+
+static bool
+dest_cfg_same(const struct lb_conf_dest *a, const struct lb_conf_dest *b)
+{
+	return a->weight == b->weight && a->u_threshold == b->u_threshold &&
+		a->l_threshold == b->l_threshold && a->has_mac == b->has_mac &&
+		(!a->has_mac || memcmp(a->mac, b->mac, sizeof(a->mac)) == 0);
+}
+
+static bool
+svc_cfg_same(const struct lb_conf_service *a, const struct lb_conf_service *b)
+{
+	return a->sched == b->sched && a->sched_flags == b->sched_flags &&
+		a->persistence == b->persistence && a->netmask == b->netmask &&
+		(a->quorum ? a->quorum : 1) == (b->quorum ? b->quorum : 1) &&
+		a->hysteresis == b->hysteresis && a->sorry_server == b->sorry_server &&
+		a->sloppy == b->sloppy;
+}
+
+static int32_t
+conf_dest_find(const struct lb_conf_service *cs, uint32_t addr)
+{
+	unsigned int j;
+
+	for (j = 0; j < cs->n_dests; j++)
+		if (cs->dests[j].addr == addr)
+			return (int32_t)j;
+	return -1;
+}
+
+static const struct lb_conf_service *
+conf_svc_find(const struct lb_conf *conf, const struct msvc *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < conf->n_services; i++)
+		if (conf->services[i].proto == s->cfg.proto && conf->services[i].vip == s->cfg.vip &&
+				conf->services[i].port == s->cfg.port)
+			return &conf->services[i];
+	return NULL;
+}
+
+/*
+ * Whether every real server the file adds can have an id: the same
+ * server's retired id, or a free one. Servers the reload deletes keep
+ * theirs (retired), so they do not help. The only refusal the batch below
+ * could meet half-way, checked before anything moves.
+ */
+static int
+reload_ids_ok(const struct lb_conf *conf, uint32_t *need, uint32_t *have)
+{
+	static uint8_t taken[LB_MAX_DESTS];
+	unsigned int i, j;
+	uint32_t k;
+
+	memset(taken, 0, sizeof(taken));
+	*need = 0;
+	*have = 0;
+	for (k = 0; k < LB_MAX_DESTS; k++)
+		*have += !lb_dests[k].in_use;
+	for (i = 0; i < conf->n_services; i++) {
+		const struct lb_conf_service *cs = &conf->services[i];
+		const struct msvc *s = find_svc(cs->proto, cs->vip, cs->port);
+		struct msvc probe = { .cfg = *cs };
+
+		for (j = 0; j <= cs->n_dests; j++) {
+			uint32_t addr = j < cs->n_dests ? cs->dests[j].addr : cs->sorry_server;
+			int32_t at = s != NULL ? find_dest(s, addr) : -1;
+
+			if (addr == 0 || (at >= 0 && (bool)s->dests[at].sorry == (j == cs->n_dests)))
+				continue;	/* none, or kept */
+			for (k = 0; k < LB_MAX_DESTS; k++)
+				if (!taken[k] && retired_match(k, &probe, addr))
+					break;
+			if (k < LB_MAX_DESTS)
+				taken[k] = 1;	/* comes back with its connections */
+			else
+				(*need)++;
+		}
+	}
+	return *need <= *have ? 0 : -ENOSPC;
+}
+
+/* Commit a prepared change without publishing (the batch publishes once). */
+static void
+batch_commit(struct change *ch)
+{
+	if (ch->op == OP_ADD || ch->op == OP_REPLACE)
+		ch->quorum_moved = quorum_eval(&ch->svc);
+	commit(ch);
+}
+
+/* Delete server j of service at (IPVS's rules for its connections: retired). */
+static int
+reload_del_dest(uint32_t at, uint32_t j)
+{
+	struct change ch;
+	int rc = change_copy(&ch, at, 0);
+
+	if (rc < 0)
+		return rc;
+	ch.retire = (int32_t)ch.svc.dests[j].id;
+	memmove(&ch.svc.dests[j], &ch.svc.dests[j + 1],
+			(ch.svc.n_dests - j - 1) * sizeof(*ch.svc.dests));
+	ch.svc.n_dests--;
+	ch.svc.gen = gen_next++;
+	batch_commit(&ch);
+	return 0;
+}
+
+/* Service at becomes cs: its own keys, then its servers one by one. */
+static int
+reload_update_svc(uint32_t at, const struct lb_conf_service *cs,
+		struct lb_model_reload_stats *st)
+{
+	struct msvc *s = &svcs[at];
+	struct lb_conf_dest sorry_cd = { .addr = cs->sorry_server, .port = cs->port,
+		.weight = 1 };
+	int64_t chk = check_intern(cs->check);
+	bool edited = false;
+	struct change ch;
+	uint32_t j;
+	int rc;
+
+	if (chk < 0)
+		return -ENOMEM;
+	if (!svc_cfg_same(&s->cfg, cs) || s->check != (uint32_t)chk) {
+		rc = change_copy(&ch, at, 0);
+		if (rc < 0)
+			return rc;
+		ch.svc.cfg.sched = cs->sched;
+		ch.svc.cfg.sched_flags = cs->sched_flags;
+		ch.svc.cfg.persistence = cs->persistence;
+		ch.svc.cfg.netmask = cs->netmask;
+		ch.svc.cfg.quorum = cs->quorum ? cs->quorum : 1;
+		ch.svc.cfg.hysteresis = cs->hysteresis;
+		ch.svc.cfg.sloppy = cs->sloppy;
+		ch.svc.check = (uint32_t)chk;
+		ch.svc.gen = gen_next++;
+		batch_commit(&ch);
+		edited = true;
+	}
+	/* servers the file no longer has, the sorry server if it moved */
+	for (j = s->n_dests; j-- > 0;) {
+		const struct mdest *md = &s->dests[j];
+		bool keep = md->sorry ? md->cfg.addr == cs->sorry_server :
+			conf_dest_find(cs, md->cfg.addr) >= 0;
+
+		bool sorry = md->sorry;
+
+		if (keep)
+			continue;
+		rc = reload_del_dest(at, j);	/* frees the array md is in */
+		if (rc < 0)
+			return rc;
+		s = &svcs[at];
+		if (!sorry)
+			st->dest_removed++;
+		edited |= sorry;
+	}
+	s->cfg.sorry_server = cs->sorry_server;
+	for (j = 0; j < cs->n_dests; j++) {
+		const struct lb_conf_dest *cd = &cs->dests[j];
+		int32_t k = find_dest(s, cd->addr);
+		int64_t dchk = cd->check != NULL ? check_intern(cd->check) : (int64_t)chk;
+		struct mdest *md;
+
+		if (dchk < 0)
+			return -ENOMEM;
+		if (k < 0) {
+			rc = prepare_dest_add(at, cd, false, &ch);
+			if (rc < 0)
+				return rc;
+			batch_commit(&ch);
+			s = &svcs[at];
+			st->dest_added++;
+			continue;
+		}
+		if (dest_cfg_same(&s->dests[k].cfg, cd) && s->dests[k].check == (uint32_t)dchk)
+			continue;
+		rc = change_copy(&ch, at, 0);
+		if (rc < 0)
+			return rc;
+		md = &ch.svc.dests[k];
+		if (md->check != (uint32_t)dchk) {
+			/* another check: a new checker, started as keepalived starts a
+			 * new server's (down until a success under alpha) */
+			md->check = (uint32_t)dchk;
+			md->token = token_next++;
+			md->dyn_weight = -1;
+			md->down = checks[dchk]->type != LB_CHECK_NONE && checks[dchk]->alpha;
+		}
+		if (md->cfg.weight != cd->weight)
+			ch.svc.gen = gen_next++;
+		md->cfg.weight = cd->weight;
+		md->cfg.u_threshold = cd->u_threshold;
+		md->cfg.l_threshold = cd->l_threshold;
+		md->cfg.has_mac = cd->has_mac;
+		memcpy(md->cfg.mac, cd->mac, sizeof(md->cfg.mac));
+		if (cd->weight > 0)
+			md->last_weight = cd->weight;
+		if (cd->has_mac)
+			dest_fill(&lb_dests[md->id], &md->cfg, ch.svc.id, port_for(md->cfg.addr));
+		else
+			lb_dests[md->id].mac_static = 0;	/* ARP takes over from now */
+		batch_commit(&ch);
+		s = &svcs[at];
+		st->dest_changed++;
+	}
+	if (cs->sorry_server != 0 && find_dest(s, cs->sorry_server) < 0) {
+		rc = prepare_dest_add(at, &sorry_cd, true, &ch);
+		if (rc < 0)
+			return rc;
+		batch_commit(&ch);
+		s = &svcs[at];
+		edited = true;
+	}
+	if (quorum_eval(s))
+		log_quorum(s);
+	sync_removed(s);
+	st->svc_changed += edited;
+	return 0;
+}
+
+int
+lb_model_reload(const struct lb_conf *conf, struct lb_model_reload_stats *st)
+{
+	struct change ch;
+	uint32_t i, need, have;
+	unsigned int k;
+	int rc = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (reload_ids_ok(conf, &need, &have) < 0) {
+		st->ids_needed = need;
+		st->ids_free = have;
+		return -ENOSPC;
+	}
+	st->admin_changes = admin_changes;
+	/* deletions first: their service ids are free for the additions */
+	for (i = n_svcs; i-- > 0;)
+		if (conf_svc_find(conf, &svcs[i]) == NULL) {
+			del_svc_at(i);
+			st->svc_removed++;
+		}
+	for (k = 0; rc == 0 && k < conf->n_services; k++) {
+		const struct lb_conf_service *cs = &conf->services[k];
+		struct msvc *s = find_svc(cs->proto, cs->vip, cs->port);
+
+		if (s != NULL)
+			rc = reload_update_svc((uint32_t)(s - svcs), cs, st);
+		else {
+			rc = svc_add_conf(cs, conf->path, &st->dest_added);
+			st->svc_added += rc == 0;
+		}
+	}
+	targets_dirty = true;
+
+	/* what applies to every service rides the one publication */
+	change_init(&ch, OP_PARAMS);
+	memcpy(ch.params.timeout, conf->timeout, sizeof(ch.params.timeout));
+	ch.params.secure_tcp = conf->secure_tcp;
+	ch.params.sloppy_tcp = conf->sloppy_tcp;
+	ch.params.expire_nodest_conn = conf->expire_nodest_conn;
+	ch.params.vip_arp = !conf->vip_arp_never;
+	st->params_changed = memcmp(ch.params.timeout, params.timeout, sizeof(params.timeout)) != 0 ||
+		ch.params.secure_tcp != params.secure_tcp ||
+		ch.params.sloppy_tcp != params.sloppy_tcp ||
+		ch.params.expire_nodest_conn != params.expire_nodest_conn ||
+		ch.params.vip_arp != params.vip_arp;
+	if (apply(&ch) < 0) {
+		publish_pending = true;	/* lb_model_gc() retries */
+		return -ENOMEM;
+	}
+	admin_changes = 0;
+	return rc;
 }

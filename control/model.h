@@ -129,6 +129,27 @@ bool lb_model_quorum(uint8_t proto, uint32_t vip, uint16_t port);
 uint32_t lb_model_svc_vip(uint32_t i);
 bool lb_model_svc_quorum(uint32_t i);
 
+/*
+ * Reload (control/reload.h): make the model what conf describes, in one
+ * publication. Services are matched by (proto, VIP, port), real servers by
+ * address within their service. A service or server the file keeps keeps
+ * its id, counters, scheduler state (unless what the scheduler is built from
+ * changed) and health; one it drops is deleted as lbadm -D/-d would (a
+ * server's connections follow IPVS's trash rules); timeouts, secure_tcp,
+ * sloppy_tcp, expire_nodest_conn and vip_arp always/never follow the file.
+ * Returns 0; -ENOSPC with nothing changed when the new servers would need
+ * more ids than are free (st->ids_*); -ENOMEM when memory ran out half-way
+ * (what was done is published, or will be from lb_model_gc()).
+ */
+struct lb_model_reload_stats {
+	uint32_t svc_added, svc_removed, svc_changed;
+	uint32_t dest_added, dest_removed, dest_changed;
+	bool params_changed;
+	uint32_t admin_changes;	/* lbadm changes since the last read, replaced */
+	uint32_t ids_needed, ids_free;	/* -ENOSPC */
+};
+int lb_model_reload(const struct lb_conf *conf, struct lb_model_reload_stats *st);
+
 /* Free the published snapshot and the model (workers stopped). */
 void lb_model_fini(void);
 

@@ -65,6 +65,7 @@ count_state(struct lb_worker *wk, uint32_t dest, unsigned int state, int delta)
 {
 	struct lb_dest_count *dc = &wk->dest_cnt[dest];
 
+	wk->n_state[state] += (uint32_t)delta;
 	if (lb_state_is_active(state))
 		dc->active += (uint32_t)delta;
 	else
@@ -786,10 +787,8 @@ handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 	state = tcp ? lb_tcp_trans[snap->tcp_table][c->state][lb_tcp_event_of(p->tcp_flags)] :
 		LB_S_UDP;
 	if (state != c->state) {
-		if (lb_state_is_active(state) != lb_state_is_active(c->state)) {
-			count_state(wk, c->dest, c->state, -1);
-			count_state(wk, c->dest, state, +1);
-		}
+		count_state(wk, c->dest, c->state, -1);
+		count_state(wk, c->dest, state, +1);
 		lb_conn_write_begin(c);
 		c->state = (uint8_t)state;
 		lb_conn_write_end(c);

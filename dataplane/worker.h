@@ -57,6 +57,7 @@ struct lb_worker {
 	struct lb_traffic_stats *svc_stats;	/* [LB_MAX_SERVICES] */
 	struct lb_traffic_stats *dest_stats;	/* [LB_MAX_DESTS] */
 	struct lb_dest_count *dest_cnt;		/* [LB_MAX_DESTS] */
+	uint32_t n_state[LB_S_COUNT];		/* bound connection entries per state */
 	struct lb_sched_slot *sched;		/* [LB_MAX_SERVICES] */
 	struct rte_mempool *pool;		/* for the ICMP errors lbd sends */
 	struct rte_ring *to_ctl;		/* ARP for the neighbour table */

@@ -1405,8 +1405,12 @@ test_expire_nodest_established(void **ctx)
 	/* a fresh rr: the first connection is A's */
 	rte_pktmbuf_free(expect_fwd(tcp(key.caddr, 4000, key.vaddr, 80, RTE_TCP_SYN_FLAG),
 				0, &mac_a, 0));
+	/* the per-state counts (lbd_conn_state_entries) follow the entry */
+	assert_int_equal(wk->n_state[LB_S_SYN_RECV], 1);
 	rte_pktmbuf_free(expect_fwd(tcp(key.caddr, 4000, key.vaddr, 80, RTE_TCP_ACK_FLAG),
 				0, &mac_a, 0));
+	assert_int_equal(wk->n_state[LB_S_SYN_RECV], 0);
+	assert_int_equal(wk->n_state[LB_S_ESTABLISHED], 1);
 	id = dest_id(a.addr, key.vaddr);
 	assert_int_equal(wk->dest_cnt[id].active, 1);
 	assert_int_equal(lb_model_dest_del(&k, &a), 0);
@@ -1418,6 +1422,7 @@ test_expire_nodest_established(void **ctx)
 	assert_int_equal(lb_model_set_sysctl(&on), 0);
 	expect_drop(tcp(key.caddr, 4000, key.vaddr, 80, RTE_TCP_ACK_FLAG), LB_DROP_dest_removed, 0);
 	assert_int_equal(wk->dest_cnt[id].active + wk->dest_cnt[id].inactive, 0);
+	assert_int_equal(wk->n_state[LB_S_ESTABLISHED], 0);
 	lb_core_expire(wk, now, UINT32_MAX);
 	assert_false(lb_conn_peek(wk->ct, &key, lb_conn_hash(&key), &copy));
 	expect_drop(tcp(key.caddr, 4000, key.vaddr, 80, RTE_TCP_ACK_FLAG), LB_DROP_tcp_no_conn, 0);

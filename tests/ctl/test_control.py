@@ -257,7 +257,7 @@ def test_port_zero(d):
     check(len(tmpl) == 1 and tmpl[0][5] == "10.0.0.11:0", "and its template port 0: %s" % tmpl)
 
 
-MAGIC, VERSION = 0x4c424431, 3
+MAGIC, VERSION = 0x4c424431, 4
 T_INFO, T_SVC_EDIT, T_CONN_LIST = 1, 4, 13
 REQ = struct.Struct("<IHHII")
 RESP = struct.Struct("<IHHiIII")

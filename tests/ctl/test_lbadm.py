@@ -75,7 +75,7 @@ def counters(sock):
 
 # ---- raw protocol ----
 
-MAGIC, VERSION = 0x4c424431, 3
+MAGIC, VERSION = 0x4c424431, 4
 T_INFO, T_SVC_LIST, T_SVC_ADD, T_SVC_EDIT, T_SVC_DEL, T_DEST_ADD = 1, 2, 3, 4, 5, 6
 T_CONN_LIST = 13
 EPROTO, EMSGSIZE, EINVAL, EBUSY, EPERM = 71, 90, 22, 16, 1
