@@ -7,9 +7,12 @@
 #   make demo   deps + build + lbd on its virtual lab
 #   make fuzz   the packet-core fuzzer, for FUZZ_SECONDS
 #   make bench  the benchmark suite: one table, docs/benchmarks.md and its plots
+#   make install  binaries, the systemd unit, the reference configuration and
+#               the docs under PREFIX (/usr/local), DESTDIR respected
 
 BUILD ?= build
-MESON_OPTS ?=
+PREFIX ?= /usr/local
+MESON_OPTS ?= --prefix=$(PREFIX)
 
 # Build: compiler, meson, DPDK, libconfig, cmocka.
 DEPS_BUILD = gcc make pkg-config meson ninja-build libdpdk-dev dpdk-dev dpdk \
@@ -21,7 +24,7 @@ DEPS_TEST = python3 python3-scapy tshark iproute2 ethtool procps psmisc \
 	curl wrk hping3 iperf3 nginx-light clang libclang-rt-14-dev graphviz gnuplot-nox iputils-ping linux-perf \
 	ipvsadm bird2 keepalived prometheus
 
-.PHONY: all deps test demo fuzz bench clean
+.PHONY: all deps test demo fuzz bench install clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -56,6 +59,15 @@ fuzz: all
 # flock(FILE) around each measurement, to keep builds sharing the CPUs away.
 bench: deps all
 	tests/bench/run.py $(BUILD)
+
+# The configuration goes to /etc/lbd (lbd's default path) only when none is
+# there: an upgrade never overwrites an operator's file.
+install: all
+	DESTDIR="$(DESTDIR)" meson install -C $(BUILD) --no-rebuild --quiet
+	@if [ ! -e "$(DESTDIR)/etc/lbd/lbd.conf" ]; then \
+		install -D -m 0644 conf/lbd.conf "$(DESTDIR)/etc/lbd/lbd.conf" && \
+		echo "install: $(DESTDIR)/etc/lbd/lbd.conf (the reference configuration)"; \
+	else echo "install: $(DESTDIR)/etc/lbd/lbd.conf kept"; fi
 
 clean:
 	rm -rf $(BUILD)

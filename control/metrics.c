@@ -182,16 +182,29 @@ accept_one(void)
 {
 	int fd = accept4(ms.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	unsigned int i;
+	struct client *c = NULL, *free_slot = NULL;
 
 	if (fd < 0)
 		return;
-	for (i = 0; i < LB_METRICS_CLIENTS; i++)
-		if (ms.clients[i].fd < 0) {
-			ms.clients[i].fd = fd;
-			ms.clients[i].deadline_ms = lb_mono_ms() + LB_METRICS_TIMEOUT_MS;
-			return;
-		}
-	close(fd);	/* every slot busy: the scraper retries at its next interval */
+	for (i = 0; i < LB_METRICS_CLIENTS && free_slot == NULL; i++)
+		if (ms.clients[i].fd < 0)
+			free_slot = &ms.clients[i];
+	/* every slot busy: the oldest client still sending its request gives way,
+	 * so that idle connections cannot lock scrapers out */
+	for (i = 0; i < LB_METRICS_CLIENTS && free_slot == NULL; i++)
+		if (ms.clients[i].out == NULL && (c == NULL || ms.clients[i].deadline_ms <
+					c->deadline_ms))
+			c = &ms.clients[i];
+	if (free_slot != NULL)
+		c = free_slot;
+	if (c == NULL) {
+		close(fd);	/* all of them being answered: the scraper retries */
+		return;
+	}
+	if (c->fd >= 0)
+		client_close(c);
+	c->fd = fd;
+	c->deadline_ms = lb_mono_ms() + LB_METRICS_TIMEOUT_MS;
 }
 
 static void *

@@ -10,8 +10,10 @@
  * CPUs (it inherits their affinity), so it never takes a worker's core.
  *
  * HTTP/1.1 without keep-alive: each reply closes its connection, which
- * Prometheus handles. At most LB_METRICS_CLIENTS at once, a request's head
- * at most 8 KiB and LB_METRICS_TIMEOUT_MS to arrive.
+ * Prometheus handles. At most LB_METRICS_CLIENTS at once (when all are
+ * taken, the oldest one still sending its request is dropped for the new
+ * one), a request's head at most 8 KiB, LB_METRICS_TIMEOUT_MS for the whole
+ * exchange.
  */
 #ifndef LB_METRICS_H
 #define LB_METRICS_H
@@ -19,7 +21,7 @@
 #include "control/config.h"
 
 #define LB_METRICS_CLIENTS	8
-#define LB_METRICS_TIMEOUT_MS	10000
+#define LB_METRICS_TIMEOUT_MS	5000
 
 /* Bind metrics.listen and start the thread (a no-op without a metrics
  * group); 0, or -errno after logging why. Main thread, after lb_ctl_init. */

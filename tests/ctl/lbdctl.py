@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Shared by the control-plane tests: client frames (tests/lib/pcapfile.py,
 no scapy), a running lbd on a net_pcap port, lbadm as a subprocess, checks."""
+import ctypes
 import os
 import re
 import shutil
@@ -50,7 +51,7 @@ class Lbd:
     """lbd on net_pcap0 reading frames (over and over when infinite), run in a
     fresh directory that @DIR@ in conf_text names."""
 
-    def __init__(self, build, conf_text, frames, infinite=True):
+    def __init__(self, build, conf_text, frames, infinite=True, env=None):
         self.build = build
         self.dir = tempfile.mkdtemp(prefix="lbd-ctl-")
         os.chmod(self.dir, 0o755)    # an unprivileged client must reach the socket
@@ -67,7 +68,8 @@ class Lbd:
         cmd = [os.path.join(build, "lbd"), "-l", "0-1", "--no-huge", "--no-pci",
                "--file-prefix", self.prefix, "--vdev=" + vdev, "--", "-f", conf]
         self.log = open(os.path.join(self.dir, "lbd.log"), "w+")
-        self.p = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.p = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                  env=None if env is None else {**os.environ, **env})
         for _ in range(100):
             if os.path.exists(self.sock) or self.p.poll() is not None:
                 break
@@ -126,3 +128,39 @@ def accounted(counters):
     drops = sum(v for k, v in counters.items() if k.startswith("drop."))
     return counters.get("rx", 0) > 0 and counters["rx"] == (
         counters["fwd"] + counters["reply"] + counters["to_control"] + drops)
+
+
+# ---- a worker stopped while the rest of lbd runs on ----
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.ptrace.restype = ctypes.c_long
+_libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+_PTRACE_DETACH, _PTRACE_SEIZE, _PTRACE_INTERRUPT = 17, 0x4206, 0x4207
+
+
+def worker_tid(pid):
+    """The thread id of lbd pid's (first) worker lcore."""
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+            if f.read().startswith("rte-worker"):
+                return int(tid)
+    raise SystemExit("no worker thread")
+
+
+class WorkerStopped:
+    """with WorkerStopped(pid): the worker thread is stopped (ptrace; a
+    signal would stop every thread), and released at the end."""
+
+    def __init__(self, pid):
+        self.tid = worker_tid(pid)
+
+    def __enter__(self):
+        if (_libc.ptrace(_PTRACE_SEIZE, self.tid, None, None) != 0 or
+                _libc.ptrace(_PTRACE_INTERRUPT, self.tid, None, None) != 0):
+            raise SystemExit("cannot stop the worker thread (ptrace: %d)" % ctypes.get_errno())
+        os.waitpid(self.tid, 0x40000000)     # __WALL: until it is stopped
+        return self
+
+    def __exit__(self, *exc):
+        _libc.ptrace(_PTRACE_DETACH, self.tid, None, None)
+        return False

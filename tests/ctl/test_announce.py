@@ -27,7 +27,6 @@ in table 100, read with ip route:
 
 usage: test_announce.py BUILD_DIR     (root; 77 otherwise)
 """
-import ctypes
 import json
 import os
 import shutil
@@ -77,12 +76,6 @@ def wait(cond, secs):
 def listener():
     return subprocess.Popen(["ip", "netns", "exec", NS, "/usr/bin/python3", "-c", LISTENER,
                              str(PORT)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-libc = ctypes.CDLL(None, use_errno=True)
-libc.ptrace.restype = ctypes.c_long
-libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
-PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT = 17, 0x4206, 0x4207
 
 
 BIRD_DIRECTOR = """
@@ -138,14 +131,6 @@ def bird_stage(d, lbadm, birds):
     lbadm("--announce", "10.0.0.101")
     t = wait(lambda: "via 10.99.0.1" in router_route("10.0.0.101"), 5)
     check(t is not None, "bird: --announce: the router's route is back in %.1f s" % (t or 0))
-
-
-def worker_tid(pid):
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-            if f.read().startswith("rte-worker"):
-                return int(tid)
-    raise SystemExit("no worker thread")
 
 
 def main():
@@ -233,12 +218,7 @@ control = { socket = "%s/lbd.sock"; };
             print("skip bird: not installed (make deps installs bird2)")
 
         # watchdog
-        tid = worker_tid(lbd.pid)
-        check(libc.ptrace(PTRACE_SEIZE, tid, None, None) == 0 and
-              libc.ptrace(PTRACE_INTERRUPT, tid, None, None) == 0,
-              "the worker thread stopped (ptrace: %d)" % ctypes.get_errno())
-        os.waitpid(tid, 0x40000000)         # __WALL: until it is stopped
-        try:
+        with lbdctl.WorkerStopped(lbd.pid):     # raises when it cannot
             t = wait(lambda: routes() == {}, 3)
             check(t is not None and t < 2.5, "a stalled worker withdraws every VIP (%.2f s)"
                   % (t or 0))
@@ -252,8 +232,6 @@ control = { socket = "%s/lbd.sock"; };
             check(rc == 0 and time.monotonic() - t0 < 1,
                   "lbadm -e while the worker is stopped: done in %.2f s (%s)"
                   % (time.monotonic() - t0, err.strip()))
-        finally:
-            libc.ptrace(PTRACE_DETACH, tid, None, None)
         check(wait(lambda: len(routes()) == 2, 3) is not None, "the worker back: both again")
 
         # delete
