@@ -113,11 +113,12 @@ handle(struct client *c)
 {
 	static const char index_page[] = "<html><head><title>lbd</title></head><body>"
 		"<h1>lbd</h1><p><a href=\"/metrics\">Metrics</a></p></body></html>\n";
-	char method[8], target[256];
+	char method[8], target[256], version[16];
 	bool head;
 
 	c->in[c->in_len] = '\0';
-	if (sscanf(c->in, "%7s %255s HTTP/1.%*c", method, target) != 2) {
+	if (sscanf(c->in, "%7s %255s %15s", method, target, version) != 3 ||
+			strncmp(version, "HTTP/1.", 7) != 0) {
 		respond(c, "400 Bad Request", "text/plain", "", "bad request\n", 12, false);
 		return;
 	}

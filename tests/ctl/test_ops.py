@@ -58,7 +58,7 @@ SERVICES = {
     "A": '{ protocol = "tcp"; vip = "10.0.0.100"; port = 80; scheduler = "%s";\n'
          '    real_servers = ( %s ); }',
     "B": '{ protocol = "udp"; vip = "10.0.0.100"; port = 53; scheduler = "rr";\n'
-         '    real_servers = ( { address = "10.0.0.21"; mac = "02:00:00:00:00:21"; } ); }',
+         '    real_servers = ( { address = "10.0.0.21"; mac = "02:00:00:00:00:21"; %s } ); }',
     "C": '{ protocol = "tcp"; vip = "10.0.0.101"; port = 443; scheduler = "sh";\n'
          '    real_servers = ( { address = "10.0.0.31"; mac = "02:00:00:00:00:31"; } ); }',
 }
@@ -70,9 +70,9 @@ def server(last, weight):
 
 
 def conf(a_sched="wrr", a_servers=((11, 3), (12, 1), (13, 1)), with_c=False,
-         established=900, connections=8192, extra=""):
+         established=900, connections=8192, extra="", b_check=""):
     svcs = [SERVICES["A"] % (a_sched, ", ".join(server(*s) for s in a_servers)),
-            SERVICES["B"]]
+            SERVICES["B"] % b_check]
     if with_c:
         svcs.append(SERVICES["C"])
     return """
@@ -208,6 +208,10 @@ def phase_metrics(lbd):
 
     # HTTP's edges
     check(http("/nope")[0] == 404, "GET /nope: 404")
+    junk = socket.create_connection(("127.0.0.1", MPORT))
+    junk.sendall(b"\x16\x03\x01 garbage\r\n\r\n")
+    check(junk.recv(64).startswith(b"HTTP/1.1 400"), "a request line of garbage: 400")
+    junk.close()
     check(http("/metrics", "POST")[0] == 405, "POST /metrics: 405")
     big = socket.create_connection(("127.0.0.1", MPORT))
     big.sendall(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n")
@@ -385,8 +389,10 @@ def phase_reload(lbd):
     log = hup(lbd, path, new, "good")
     check("1 change made with lbadm since the file was last read is replaced" in log,
           "the log says lbadm's change is replaced")
-    check(re.search(r"applied: services \+1 -0 ~1, real servers \+2 -2 ~1, timeouts", log)
-          is not None, "applied: +1 service, 1 edited, +2 -2 ~1 servers, timeouts\n" + log)
+    if not check(re.search(r"applied: services \+1 -0 ~1, real servers \+2 -2 ~1, timeouts",
+                           log) is not None,
+                 "applied: +1 service, 1 edited, +2 -2 ~1 servers, timeouts"):
+        print(log)
     after = listing(lbd)
     _, out, _ = lbd.lbadm("-Ln")
     check("TCP  10.0.0.100:80 wlc" in out and "TCP  10.0.0.101:443 sh" in out,
@@ -427,6 +433,22 @@ def phase_reload(lbd):
     check(all(c1["cores"][i]["rx"] >= c0["cores"][i]["rx"] for i in range(len(c0["cores"]))) and
           c1["total"]["conns"] >= c0["total"]["conns"], "counters never went backwards")
     check(lbd.alive(), "lbd alive after 100 reloads")
+
+    # a check given by a reload runs, and one taken away ends
+    udp = ("UDP", "10.0.0.100:53", "10.0.0.21:53")
+    hup(lbd, path, conf(b_check='check = { type = "misc"; command = "/bin/false";'
+                                ' delay_loop = 1; retry = 0; };'), "check")
+    t0 = time.monotonic()
+    while udp in listing(lbd) and time.monotonic() - t0 < 5:
+        time.sleep(0.1)
+    _, out, _ = lbd.lbadm("--health", "--json")
+    st = [(d["check"], d["state"]) for v in json.loads(out)["services"] for d in v["servers"]
+          if d["address"] == "10.0.0.21"]
+    check(udp not in listing(lbd) and st == [("misc", "down")],
+          "a misc check added by reload: the server down and out of -Ln in %.1f s"
+          % (time.monotonic() - t0))
+    hup(lbd, path, conf(), "uncheck")
+    check(udp in listing(lbd), "the check removed by reload: the server back at once")
 
 
 def phase_systemd(tmp):
