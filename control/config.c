@@ -127,6 +127,11 @@ static const struct key dataplane_keys[] = {
 	{ "sloppy_tcp", K_BOOL, false, 0, 0, NULL },
 	{ "secure_tcp", K_BOOL, false, 0, 0, NULL },
 	{ "expire_nodest_conn", K_BOOL, false, 0, 0, NULL },
+	{ "drop_entry", K_INT, false, 0, 3, NULL },
+	{ "drop_packet", K_INT, false, 0, 3, NULL },
+	{ "stateless_mh", K_INT, false, 0, 3, NULL },
+	{ "am_droprate", K_INT, false, 1, 1000000, NULL },
+	{ "defense_threshold", K_INT, false, 1, 100, NULL },
 	{ NULL, 0, false, 0, 0, NULL },
 };
 
@@ -1220,6 +1225,22 @@ load_control(struct loader *ld, struct lb_conf *conf, const config_setting_t *g)
 		conf->admin_group = strdup(s);
 }
 
+static void
+load_defense(const config_setting_t *g, struct lb_defense *d)
+{
+	uint32_t v;
+
+	if (get_u32(g, dataplane_keys, "drop_entry", &v))
+		d->drop_entry = (uint8_t)v;
+	if (get_u32(g, dataplane_keys, "drop_packet", &v))
+		d->drop_packet = (uint8_t)v;
+	if (get_u32(g, dataplane_keys, "stateless_mh", &v))
+		d->stateless_mh = (uint8_t)v;
+	if (get_u32(g, dataplane_keys, "defense_threshold", &v))
+		d->threshold = (uint8_t)v;
+	get_u32(g, dataplane_keys, "am_droprate", &d->am_droprate);
+}
+
 /* "ADDR:PORT", an IPv4 address (127.0.0.1 keeps it on the host). */
 static void
 load_metrics(struct loader *ld, struct lb_conf *conf, const config_setting_t *g)
@@ -1321,6 +1342,7 @@ load_tree(struct loader *ld, struct lb_conf *conf, const config_setting_t *root)
 		conf->secure_tcp = get_bool(g, dataplane_keys, "secure_tcp", false);
 		conf->expire_nodest_conn = get_bool(g, dataplane_keys,
 				"expire_nodest_conn", false);
+		load_defense(g, &conf->defense);
 	}
 	g = valid(root, top_keys, "control");
 	if (g != NULL)
@@ -1339,6 +1361,8 @@ lb_conf_load(struct lb_conf *conf, const char *path, FILE *errs)
 	conf->mbufs = 65535;
 	conf->connections = 1048576;
 	conf->burst = 32;
+	conf->defense.threshold = 90;	/* IPVS's memory threshold, as a share of the table */
+	conf->defense.am_droprate = 10;	/* IPVS's am_droprate */
 	conf->socket = strdup(LB_CONF_DEFAULT_SOCKET);
 
 	config_init(&cfg);

@@ -34,6 +34,18 @@ enum lb_host_backend {
 
 #define LB_HOST_IFNAME_LEN	16	/* IFNAMSIZ, its NUL included */
 
+/*
+ * IPVS's defences against floods and a full table (dataplane/worker.h,
+ * lb_core_defend), as the file's dataplane group and lbadm --sysctl set them.
+ */
+struct lb_defense {
+	uint8_t drop_entry;	/* 0 never, 1 automatic, 3 always */
+	uint8_t drop_packet;
+	uint8_t stateless_mh;
+	uint8_t threshold;	/* percent of a worker's table, 1..100 */
+	uint32_t am_droprate;	/* drop_packet's 1 in N in mode 3 */
+};
+
 struct lb_conf_port {
 	char *device;		/* ethdev name: PCI address or vdev name */
 	bool has_host;		/* a kernel interface: what is not lbd's goes there */
@@ -98,6 +110,7 @@ struct lb_conf {
 	bool sloppy_tcp;
 	bool secure_tcp;
 	bool expire_nodest_conn;
+	struct lb_defense defense;
 	bool vip_arp_never;	/* vip_arp = "never": no ARP for VIPs */
 	bool vip_arp_kernel;	/* vip_arp = "kernel": for the VIPs the kernel holds */
 	/* announce = { table; drain_seconds; } (control/announce.h) */

@@ -29,6 +29,7 @@
 #include <rte_cycles.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
+#include <rte_mempool.h>
 
 #include "control/ctl.h"
 #include "control/announce.h"
@@ -331,9 +332,30 @@ out:
 	return 0;
 }
 
+struct pools {
+	struct lb_api_pool p[LB_API_MAX_POOLS];
+	uint32_t n;
+};
+
+static void
+pool_one(struct rte_mempool *mp, void *arg)
+{
+	struct pools *ps = arg;
+	struct lb_api_pool *p;
+
+	if (ps->n == LB_API_MAX_POOLS)
+		return;
+	p = &ps->p[ps->n++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", mp->name);
+	p->size = mp->size;
+	p->in_use = rte_mempool_in_use_count(mp);
+}
+
 static int
 h_counters(struct client *c, const void *body, uint32_t len)
 {
+	struct pools pools = { .n = 0 };
 	struct lb_api_counters hdr = { .n_cores = ctl_n_workers, .n_drops = LB_DROP_COUNT,
 		.ctl_loop_max_ns = loop_max_ns, .n_hosts = lb_host_count() };
 	uint32_t h;
@@ -342,6 +364,8 @@ h_counters(struct client *c, const void *body, uint32_t len)
 
 	RTE_BUILD_BUG_ON(LB_DROP_COUNT > LB_API_MAX_DROPS);
 	RTE_BUILD_BUG_ON(LB_S_COUNT != LB_API_N_STATES);
+	rte_mempool_walk(pool_one, &pools);
+	hdr.n_pools = pools.n;
 	for (w = 0; w < ctl_n_workers; w++)
 		for (h = 0; h < LB_MAX_SERVICES; h++) {
 			const struct lb_traffic_stats *t = &ctl_workers[w]->svc_stats[h];
@@ -368,6 +392,8 @@ h_counters(struct client *c, const void *body, uint32_t len)
 		core.sent_control = wk->stats.sent_control;
 		core.conns = lb_conn_count(wk->ct);
 		core.capacity = lb_conn_capacity(wk->ct);
+		core.conn_evicted = wk->stats.conn_evicted;
+		core.fwd_stateless = wk->stats.fwd_stateless;
 		for (r = 0; r < LB_S_COUNT; r++)
 			core.state[r] = wk->n_state[r];
 		core.loop_max_ns = wk->stats.loop_max_tsc * 1000000000ull / rte_get_tsc_hz();
@@ -392,6 +418,8 @@ h_counters(struct client *c, const void *body, uint32_t len)
 		ah.csum_fixed = st.csum_fixed;
 		rc = out_put(c, &ah, sizeof(ah));
 	}
+	if (rc == 0)
+		rc = out_put(c, pools.p, pools.n * sizeof(pools.p[0]));
 	return rc;
 }
 

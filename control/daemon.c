@@ -374,6 +374,18 @@ lb_daemon_run(struct lb_conf *conf, const char *prog, int eal_argc, char **eal_a
 	lb_ports_fini(d.ports, d.n_ports);
 	free_workers(&d);
 	lb_model_fini();
+	/* Every mbuf has come back by now (ports closed, rings drained): one
+	 * that has not is a leak, and lbd says so with its exit status. */
+	if (d.pool != NULL) {
+		unsigned int in_use = rte_mempool_in_use_count(d.pool);
+
+		RTE_LOG(INFO, USER1, "counter mbufs_in_use %u\n", in_use);
+		if (in_use != 0) {
+			RTE_LOG(ERR, USER1, "lbd: %u mbufs never came back to the pool: a leak\n",
+					in_use);
+			rc = rc != 0 ? rc : -EFAULT;
+		}
+	}
 	rte_mempool_free(d.pool);
 	rte_eal_cleanup();
 	return rc == 0 ? 0 : 1;

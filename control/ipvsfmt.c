@@ -754,7 +754,7 @@ struct core_field {
 static const struct core_field core_fields[] = {
 	CF(rx), CF(fwd), CF(reply), CF(to_control), CF(tx), CF(tx_dropped),
 	CF(sent_icmp), CF(sent_control), CF(conns), CF(loop_max_ns), CF(to_host),
-	CF(capacity),
+	CF(capacity), CF(conn_evicted), CF(fwd_stateless),
 };
 #undef CF
 
@@ -784,6 +784,7 @@ lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_
 		unsigned int n_names, bool json)
 {
 	unsigned int n_drops = hdr->n_drops < LB_API_MAX_DROPS ? hdr->n_drops : LB_API_MAX_DROPS;
+	const struct lb_api_pool *pools = (const struct lb_api_pool *)(hosts + hdr->n_hosts);
 	uint32_t i;
 	size_t k;
 
@@ -818,6 +819,15 @@ lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_
 				fprintf(f, ",\"%s\":%llu", host_fields[k].name,
 					(unsigned long long)field(&hosts[i], host_fields[k].off));
 			fputs("}", f);
+		}
+		fputs("],\"pools\":[", f);
+		for (i = 0; i < hdr->n_pools; i++) {
+			char name[sizeof(pools[i].name) + 1];
+
+			memcpy(name, pools[i].name, sizeof(pools[i].name));
+			name[sizeof(pools[i].name)] = '\0';
+			fprintf(f, "%s{\"name\":\"%s\",\"size\":%u,\"in_use\":%u}", i ? "," : "",
+					name, pools[i].size, pools[i].in_use);
 		}
 		fprintf(f, "],\"control\":{\"loop_max_ns\":%llu},\"total\":{\"conns\":%llu,"
 				"\"inpkts\":%llu,\"inbytes\":%llu}}\n",
@@ -856,6 +866,13 @@ lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_
 	}
 	fprintf(f, "%-32s %14llu\n", "control loop_max_ns",
 			(unsigned long long)hdr->ctl_loop_max_ns);
+	for (i = 0; i < hdr->n_pools; i++) {
+		char row[64];
+
+		snprintf(row, sizeof(row), "pool %.*s in_use/size", (int)sizeof(pools[i].name),
+				pools[i].name);
+		fprintf(f, "%-32s %14u/%u\n", row, pools[i].in_use, pools[i].size);
+	}
 	for (i = 0; i < hdr->n_hosts; i++) {
 		char name[sizeof(hosts[i].ifname) + 1];
 

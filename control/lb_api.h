@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define LB_API_MAGIC		0x4c424431u	/* "LBD1" */
-#define LB_API_VERSION		4u
+#define LB_API_VERSION		5u
 #define LB_API_MAX_REQ		4096u
 #define LB_API_N_STATES		12u	/* LB_S_COUNT, checked by ctl.c */
 #define LB_API_MAX_RESP		(1u << 20)
@@ -165,11 +165,18 @@ struct lb_api_timeouts {
  * IPVS's behaviour switches (its /proc/sys/net/ipv4/vs/ sysctls of the same
  * names), changed at run time: 0 or 1, -1 in a SET = leave as it is.
  */
+/* SYSCTL_SET: -1 leaves a field as it is (0 too for am_droprate and
+ * defense_threshold, which cannot be 0). */
 struct lb_api_sysctl {
 	int32_t secure_tcp;		/* the SYN-flood hardened state table */
 	int32_t sloppy_tcp;		/* a non-SYN segment may create an entry */
 	int32_t expire_nodest_conn;	/* drop a deleted server's entries at once */
-	int32_t _pad;
+	/* the defences, IPVS's modes 0..3 (GET: 2 = automatic and on now) */
+	int32_t drop_entry;
+	int32_t drop_packet;
+	int32_t stateless_mh;		/* mh services sent without entries */
+	int32_t am_droprate;		/* drop_packet's 1 in N in mode 3, >= 1 */
+	int32_t defense_threshold;	/* percent of a worker's table, 1..100 */
 };
 
 struct lb_api_info {
@@ -222,13 +229,22 @@ struct lb_api_counters {
 	 * neighbour timers and clients could have been kept waiting */
 	uint64_t ctl_loop_max_ns;
 	uint32_t n_hosts;	/* lb_api_host entries after the cores */
-	uint32_t _pad;
+	uint32_t n_pools;	/* lb_api_pool entries after the hosts */
 	/* every service's traffic since start, deleted services' included, -Z
 	 * not applied: IPVS's global totals (/proc/net/ip_vs_stats), monotonic */
 	uint64_t total_conns;
 	uint64_t total_inpkts;
 	uint64_t total_inbytes;
 };
+
+/* A mempool (DPDK's, lbd's packet pool among them): a leak shows here. */
+struct lb_api_pool {
+	char name[32];
+	uint32_t size;		/* objects */
+	uint32_t in_use;	/* taken, per-lcore caches counted as free */
+};
+
+#define LB_API_MAX_POOLS	16
 
 /* A port's kernel interface (control/host.h). */
 struct lb_api_host {
@@ -374,6 +390,8 @@ struct lb_api_core {
 	uint64_t loop_max_ns;	/* longest worker loop iteration since -Z */
 	uint64_t to_host;	/* handed to the port's kernel interface */
 	uint64_t capacity;	/* entries the worker's table can hold */
+	uint64_t conn_evicted;	/* half-open entries drop_entry freed */
+	uint64_t fwd_stateless;	/* of fwd: mh packets sent without an entry */
 	/* bound connection entries per state (enum lb_conn_state order:
 	 * NONE, ESTABLISHED, ... SYNACK, UDP); templates are not in them */
 	uint64_t state[LB_API_N_STATES];

@@ -19,6 +19,7 @@
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,7 +170,9 @@ usage_exit(int status)
 		"                     let the VIP be announced again, or withdraw it (drain)\n"
 		"  --health [-t|u service-address]\n"
 		"                     health checks: quorum per service, state per server\n"
-		"  --sysctl [NAME=0|1] secure_tcp, sloppy_tcp, expire_nodest_conn: list, or set one\n", prog);
+		"  --sysctl [NAME=N]  IPVS's switches and defences (secure_tcp, sloppy_tcp,\n"
+		"                     expire_nodest_conn, drop_entry, drop_packet, am_droprate,\n"
+		"                     stateless_mh, defense_threshold): list, or set one\n", prog);
 	exit(status);
 }
 
@@ -971,7 +974,8 @@ do_list(struct command *c)
 		hdr = resp;
 		if (len < sizeof(*hdr) ||
 				len != sizeof(*hdr) + (size_t)hdr->n_cores * sizeof(struct lb_api_core) +
-				(size_t)hdr->n_hosts * sizeof(struct lb_api_host))
+				(size_t)hdr->n_hosts * sizeof(struct lb_api_host) +
+				(size_t)hdr->n_pools * sizeof(struct lb_api_pool))
 			fail(2, "lbd sent malformed counters");
 		lb_fmt_counters(stdout, hdr, (const struct lb_api_core *)(hdr + 1),
 				(const struct lb_api_host *)((const struct lb_api_core *)(hdr + 1) +
@@ -1042,15 +1046,37 @@ do_list(struct command *c)
 }
 
 /*
- * --sysctl: IPVS's switches by their sysctl names. Alone it lists them (as
- * `sysctl net.ipv4.vs` would), with NAME=0|1 it sets one.
+ * --sysctl: IPVS's switches by their sysctl names, and lbd's table-full
+ * defences. Alone it lists them (as `sysctl net.ipv4.vs` would), with
+ * NAME=VALUE it sets one.
  */
+static const struct sysctl_field {
+	const char *name;
+	size_t off;		/* in struct lb_api_sysctl */
+	int32_t min, max;
+} sysctl_fields[] = {
+	{ "secure_tcp", offsetof(struct lb_api_sysctl, secure_tcp), 0, 1 },
+	{ "sloppy_tcp", offsetof(struct lb_api_sysctl, sloppy_tcp), 0, 1 },
+	{ "expire_nodest_conn", offsetof(struct lb_api_sysctl, expire_nodest_conn), 0, 1 },
+	{ "drop_entry", offsetof(struct lb_api_sysctl, drop_entry), 0, 3 },
+	{ "drop_packet", offsetof(struct lb_api_sysctl, drop_packet), 0, 3 },
+	{ "am_droprate", offsetof(struct lb_api_sysctl, am_droprate), 1, 1000000 },
+	{ "stateless_mh", offsetof(struct lb_api_sysctl, stateless_mh), 0, 3 },
+	{ "defense_threshold", offsetof(struct lb_api_sysctl, defense_threshold), 1, 100 },
+};
+#define N_SYSCTL	(sizeof(sysctl_fields) / sizeof(sysctl_fields[0]))
+
+static int32_t *
+sysctl_at(struct lb_api_sysctl *s, size_t i)
+{
+	return (int32_t *)(void *)((char *)s + sysctl_fields[i].off);
+}
+
 static int
 do_sysctl(const struct command *c)
 {
-	static const char *const names[] = { "secure_tcp", "sloppy_tcp", "expire_nodest_conn" };
 	struct lb_api_sysctl s;
-	int32_t *field[3] = { &s.secure_tcp, &s.sloppy_tcp, &s.expire_nodest_conn };
+	const char *eq = c->sysctl_arg != NULL ? strchr(c->sysctl_arg, '=') : NULL;
 	uint32_t len;
 	void *resp;
 	size_t i;
@@ -1062,31 +1088,39 @@ do_sysctl(const struct command *c)
 			fail(2, "lbd sent a malformed reply");
 		memcpy(&s, resp, sizeof(s));
 		free(resp);
+		for (i = 0; i < N_SYSCTL; i++) {
+			if (c->extra & X_JSON)
+				printf("%s\"%s\":%d", i == 0 ? "{" : ",", sysctl_fields[i].name,
+						*sysctl_at(&s, i));
+			else
+				printf("%s = %d\n", sysctl_fields[i].name, *sysctl_at(&s, i));
+		}
 		if (c->extra & X_JSON)
-			printf("{\"secure_tcp\":%d,\"sloppy_tcp\":%d,\"expire_nodest_conn\":%d}\n",
-				s.secure_tcp, s.sloppy_tcp, s.expire_nodest_conn);
-		else
-			for (i = 0; i < 3; i++)
-				printf("%s = %d\n", names[i], *field[i]);
+			printf("}\n");
 		return 0;
 	}
-	s.secure_tcp = s.sloppy_tcp = s.expire_nodest_conn = -1;
-	s._pad = 0;
-	for (i = 0; i < 3; i++) {
-		size_t n = strlen(names[i]);
+	for (i = 0; i < N_SYSCTL; i++)
+		*sysctl_at(&s, i) = -1;
+	for (i = 0; eq != NULL && i < N_SYSCTL; i++) {
+		const struct sysctl_field *f = &sysctl_fields[i];
+		char *end;
+		long v;
 
-		if (strncmp(c->sysctl_arg, names[i], n) == 0 && c->sysctl_arg[n] == '=') {
-			const char *v = c->sysctl_arg + n + 1;
-
-			if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
-				fail(2, "illegal value `%s' for %s (0 or 1)", v, names[i]);
-			*field[i] = v[0] - '0';
-			break;
-		}
+		if (strlen(f->name) != (size_t)(eq - c->sysctl_arg) ||
+				strncmp(c->sysctl_arg, f->name, strlen(f->name)) != 0)
+			continue;
+		errno = 0;
+		v = strtol(eq + 1, &end, 10);
+		if (eq[1] == '\0' || *end != '\0' || errno != 0 || v < f->min || v > f->max)
+			fail(2, "illegal value `%s' for %s (%d to %d)", eq + 1, f->name, f->min,
+					f->max);
+		*sysctl_at(&s, i) = (int32_t)v;
+		break;
 	}
-	if (i == 3)
-		fail(2, "unknown sysctl `%s' (secure_tcp, sloppy_tcp, expire_nodest_conn)",
-			c->sysctl_arg);
+	if (eq == NULL || i == N_SYSCTL)
+		fail(2, "unknown sysctl `%s' (secure_tcp, sloppy_tcp, expire_nodest_conn,"
+				" drop_entry, drop_packet, am_droprate, stateless_mh,"
+				" defense_threshold)", c->sysctl_arg);
 	return call(LB_API_SYSCTL_SET, &s, sizeof(s), NULL, NULL) < 0 ? 255 : 0;
 }
 

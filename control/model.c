@@ -60,6 +60,7 @@ struct params {
 	bool vip_arp_kernel;		/* vip_arp = "kernel" */
 	uint16_t n_vip_owned;
 	uint32_t vip_owned[LB_MAX_VIP_OWNED];	/* the VIPs the kernel holds */
+	struct lb_defense defense;		/* drop_entry & co */
 };
 
 /* Counters as shown: workers' sums minus base; rates by IPVS's estimator. */
@@ -853,6 +854,11 @@ snap_build(const struct change *ch)
 	s->vip_arp = ch->params.vip_arp;
 	s->vip_arp_kernel = ch->params.vip_arp_kernel;
 	s->n_vip_owned = ch->params.n_vip_owned;
+	s->drop_entry = ch->params.defense.drop_entry;
+	s->drop_packet = ch->params.defense.drop_packet;
+	s->stateless_mh = ch->params.defense.stateless_mh;
+	s->defense_pct = ch->params.defense.threshold;
+	s->am_droprate = ch->params.defense.am_droprate;
 	memcpy(s->vip_owned, ch->params.vip_owned, sizeof(s->vip_owned));
 
 	/* Services and VIP markers at most half fill the table: probes stay short. */
@@ -1190,31 +1196,64 @@ lb_model_set_timeouts(const struct lb_api_timeouts *t)
 	return admin_apply(&ch);
 }
 
+/* A defence's mode as IPVS shows it: an automatic one reads 2 while it is on. */
+static int32_t
+mode_shown(uint8_t mode, uint8_t bit)
+{
+	uint16_t w;
+
+	if (mode != 1 && mode != 2)
+		return mode;
+	for (w = 0; w < model_n_workers; w++)
+		if (model_workers[w]->def_active & bit)
+			return 2;
+	return 1;
+}
+
 void
 lb_model_sysctl(struct lb_api_sysctl *out)
 {
+	const struct lb_defense *d = &params.defense;
+
 	memset(out, 0, sizeof(*out));
 	out->secure_tcp = params.secure_tcp;
 	out->sloppy_tcp = params.sloppy_tcp;
 	out->expire_nodest_conn = params.expire_nodest_conn;
+	out->drop_entry = mode_shown(d->drop_entry, LB_DEF_DROP_ENTRY);
+	out->drop_packet = mode_shown(d->drop_packet, LB_DEF_DROP_PACKET);
+	out->stateless_mh = mode_shown(d->stateless_mh, LB_DEF_STATELESS);
+	out->am_droprate = (int32_t)d->am_droprate;
+	out->defense_threshold = d->threshold;
 }
 
 int
 lb_model_set_sysctl(const struct lb_api_sysctl *in)
 {
 	const int32_t v[3] = { in->secure_tcp, in->sloppy_tcp, in->expire_nodest_conn };
+	const int32_t mode[3] = { in->drop_entry, in->drop_packet, in->stateless_mh };
 	struct change ch;
 	bool *dst[3] = { &ch.params.secure_tcp, &ch.params.sloppy_tcp,
 		&ch.params.expire_nodest_conn };
+	uint8_t *mdst[3] = { &ch.params.defense.drop_entry, &ch.params.defense.drop_packet,
+		&ch.params.defense.stateless_mh };
 	int i;
 
 	for (i = 0; i < 3; i++)
-		if (v[i] < -1 || v[i] > 1)
+		if (v[i] < -1 || v[i] > 1 || mode[i] < -1 || mode[i] > 3)
 			return -EINVAL;
+	if (in->am_droprate < -1 || in->defense_threshold < -1 || in->defense_threshold > 100)
+		return -EINVAL;
 	change_init(&ch, OP_PARAMS);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		if (v[i] >= 0)
 			*dst[i] = v[i] == 1;
+		if (mode[i] >= 0)
+			*mdst[i] = (uint8_t)mode[i];
+	}
+	if (in->am_droprate > 0)
+		ch.params.defense.am_droprate = (uint32_t)in->am_droprate;
+	if (in->defense_threshold > 0)
+		ch.params.defense.threshold = (uint8_t)in->defense_threshold;
 	return admin_apply(&ch);
 }
 
@@ -1404,6 +1443,7 @@ lb_model_init(const struct lb_conf *conf, const struct lb_port_info *ports, uint
 	params.expire_nodest_conn = conf->expire_nodest_conn;
 	params.vip_arp = !conf->vip_arp_never;
 	params.vip_arp_kernel = conf->vip_arp_kernel;
+	params.defense = conf->defense;
 
 	/* The loader checked all of this; a refusal here is a bug worth a line. */
 	for (i = 0; i < conf->n_services; i++) {
@@ -1989,7 +2029,10 @@ lb_model_reload(const struct lb_conf *conf, struct lb_model_reload_stats *st)
 	ch.params.sloppy_tcp = conf->sloppy_tcp;
 	ch.params.expire_nodest_conn = conf->expire_nodest_conn;
 	ch.params.vip_arp = !conf->vip_arp_never;
-	st->params_changed = memcmp(ch.params.timeout, params.timeout, sizeof(params.timeout)) != 0 ||
+	ch.params.defense = conf->defense;
+	st->params_changed = memcmp(&ch.params.defense, &params.defense,
+			sizeof(params.defense)) != 0 ||
+		memcmp(ch.params.timeout, params.timeout, sizeof(params.timeout)) != 0 ||
 		ch.params.secure_tcp != params.secure_tcp ||
 		ch.params.sloppy_tcp != params.sloppy_tcp ||
 		ch.params.expire_nodest_conn != params.expire_nodest_conn ||

@@ -161,6 +161,11 @@ cores(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_core *cs)
 			offsetof(struct lb_api_core, sent_icmp) },
 		{ "lbd_sent_control_total", "Frames sent for the control plane (ARP requests).",
 			offsetof(struct lb_api_core, sent_control) },
+		{ "lbd_conn_evicted_total", "Half-open entries the drop_entry defence freed.",
+			offsetof(struct lb_api_core, conn_evicted) },
+		{ "lbd_stateless_forwarded_total",
+			"Of the forwarded frames, mh services' sent without an entry (stateless_mh).",
+			offsetof(struct lb_api_core, fwd_stateless) },
 	};
 	unsigned int n_drops = hdr->n_drops < LB_DROP_COUNT ? hdr->n_drops : LB_DROP_COUNT;
 	unsigned int k, r;
@@ -241,6 +246,22 @@ hosts(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_host *hs)
 					hs[i].port, name, v);
 		}
 	}
+}
+
+static void
+pools(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_pool *ps)
+{
+	uint32_t i;
+
+	family(f, "lbd_mempool_in_use", "gauge",
+			"Objects taken from the mempool (mbufs in flight or held).");
+	for (i = 0; i < hdr->n_pools; i++)
+		fprintf(f, "lbd_mempool_in_use{pool=\"%.*s\"} %u\n", (int)sizeof(ps[i].name),
+				ps[i].name, ps[i].in_use);
+	family(f, "lbd_mempool_size", "gauge", "Objects in the mempool.");
+	for (i = 0; i < hdr->n_pools; i++)
+		fprintf(f, "lbd_mempool_size{pool=\"%.*s\"} %u\n", (int)sizeof(ps[i].name),
+				ps[i].name, ps[i].size);
 }
 
 static void
@@ -394,7 +415,8 @@ lb_prom_write(FILE *f, const struct lb_obs *o, const struct lb_prom_self *self)
 	const struct lb_api_counters *hdr = o->counters;
 	const struct lb_api_core *cs = (const struct lb_api_core *)(hdr + 1);
 	uint64_t need = sizeof(*hdr) + (uint64_t)hdr->n_cores * sizeof(*cs) +
-		(uint64_t)hdr->n_hosts * sizeof(struct lb_api_host);
+		(uint64_t)hdr->n_hosts * sizeof(struct lb_api_host) +
+		(uint64_t)hdr->n_pools * sizeof(struct lb_api_pool);
 
 	family(f, "lbd_info", "gauge", "lbd's version, as a label; always 1.");
 	fputs("lbd_info{version=\"" LB_VERSION "\"} 1\n", f);
@@ -404,6 +426,8 @@ lb_prom_write(FILE *f, const struct lb_obs *o, const struct lb_prom_self *self)
 	services(f, o);
 	cores(f, hdr, cs);
 	hosts(f, hdr, (const struct lb_api_host *)(cs + hdr->n_cores));
+	pools(f, hdr, (const struct lb_api_pool *)((const struct lb_api_host *)(cs + hdr->n_cores) +
+				hdr->n_hosts));
 	health(f, o);
 	announce(f, o);
 	sync_state(f, o);

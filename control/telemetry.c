@@ -193,6 +193,8 @@ cmd_counters(const char *cmd, const char *params, struct rte_tel_data *d)
 		{ "tx_dropped", offsetof(struct lb_api_core, tx_dropped) },
 		{ "sent_icmp", offsetof(struct lb_api_core, sent_icmp) },
 		{ "sent_control", offsetof(struct lb_api_core, sent_control) },
+		{ "conn_evicted", offsetof(struct lb_api_core, conn_evicted) },
+		{ "fwd_stateless", offsetof(struct lb_api_core, fwd_stateless) },
 	};
 	const struct lb_api_counters *hdr;
 	const struct lb_api_core *cs;

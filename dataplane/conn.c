@@ -385,6 +385,13 @@ release(struct lb_conn_table *ct, struct lb_conn *c, uint32_t idx)
 	ct->count--;
 }
 
+void
+lb_conn_evict(struct lb_conn_table *ct, struct lb_conn *c)
+{
+	list_unlink(ct, c);	/* a slot's list, or the one being visited */
+	release(ct, c, lb_conn_index(ct, c));
+}
+
 uint32_t
 lb_conn_expire(struct lb_conn_table *ct, uint32_t now, uint32_t budget,
 		lb_conn_expire_cb cb, void *arg)

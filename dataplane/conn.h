@@ -162,6 +162,13 @@ uint32_t lb_conn_expire(struct lb_conn_table *ct, uint32_t now, uint32_t budget,
 void lb_conn_relink(struct lb_conn_table *ct, struct lb_conn *c);
 
 /*
+ * Owner: free entry c at once, out of its wheel slot (drop_entry's eviction:
+ * the slot is wanted now, not at the next visit). The caller settles what
+ * the entry counted for (servers, templates) first.
+ */
+void lb_conn_evict(struct lb_conn_table *ct, struct lb_conn *c);
+
+/*
  * Owner: the entry now expires at second expire. Later than before (a packet
  * refreshing its state) is one store; earlier than the wheel's visit of the
  * entry's slot (a move to a state with a shorter timeout) moves the entry to

@@ -111,6 +111,92 @@ lb_core_expire(struct lb_worker *wk, uint32_t now, uint32_t budget)
 	return lb_conn_expire(wk->ct, now, budget, conn_expired, wk);
 }
 
+/* ---- defences (worker.h: lb_core_defend) ---- */
+
+static inline uint64_t
+xorshift64(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x;
+}
+
+/* What drop_entry may free: a TCP connection that never got established,
+ * or is over (ip_vs_random_dropentry's SYN_RECV/SYNACK, and NONE/CLOSE). */
+static inline bool
+half_open(const struct lb_conn *c)
+{
+	if (!(c->flags & LB_CONN_F_USED) || (c->flags & LB_CONN_F_TEMPLATE) ||
+			c->key.proto != IPPROTO_TCP)
+		return false;
+	return c->state == LB_S_SYN_RECV || c->state == LB_S_SYNACK ||
+		c->state == LB_S_NONE || c->state == LB_S_CLOSE;
+}
+
+static void
+conn_evict(struct lb_worker *wk, struct lb_conn *c)
+{
+	if (c->dest != LB_CONN_NONE)
+		count_state(wk, c->dest, c->state, -1);
+	tmpl_release(wk, c);
+	lb_conn_evict(wk->ct, c);
+	wk->stats.conn_evicted++;
+}
+
+void
+lb_core_defend(struct lb_worker *wk, const struct lb_snap *snap, uint32_t now)
+{
+	uint32_t cap = lb_conn_capacity(wk->ct), count = lb_conn_count(wk->ct);
+	uint32_t thresh = (uint32_t)((uint64_t)cap * snap->defense_pct / 100);
+	bool over = count > thresh;
+	uint8_t active = 0;
+	uint32_t probes;
+
+	if (snap->drop_packet == 3 || (snap->drop_packet != 0 && over)) {
+		uint32_t rate = snap->drop_packet == 3 ? snap->am_droprate :
+			(cap - thresh) / (count - thresh);
+
+		rate = rate == 0 ? 1 : rate;
+		if (wk->drop_rate != rate)
+			wk->drop_counter = rate;
+		wk->drop_rate = rate;
+		active |= LB_DEF_DROP_PACKET;
+	} else {
+		wk->drop_rate = 0;
+	}
+	if (snap->stateless_mh == 3 || (snap->stateless_mh != 0 && count >= cap))
+		active |= LB_DEF_STATELESS;
+
+	if (snap->drop_entry == 3 && !over) {
+		/* always on, the table not under pressure: IPVS's 1/32 a second */
+		if (wk->evict_second != now) {
+			wk->evict_second = now;
+			wk->evict_left = cap / 32 > 0 ? cap / 32 : 1;
+		}
+		probes = RTE_MIN(wk->evict_left, (uint32_t)LB_DEFEND_PROBES);
+		wk->evict_left -= probes;
+		thresh = 0;
+		active |= LB_DEF_DROP_ENTRY;
+	} else if (snap->drop_entry != 0 && over) {
+		probes = LB_DEFEND_PROBES;
+		active |= LB_DEF_DROP_ENTRY;
+	} else {
+		probes = 0;
+	}
+	while (probes-- > 0 && lb_conn_count(wk->ct) > thresh) {
+		struct lb_conn *c = lb_conn_at(wk->ct, (uint32_t)(xorshift64(&wk->rng) % cap));
+
+		if (half_open(c))
+			conn_evict(wk, c);
+	}
+	if (wk->def_active != active)
+		wk->def_active = active;
+}
+
 /* ---- ICMP errors lbd sends ---- */
 
 static bool
@@ -699,6 +785,37 @@ lb_core_sync_apply(struct lb_worker *wk, const struct lb_snap *snap,
 	lb_conn_set_expire(wk->ct, c, now + timeout);
 }
 
+/*
+ * Maglev's fallback: an mh service's packet sent by mh alone, no entry made.
+ * mh gives a packet of the flow the server its first one got, as long as
+ * the servers do not change; counted under fwd and fwd_stateless.
+ */
+static void
+stateless(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *m, const struct lb_pkt *p, const struct lb_svc *svc,
+		uint32_t now, struct lb_out *out)
+{
+	uint32_t dest = schedule(wk, svc, p);
+	uint64_t fwd;
+
+	if (dest == LB_CONN_NONE) {
+		no_dest(wk, snap, rx_port, m, p, now, out);
+		return;
+	}
+	if (p->proto != IPPROTO_TCP || (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) ==
+			RTE_TCP_SYN_FLAG) {
+		wk->svc_stats[svc->id].conns++;
+		wk->dest_stats[dest].conns++;
+	}
+	wk->svc_stats[svc->id].inpkts++;
+	wk->svc_stats[svc->id].inbytes += p->l3_len;
+	wk->dest_stats[dest].inpkts++;
+	wk->dest_stats[dest].inbytes += p->l3_len;
+	fwd = wk->stats.fwd;
+	dr_forward(wk, snap, rx_port, m, p, &lb_dests[dest], now, out);
+	wk->stats.fwd_stateless += wk->stats.fwd - fwd;	/* not if dropped (TTL, MTU) */
+}
+
 static void
 handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		struct rte_mbuf *m, const struct lb_pkt *p, uint64_t hash, uint32_t cand,
@@ -755,8 +872,23 @@ handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 			}
 		}
 	} else {
+		bool mh = svc->sched.kind == LB_SCHED_MH && snap->stateless_mh != 0;
+
 		if (!may_create) {
-			drop(wk, m, tcp ? LB_DROP_tcp_no_conn : LB_DROP_no_service);
+			if (mh)
+				stateless(wk, snap, rx_port, m, p, svc, now, out);
+			else
+				drop(wk, m, tcp ? LB_DROP_tcp_no_conn : LB_DROP_no_service);
+			return;
+		}
+		if (unlikely(wk->drop_rate != 0) && --wk->drop_counter == 0) {
+			wk->drop_counter = wk->drop_rate;
+			drop(wk, m, LB_DROP_drop_packet);
+			return;
+		}
+		if (mh && (snap->stateless_mh == 3 ||
+					lb_conn_count(wk->ct) >= lb_conn_capacity(wk->ct))) {
+			stateless(wk, snap, rx_port, m, p, svc, now, out);
 			return;
 		}
 		if (lb_conn_count(wk->ct) >= lb_conn_capacity(wk->ct)) {
@@ -765,7 +897,10 @@ handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		}
 		c = lb_conn_insert(wk->ct, &key, hash, now, now + conn_timeout(snap, LB_S_NONE));
 		if (c == NULL) {
-			drop(wk, m, LB_DROP_conn_full);
+			if (mh)
+				stateless(wk, snap, rx_port, m, p, svc, now, out);
+			else
+				drop(wk, m, LB_DROP_conn_full);
 			return;
 		}
 		if (!conn_bind(wk, svc, c, p, now)) {

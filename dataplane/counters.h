@@ -47,6 +47,7 @@
 	X(dest_removed, "connection's real server was deleted") \
 	X(dest_unresolved, "real server's MAC not resolved yet") \
 	X(conn_full, "connection table full") \
+	X(drop_packet, "new connection dropped by the drop_packet defence") \
 	X(ttl_exceeded, "TTL would reach 0") \
 	X(frag_needed, "DF packet over the egress MTU (ICMP sent)") \
 	X(icmp_unsupported, "ICMP type lbd does not answer") \
@@ -82,6 +83,8 @@ struct lb_core_stats {
 	uint64_t conn_created;
 	uint64_t conn_expired;
 	uint64_t conn_reused;
+	uint64_t conn_evicted;	/* half-open entries drop_entry freed */
+	uint64_t fwd_stateless;	/* of fwd: mh services' packets sent without an entry */
 	/* the longest loop iteration (TSC cycles) since the last reset: how long
 	 * the worker went without polling its queues */
 	uint64_t loop_max_tsc;

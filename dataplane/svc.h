@@ -96,6 +96,14 @@ struct lb_snap {
 	bool vip_arp_kernel;
 	uint16_t n_vip_owned;
 	uint32_t vip_owned[LB_MAX_VIP_OWNED];
+	/* Floods and a full table (lb_core_defend, dataplane/worker.h), IPVS's modes: 0 never,
+	 * 1 automatic (past defense_pct of a worker's table; stateless_mh: when
+	 * it is full), 3 always */
+	uint8_t drop_entry;
+	uint8_t drop_packet;
+	uint8_t stateless_mh;
+	uint8_t defense_pct;	/* 1..100 */
+	uint32_t am_droprate;	/* drop_packet's 1 in N in mode 3 */
 };
 
 static inline uint32_t

@@ -59,6 +59,7 @@ lb_worker_create(uint16_t index, uint32_t capacity, uint32_t now, struct rte_mem
 	wk->pool = pool;
 	wk->burst = 32;
 	wk->icmp_tokens = LB_ICMP_BURST;
+	wk->rng = (rte_rdtsc() << 8 | index) | 1;	/* xorshift's state is never 0 */
 	wk->icmp_time = now;
 	wk->svc_stats = rte_zmalloc("lb_svc_stats",
 			LB_MAX_SERVICES * sizeof(*wk->svc_stats), RTE_CACHE_LINE_SIZE);
@@ -172,6 +173,12 @@ lb_worker_loop(void *arg)
 			last_drain = tsc;
 		}
 		lb_core_expire(wk, now, LB_EXPIRE_BUDGET);
+		if (unlikely(snap->drop_entry | snap->drop_packet | snap->stateless_mh))
+			lb_core_defend(wk, snap, now);
+		else if (unlikely(wk->def_active | wk->drop_rate)) {
+			wk->def_active = 0;	/* switched off */
+			wk->drop_rate = 0;
+		}
 		rte_rcu_qsbr_quiescent(wk->qsbr, wk->index);
 		tsc = rte_rdtsc() - start;
 		if (unlikely(wk->loop_reset != wk->loop_reset_seen)) {

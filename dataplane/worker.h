@@ -68,6 +68,14 @@ struct lb_worker {
 	struct rte_ring *sync_in;		/* records from the backup daemon */
 	volatile uint8_t sync_master;		/* a master daemon runs: hand records */
 	struct lb_sync_stats sync;
+	/* the defences (lb_core_defend), set each loop, read by the packet path */
+	uint32_t drop_rate;		/* drop_packet on: 1 new connection in drop_rate
+					 * is dropped; 0 = off */
+	uint32_t drop_counter;
+	uint32_t evict_second;		/* drop_entry mode 3: IPVS's pace, */
+	uint32_t evict_left;		/* slots left to probe this second */
+	uint64_t rng;			/* xorshift64: the slots drop_entry probes */
+	volatile uint8_t def_active;	/* LB_DEF_* now on, for lbadm --sysctl */
 	uint32_t icmp_tokens;
 	uint32_t icmp_time;
 	uint32_t now;			/* the second being processed */
@@ -105,6 +113,28 @@ void lb_core_rx(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_po
  * persistence templates that still control connections are kept.
  */
 uint32_t lb_core_expire(struct lb_worker *wk, uint32_t now, uint32_t budget);
+
+/*
+ * The defences against floods and a full table, once per loop, as IPVS's
+ * drop_entry and drop_packet (modes 0 never, 1-2 automatic, 3 always) with
+ * a worker's table occupancy in place of IPVS's free memory:
+ *   - drop_entry: past the threshold, free half-open TCP entries (SYN_RECV,
+ *     SYNACK, NONE, CLOSE; never ESTABLISHED or a template) from random slots,
+ *     at most LB_DEFEND_PROBES slots a loop, until the table is back under
+ *     it; in mode 3, IPVS's pace of 1/32 of the table a second;
+ *   - drop_packet: past the threshold, 1 in rate new connections is
+ *     dropped, rate = (capacity - threshold) / (entries - threshold) (IPVS's
+ *     formula with entries for memory), am_droprate in mode 3;
+ *   - stateless_mh: an mh service's packet that cannot have an entry (the
+ *     table is full; a non-SYN miss) is sent by mh without one, as Maglev
+ *     does; in mode 3 no mh entry is made at all.
+ * Bounded work; nothing when every mode is 0.
+ */
+#define LB_DEFEND_PROBES	64
+#define LB_DEF_DROP_ENTRY	0x1
+#define LB_DEF_DROP_PACKET	0x2
+#define LB_DEF_STATELESS	0x4
+void lb_core_defend(struct lb_worker *wk, const struct lb_snap *snap, uint32_t now);
 
 /* Allocate and free a worker's tables (control plane, at start and stop). */
 struct lb_worker *lb_worker_create(uint16_t index, uint32_t capacity, uint32_t now,

@@ -1436,6 +1436,120 @@ test_expire_nodest_established(void **ctx)
 	(void)ctx;
 }
 
+static void
+set_defense(int32_t drop_entry, int32_t drop_packet, int32_t stateless_mh, int32_t rate,
+		int32_t threshold)
+{
+	struct lb_api_sysctl s = { .secure_tcp = -1, .sloppy_tcp = -1, .expire_nodest_conn = -1,
+		.drop_entry = drop_entry, .drop_packet = drop_packet, .stateless_mh = stateless_mh,
+		.am_droprate = rate, .defense_threshold = threshold };
+
+	assert_int_equal(lb_model_set_sysctl(&s), 0);
+}
+
+static bool
+has_entry(uint32_t caddr, uint16_t cport_, uint32_t vip, uint8_t *state)
+{
+	struct lb_conn_key k = { .caddr = caddr, .vaddr = vip, .cport = rte_cpu_to_be_16(cport_),
+		.vport = RTE_BE16(80), .proto = IPPROTO_TCP };
+	struct lb_conn e;
+
+	if (!lb_conn_peek(wk->ct, &k, lb_conn_hash(&k), &e))
+		return false;
+	*state = e.state;
+	return true;
+}
+
+/*
+ * The table-full defences on a table of 100: drop_entry frees half-open
+ * entries only, down to the threshold; drop_packet drops 1 in am_droprate;
+ * stateless_mh sends an mh flow by mh alone when the table is full, its
+ * later segments too, and a non-mh SYN still finds the table full.
+ */
+static void
+test_defenses(void **ctx)
+{
+	struct lb_api_sysctl bad = { -1, -1, -1, 4, -1, -1, -1, -1 };
+	struct lb_worker *saved = wk;
+	const struct rte_ether_addr *first;
+	uint32_t c = IP(203, 0, 113, 9), vip = IP(10, 0, 0, 100), mh = IP(10, 0, 0, 107), i;
+	uint32_t dropped = 0;
+	uint8_t st;
+	struct result r;
+
+	assert_int_equal(lb_model_set_sysctl(&bad), -EINVAL);	/* modes are 0..3 */
+	bad.drop_entry = -1;
+	bad.defense_threshold = 101;
+	assert_int_equal(lb_model_set_sysctl(&bad), -EINVAL);
+	wk = lb_worker_create(7, 100, now, pool);
+	assert_non_null(wk);
+	set_defense(1, 0, 0, -1, 50);
+	/* 10 established connections, then 90 half-open ones: full */
+	for (i = 0; i < 100; i++) {
+		rte_pktmbuf_free(expect_fwd(tcp(c, (uint16_t)(3000 + i), vip, 80,
+						RTE_TCP_SYN_FLAG), 0, NULL, 0));
+		if (i < 10)
+			rte_pktmbuf_free(expect_fwd(tcp(c, (uint16_t)(3000 + i), vip, 80,
+							RTE_TCP_ACK_FLAG), 0, NULL, 0));
+	}
+	assert_int_equal(lb_conn_count(wk->ct), 100);
+	expect_drop(tcp(c, 4000, vip, 80, RTE_TCP_SYN_FLAG), LB_DROP_conn_full, 0);
+	/* drop_entry: half-open entries go, down to the threshold, and no further */
+	for (i = 0; i < 100 && lb_conn_count(wk->ct) > 50; i++)
+		lb_core_defend(wk, lb_snap_current, now);
+	assert_int_equal(lb_conn_count(wk->ct), 50);
+	assert_true(wk->def_active & LB_DEF_DROP_ENTRY);
+	assert_int_equal(wk->stats.conn_evicted, 50);
+	assert_int_equal(wk->n_state[LB_S_ESTABLISHED], 10);
+	assert_int_equal(wk->n_state[LB_S_SYN_RECV], 40);
+	for (i = 0; i < 10; i++)
+		assert_true(has_entry(c, (uint16_t)(3000 + i), vip, &st) && st == LB_S_ESTABLISHED);
+	lb_core_defend(wk, lb_snap_current, now);
+	assert_int_equal(lb_conn_count(wk->ct), 50);	/* at the threshold: nothing more */
+	rte_pktmbuf_free(expect_fwd(tcp(c, 4000, vip, 80, RTE_TCP_SYN_FLAG), 0, NULL, 0));
+
+	/* drop_packet, mode 3: 1 in 4 new connections; existing flows untouched */
+	set_defense(0, 3, 0, 4, -1);
+	lb_core_defend(wk, lb_snap_current, now);
+	assert_false(wk->def_active & LB_DEF_DROP_ENTRY);
+	for (i = 0; i < 8; i++) {
+		run1(tcp(c, (uint16_t)(5000 + i), vip, 80, RTE_TCP_SYN_FLAG), 0, &r);
+		dropped += (uint32_t)r.drop[LB_DROP_drop_packet];
+		assert_int_equal(r.fwd + r.drop[LB_DROP_drop_packet], 1);
+		free_out(&r);
+	}
+	assert_int_equal(dropped, 2);
+	rte_pktmbuf_free(expect_fwd(tcp(c, 3000, vip, 80, RTE_TCP_ACK_FLAG), 0, NULL, 0));
+
+	/* stateless_mh, automatic: the table full, an mh flow goes by mh alone */
+	set_defense(0, 0, 1, -1, -1);
+	lb_core_defend(wk, lb_snap_current, now);	/* as the next loop would */
+	for (i = 0; lb_conn_count(wk->ct) < 100; i++)
+		rte_pktmbuf_free(expect_fwd(tcp(c, (uint16_t)(6000 + i), vip, 80,
+						RTE_TCP_SYN_FLAG), 0, NULL, 0));
+	lb_core_defend(wk, lb_snap_current, now);
+	assert_true(wk->def_active & LB_DEF_STATELESS);
+	first = fwd_dst(wk, tcp(c, 7000, mh, 80, RTE_TCP_SYN_FLAG));
+	assert_false(has_entry(c, 7000, mh, &st));
+	assert_int_equal(lb_conn_count(wk->ct), 100);
+	{
+		struct rte_ether_addr to = *first;
+
+		for (i = 0; i < 3; i++)	/* its later segments: the same server */
+			assert_memory_equal(fwd_dst(wk, tcp(c, 7000, mh, 80, RTE_TCP_ACK_FLAG)),
+					&to, 6);
+	}
+	assert_int_equal(wk->stats.fwd_stateless, 4);
+	expect_drop(tcp(c, 7001, vip, 80, RTE_TCP_SYN_FLAG), LB_DROP_conn_full, 0);
+	/* off: a segment without an entry is a miss again */
+	set_defense(0, 0, 0, 10, 90);
+	lb_core_defend(wk, lb_snap_current, now);
+	expect_drop(tcp(c, 7000, mh, 80, RTE_TCP_ACK_FLAG), LB_DROP_tcp_no_conn, 0);
+	lb_worker_free(wk);
+	wk = saved;
+	(void)ctx;
+}
+
 /* -x 3 and no -y: overloaded at 3, back at 2 (conns * 4 < 3 * 3), as IPVS. */
 static void
 test_overload_clears_below_three_quarters(void **ctx)
@@ -1942,6 +2056,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_icmp_error_contents),
 		cmocka_unit_test(test_dest_removed),
 		cmocka_unit_test(test_table_full),
+		cmocka_unit_test(test_defenses),
 		cmocka_unit_test(test_to_control_full),
 		cmocka_unit_test(test_overload_thresholds),
 		cmocka_unit_test(test_persistence_two_workers),

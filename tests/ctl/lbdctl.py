@@ -98,6 +98,9 @@ class Lbd:
         shutil.rmtree(dpdk_runtime_dir(self.prefix), ignore_errors=True)
         counters = {m.group(1): int(m.group(2))
                     for m in re.finditer(r"counter (\S+) (\d+)", text)}
+        if rc != "hung":
+            check(counters.get("mbufs_in_use") == 0, "lbd's mbufs all back in the pool at"
+                  " exit (%s in use)" % counters.get("mbufs_in_use"))
         return rc, text, counters
 
 

@@ -102,6 +102,10 @@ class Director:
             sent += read_pcap(out)
         shutil.rmtree(self.dir, ignore_errors=True)
         shutil.rmtree(os.path.join("/var/run/dpdk", self.prefix), ignore_errors=True)
+        m = re.search(r"counter mbufs_in_use (\d+)", text)
+        if rc != "hung":
+            check(m is not None and m.group(1) == "0", "lbd's mbufs all back in the pool at"
+                  " exit (%s in use)" % (m and m.group(1)))
         return rc, text, sent
 
 
@@ -257,7 +261,7 @@ def test_port_zero(d):
     check(len(tmpl) == 1 and tmpl[0][5] == "10.0.0.11:0", "and its template port 0: %s" % tmpl)
 
 
-MAGIC, VERSION = 0x4c424431, 4
+MAGIC, VERSION = 0x4c424431, 5
 T_INFO, T_SVC_EDIT, T_CONN_LIST = 1, 4, 13
 REQ = struct.Struct("<IHHII")
 RESP = struct.Struct("<IHHiIII")

@@ -75,7 +75,7 @@ def counters(sock):
 
 # ---- raw protocol ----
 
-MAGIC, VERSION = 0x4c424431, 4
+MAGIC, VERSION = 0x4c424431, 5
 T_INFO, T_SVC_LIST, T_SVC_ADD, T_SVC_EDIT, T_SVC_DEL, T_DEST_ADD = 1, 2, 3, 4, 5, 6
 T_CONN_LIST = 13
 EPROTO, EMSGSIZE, EINVAL, EBUSY, EPERM = 71, 90, 22, 16, 1
@@ -347,12 +347,26 @@ def test_edits(sock):
 
 def test_sysctl(sock):
     rc, out, _ = lbadm("--sysctl", sock=sock)
-    check(rc == 0 and out == "secure_tcp = 0\nsloppy_tcp = 0\nexpire_nodest_conn = 0\n",
-          "--sysctl lists IPVS's switches")
+    check(rc == 0 and out == "secure_tcp = 0\nsloppy_tcp = 0\nexpire_nodest_conn = 0\n"
+          "drop_entry = 0\ndrop_packet = 0\nam_droprate = 10\nstateless_mh = 0\n"
+          "defense_threshold = 90\n", "--sysctl lists IPVS's switches and the defences")
     rc, _, err = lbadm("--sysctl", "secure_tcp=1", sock=sock)
     _, out, _ = lbadm("--sysctl", "--json", sock=sock)
-    check(rc == 0 and out == '{"secure_tcp":1,"sloppy_tcp":0,"expire_nodest_conn":0}\n',
+    check(rc == 0 and out == '{"secure_tcp":1,"sloppy_tcp":0,"expire_nodest_conn":0,'
+          '"drop_entry":0,"drop_packet":0,"am_droprate":10,"stateless_mh":0,'
+          '"defense_threshold":90}\n',
           "--sysctl secure_tcp=1 switches the table at run time " + err)
+    for arg, ok in (("drop_entry=3", True), ("drop_entry=4", False), ("am_droprate=0", False),
+                    ("defense_threshold=101", False), ("defense_threshold=50", True),
+                    ("drop_packet=x", False), ("drop_packet=", False), ("drop_entry", False)):
+        rc, _, err = lbadm("--sysctl", arg, sock=sock)
+        check((rc == 0) == ok and (ok or rc == 2), "--sysctl %s: exit %d %s" % (arg, rc,
+                                                                          err.strip()))
+    _, out, _ = lbadm("--sysctl", sock=sock)
+    check("drop_entry = 3\n" in out and "defense_threshold = 50\n" in out,
+          "--sysctl drop_entry=3 defense_threshold=50 listed")
+    lbadm("--sysctl", "drop_entry=0", sock=sock)
+    lbadm("--sysctl", "defense_threshold=90", sock=sock)
     rc, _, err = lbadm("--sysctl", "secure_tcp=2", sock=sock)
     check(rc == 2 and "illegal value" in err, "--sysctl with a bad value: usage error")
     rc, _, err = lbadm("--sysctl", "nosuch=1", sock=sock)

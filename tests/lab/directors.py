@@ -27,6 +27,7 @@ class Directors:
         self.addr = {i: "10.77.0.%d" % (20 + i) for i in range(1, n + 1)}
         self.mac = {i: "02:77:00:00:00:%02x" % (20 + i) for i in range(1, n + 1)}
         self.procs = {}         # director -> Popen of its lbd
+        self.stop_failures = []  # orderly stops that did not end with status 0
         self.build = self.lbadm_path = None
         self.phase = 0
         # host.py's helpers (namespaces, downloads) on this lab
@@ -76,6 +77,8 @@ class Directors:
         check(t is not None, "d%d: lbd does not answer on %s" % (i, self.sock(i)))
 
     def kill_lbd(self, i, sig=signal.SIGKILL):
+        """Signal director i's lbd and wait for it. An orderly stop (any signal
+        but SIGKILL) must end with status 0: lbd exits 1 when it leaked mbufs."""
         p = self.procs.pop(i, None)
         if p is not None and p.poll() is None:
             p.send_signal(sig)
@@ -84,10 +87,17 @@ class Directors:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+            H.check(sig == signal.SIGKILL or p.returncode == 0,
+                    "d%d's lbd exited with %s on signal %d (a leak or a crash: its log"
+                    " says which)" % (i, p.returncode, sig))
 
     def stop_all(self):
         for i in list(self.procs):
-            self.kill_lbd(i, signal.SIGINT)
+            try:
+                self.kill_lbd(i, signal.SIGINT)
+            except H.Fail as e:
+                H.log("FAIL stop         %s" % e)
+                self.stop_failures.append("stop d%d" % i)
 
     def entries(self, i):
         """Director i's entries for the client's flows: {client port: (state,

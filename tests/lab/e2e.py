@@ -506,6 +506,8 @@ def counters_at_exit():
     out = c["fwd"] + c["reply"] + c["to_control"] + c.get("to_host", 0) + sum(
         v for k, v in c.items() if k.startswith("drop."))
     check(c["rx"] == out, "at exit rx %d, outcomes %d" % (c["rx"], out))
+    check(c.get("mbufs_in_use") == 0, "at exit %s mbufs not back in the pool"
+          % c.get("mbufs_in_use"))
     return "rx %d = fwd %d + reply %d + to_control %d + drops %d" % (
         c["rx"], c["fwd"], c["reply"], c["to_control"],
         out - c["fwd"] - c["reply"] - c["to_control"])

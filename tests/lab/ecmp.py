@@ -665,7 +665,7 @@ def main():
         if WATCH is not None:
             WATCH.close()
         down()
-    return harness.run("ecmp", TESTS, names, up, down_all)
+    return harness.run("ecmp", TESTS, names, up, down_all, final=lambda: D.stop_failures)
 
 
 if __name__ == "__main__":

@@ -897,6 +897,8 @@ def exit_counters(text):
     out = c["fwd"] + c["reply"] + c["to_control"] + c["to_host"] + sum(
         v for k, v in c.items() if k.startswith("drop."))
     check(c["rx"] == out, "at exit rx %d, outcomes %d" % (c["rx"], out))
+    check(c.get("mbufs_in_use") == 0, "at exit %s mbufs not back in the pool"
+          % c.get("mbufs_in_use"))
     return c["rx"]
 
 

@@ -310,9 +310,15 @@ start() {
 
 # Stop lbd with SIGNAL and wait for it to be gone (KILL after 10 s).
 stop() {
-	local sig=${1:-INT}
+	local sig=${1:-INT} n
 	signal_pid "$RUN/lbd.pid" "$sig"
 	if [ ${#pids_to_reap[@]} -gt 0 ]; then reap 10; fi
+	# A clean stop logs the mbufs that did not come back: any is a leak.
+	n=$(sed -n 's/.*counter mbufs_in_use \([0-9]*\).*/\1/p' "$RUN/lbd.log" 2>/dev/null | tail -1)
+	if [ -n "$n" ] && [ "$n" != 0 ]; then
+		echo "lab: lbd stopped with $n mbufs never returned to its pool (a leak)" >&2
+		return 1
+	fi
 	return 0
 }
 

@@ -236,7 +236,7 @@ def main():
     if shutil.which("keepalived") is None:
         print("pair: skipped, keepalived is not installed (make deps installs it)")
         return 77
-    return harness.run("pair", TESTS, names, up, down)
+    return harness.run("pair", TESTS, names, up, down, final=lambda: D.stop_failures)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ def run(lbd, conf_text, frames, seconds=2.0, extra_eal=(), queues=None, lcores=(
         raise AssertionError("lbd exited with %d:\n%s" % (p.returncode, log))
     counters = {m.group(1): int(m.group(2))
                 for m in re.finditer(r"counter (\S+) (\d+)", log)}
+    # every mbuf back in the pool once lbd stopped: a leak fails the run
+    assert counters.get("mbufs_in_use") == 0, "mbufs in use at exit: %s" % counters.get(
+        "mbufs_in_use")
     frames_out = []
     for out in outs:
         frames_out.extend(rdpcap(out))
