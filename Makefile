@@ -3,7 +3,8 @@
 # The front door: nobody needs to know meson to build, test or try lbd.
 #   make        build into build/
 #   make deps   install every Debian 12 package the build and the tests need
-#   make test   deps + build + every test suite
+#   make test   deps + build + every test suite, then the unit, pcap and
+#               control-socket suites again under ASan and UBSan
 #   make demo   deps + build + lbd on its virtual lab
 #   make fuzz   the packet-core fuzzer, for FUZZ_SECONDS
 #   make bench  the benchmark suite: one table, docs/benchmarks.md and its plots
@@ -43,8 +44,22 @@ deps:
 	$$SUDO apt-get update && \
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $$missing
 
-test: deps all
+# make test runs every suite, then the unit, pcap and control-socket suites
+# again on a second build with AddressSanitizer and UndefinedBehaviorSanitizer
+# (DPDK takes them with --no-huge, which every test uses). The fuzzers are
+# always built with both. Leaks are errors: LeakSanitizer runs at each exit.
+SAN_BUILD ?= build-asan
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	LB_SANITIZED=1
+
+test: deps all $(SAN_BUILD)/build.ninja
 	meson test -C $(BUILD) --print-errorlogs --num-processes 1
+	ninja -C $(SAN_BUILD)
+	$(SAN_ENV) meson test -C $(SAN_BUILD) --print-errorlogs --num-processes 1 \
+		--suite unit --suite pcap --suite ctl
+
+$(SAN_BUILD)/build.ninja:
+	meson setup $(SAN_BUILD) $(MESON_OPTS) -Db_sanitize=address,undefined -Db_lundef=false
 
 demo: deps all
 	tests/demo.sh $(BUILD)
@@ -70,4 +85,4 @@ install: all
 	else echo "install: $(DESTDIR)/etc/lbd/lbd.conf kept"; fi
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD)

@@ -428,7 +428,12 @@ def phase_reload(lbd):
     for i in range(100):
         hup(lbd, path, files[i % 2], "loop")
     rss1 = rss_kb(lbd.p.pid)
-    check(rss1 - rss0 < 512, "100 reloads: RSS %d -> %d kB" % (rss0, rss1))
+    if os.environ.get("LB_SANITIZED"):
+        # ASan keeps freed memory in quarantine: RSS says nothing; its leak
+        # checker does the job at exit
+        print("skip 100 reloads: RSS %d -> %d kB, not checked under sanitizers" % (rss0, rss1))
+    else:
+        check(rss1 - rss0 < 512, "100 reloads: RSS %d -> %d kB" % (rss0, rss1))
     c1 = counters_json(lbd)
     check(all(c1["cores"][i]["rx"] >= c0["cores"][i]["rx"] for i in range(len(c0["cores"]))) and
           c1["total"]["conns"] >= c0["total"]["conns"], "counters never went backwards")
