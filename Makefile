@@ -6,7 +6,8 @@
 #   make test   deps + build + every test suite, then the unit, pcap and
 #               control-socket suites again under ASan and UBSan
 #   make demo   deps + build + lbd on its virtual lab
-#   make fuzz   the packet-core fuzzer, for FUZZ_SECONDS
+#   make fuzz   every fuzzer (packet core, control socket, configuration,
+#               lbadm's command line), FUZZ_SECONDS each
 #   make bench  the benchmark suite: one table, docs/benchmarks.md and its plots
 #   make install  binaries, the systemd unit, the reference configuration and
 #               the docs under PREFIX (/usr/local), DESTDIR respected
@@ -64,10 +65,11 @@ $(SAN_BUILD)/build.ninja:
 demo: deps all
 	tests/demo.sh $(BUILD)
 
-# The packet-core fuzzer, for as long as FUZZ_SECONDS (default: an hour).
+# Every fuzzer, each for FUZZ_SECONDS (default: an hour); FUZZ_TARGETS picks
+# some (core ctl config lbadm).
 FUZZ_SECONDS ?= 3600
 fuzz: all
-	tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
+	tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # The benchmark suite: prints one table and rewrites docs/benchmarks.md and its
 # plots (docs/img/bench-*.svg); under 10 minutes. BENCH_LOCK=FILE holds

@@ -316,6 +316,7 @@ run(struct daemon *d, struct lb_conf *conf)
 			lb_notify_ready();
 		}
 
+		lb_ports_poll(d->ports, d->n_ports);
 		lb_neigh_poll(now);
 		lb_model_update_overload(d->workers, d->n_workers);
 		lb_model_estimate(now);

@@ -1274,6 +1274,24 @@ lb_model_set_vip_owned(bool kernel_mode, const uint32_t *vips, uint32_t n)
 	return apply(&ch);
 }
 
+int
+lb_model_set_port_link(uint32_t i, bool up)
+{
+	struct change ch;
+	uint8_t was;
+	int rc;
+
+	if (i >= model_n_ports)
+		return -EINVAL;
+	was = model_ports[i].link_down;
+	model_ports[i].link_down = !up;
+	change_init(&ch, OP_PARAMS);
+	rc = apply(&ch);
+	if (rc != 0)
+		model_ports[i].link_down = was;
+	return rc;
+}
+
 /* ---- listing ---- */
 
 uint32_t

@@ -85,6 +85,9 @@ int lb_model_set_sysctl(const struct lb_api_sysctl *in);
  */
 int lb_model_set_vip_owned(bool kernel_mode, const uint32_t *vips, uint32_t n);
 
+/* Port i's link (control/port.h): published at once; 0 or -errno. */
+int lb_model_set_port_link(uint32_t i, bool up);
+
 /* Listing: services in model order, each with its servers' records. */
 uint32_t lb_model_n_svcs(void);
 uint32_t lb_model_svc_n_dests(uint32_t i);

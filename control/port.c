@@ -10,6 +10,8 @@
 #include <rte_ethdev.h>
 #include <rte_log.h>
 
+#include "control/clock.h"
+#include "control/model.h"
 #include "control/port.h"
 
 #define RX_DESC	1024
@@ -149,4 +151,40 @@ lb_ports_fini(const struct lb_port_info *info, uint32_t n_ports)
 		rte_eth_dev_stop(info[i].port_id);
 		rte_eth_dev_close(info[i].port_id);
 	}
+}
+
+uint32_t
+lb_ports_poll(const struct lb_port_info *info, uint32_t n_ports)
+{
+	static uint8_t seen_up[LB_MAX_PORTS], down[LB_MAX_PORTS];
+	static uint64_t next_ms;
+	uint64_t now = lb_mono_ms();
+	uint32_t i, changed = 0;
+
+	if (now < next_ms)
+		return 0;
+	next_ms = now + 100;
+	for (i = 0; i < n_ports; i++) {
+		struct rte_eth_link link;
+		bool up;
+
+		if (rte_eth_link_get_nowait(info[i].port_id, &link) != 0)
+			continue;
+		up = link.link_status == RTE_ETH_LINK_UP;
+		if (up)
+			seen_up[i] = 1;
+		if (!seen_up[i] || up == !down[i])
+			continue;
+		down[i] = !up;
+		if (up)
+			RTE_LOG(NOTICE, USER1, "port %u: link up: polled again\n", i);
+		else
+			RTE_LOG(WARNING, USER1, "port %u: link down: not polled, nothing sent on"
+					" it, until it is back\n", i);
+		if (lb_model_set_port_link(i, up) == 0)
+			changed++;
+		else
+			down[i] = up;	/* not published: tried again in 100 ms */
+	}
+	return changed;
 }

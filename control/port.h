@@ -22,4 +22,13 @@ int lb_ports_init(const struct lb_conf *conf, struct rte_mempool *pool, uint16_t
 
 void lb_ports_fini(const struct lb_port_info *info, uint32_t n_ports);
 
+/*
+ * From the control loop: each port's link, every 100 ms. A port whose link
+ * goes down after it was seen up (a memif or vhost peer that quit, a cable
+ * pulled) is reported to the model, which stops the workers polling it and
+ * sending on it until it is up again; a port never seen up (a device that
+ * reports no link) is left alone. Returns how many ports changed.
+ */
+uint32_t lb_ports_poll(const struct lb_port_info *info, uint32_t n_ports);
+
 #endif

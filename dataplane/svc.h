@@ -65,6 +65,8 @@ struct lb_port_info {
 	uint16_t port_id;	/* ethdev */
 	uint16_t n_rxq;		/* RX queues; worker w polls w, w + workers, ... */
 	uint8_t host;		/* has a kernel interface (control/host.h) */
+	uint8_t link_down;	/* its link went down after being up: not polled
+				 * (a memif peer gone), nothing sent on it */
 	struct rte_ether_addr mac;
 	uint32_t addr;		/* network order */
 	uint32_t mask;		/* network order */

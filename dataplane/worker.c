@@ -100,6 +100,11 @@ transmit(struct lb_worker *wk, const struct lb_snap *snap, struct lb_out *out)
 	for (i = 0; i < out->n; i++) {
 		uint16_t p = out->port[i];
 
+		if (unlikely(snap->port[p].link_down)) {
+			rte_pktmbuf_free(out->pkts[i]);	/* no peer to take it */
+			wk->stats.tx_dropped++;
+			continue;
+		}
 		rte_eth_tx_buffer(snap->port[p].port_id, wk->index, wk->txb[p], out->pkts[i]);
 	}
 	out->n = 0;
@@ -125,6 +130,8 @@ lb_worker_loop(void *arg)
 		uint32_t got = 0;
 
 		for (p = 0; p < snap->n_ports; p++) {
+			if (unlikely(snap->port[p].link_down))
+				continue;	/* its peer is gone: lb_ports_poll */
 			/* a port with more RX queues than workers (one that must
 			 * pair a TX queue for its kernel interface with an RX one)
 			 * has them shared out: worker w polls w, w + workers, ... */
@@ -168,8 +175,9 @@ lb_worker_loop(void *arg)
 		tsc = rte_rdtsc();
 		if (tsc - last_drain >= drain_tsc) {
 			for (p = 0; p < snap->n_ports; p++)
-				rte_eth_tx_buffer_flush(snap->port[p].port_id, wk->index,
-						wk->txb[p]);
+				if (likely(!snap->port[p].link_down))
+					rte_eth_tx_buffer_flush(snap->port[p].port_id, wk->index,
+							wk->txb[p]);
 			last_drain = tsc;
 		}
 		lb_core_expire(wk, now, LB_EXPIRE_BUDGET);

@@ -9,7 +9,7 @@ import os
 
 from scapy.all import ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, Raw
 
-here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seeds")
+here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seeds", "core")
 os.makedirs(here, exist_ok=True)
 E = Ether(src="02:00:00:00:00:c1", dst="02:00:00:00:00:02")
 VIP = "10.0.0.100"
