@@ -821,14 +821,10 @@ lb_fmt_counters(FILE *f, const struct lb_api_counters *hdr, const struct lb_api_
 			fputs("}", f);
 		}
 		fputs("],\"pools\":[", f);
-		for (i = 0; i < hdr->n_pools; i++) {
-			char name[sizeof(pools[i].name) + 1];
-
-			memcpy(name, pools[i].name, sizeof(pools[i].name));
-			name[sizeof(pools[i].name)] = '\0';
-			fprintf(f, "%s{\"name\":\"%s\",\"size\":%u,\"in_use\":%u}", i ? "," : "",
-					name, pools[i].size, pools[i].in_use);
-		}
+		for (i = 0; i < hdr->n_pools; i++)
+			fprintf(f, "%s{\"name\":\"%.*s\",\"size\":%u,\"in_use\":%u}", i ? "," : "",
+					(int)sizeof(pools[i].name), pools[i].name, pools[i].size,
+					pools[i].in_use);
 		fprintf(f, "],\"control\":{\"loop_max_ns\":%llu},\"total\":{\"conns\":%llu,"
 				"\"inpkts\":%llu,\"inbytes\":%llu}}\n",
 				(unsigned long long)hdr->ctl_loop_max_ns,

@@ -20,6 +20,7 @@
 #include <rte_ether.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
+#include <rte_random.h>
 #include <rte_tcp.h>
 
 #include "dataplane/pkt.h"
@@ -113,18 +114,6 @@ lb_core_expire(struct lb_worker *wk, uint32_t now, uint32_t budget)
 
 /* ---- defences (worker.h: lb_core_defend) ---- */
 
-static inline uint64_t
-xorshift64(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
-
 /* What drop_entry may free: a TCP connection that never got established,
  * or is over (ip_vs_random_dropentry's SYN_RECV/SYNACK, and NONE/CLOSE). */
 static inline bool
@@ -188,7 +177,8 @@ lb_core_defend(struct lb_worker *wk, const struct lb_snap *snap, uint32_t now)
 		probes = 0;
 	}
 	while (probes-- > 0 && lb_conn_count(wk->ct) > thresh) {
-		struct lb_conn *c = lb_conn_at(wk->ct, (uint32_t)(xorshift64(&wk->rng) % cap));
+		/* DPDK's per-lcore generator: no state of our own, no lock */
+		struct lb_conn *c = lb_conn_at(wk->ct, (uint32_t)rte_rand_max(cap));
 
 		if (half_open(c))
 			conn_evict(wk, c);

@@ -59,7 +59,6 @@ lb_worker_create(uint16_t index, uint32_t capacity, uint32_t now, struct rte_mem
 	wk->pool = pool;
 	wk->burst = 32;
 	wk->icmp_tokens = LB_ICMP_BURST;
-	wk->rng = (rte_rdtsc() << 8 | index) | 1;	/* xorshift's state is never 0 */
 	wk->icmp_time = now;
 	wk->svc_stats = rte_zmalloc("lb_svc_stats",
 			LB_MAX_SERVICES * sizeof(*wk->svc_stats), RTE_CACHE_LINE_SIZE);

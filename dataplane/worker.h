@@ -74,7 +74,6 @@ struct lb_worker {
 	uint32_t drop_counter;
 	uint32_t evict_second;		/* drop_entry mode 3: IPVS's pace, */
 	uint32_t evict_left;		/* slots left to probe this second */
-	uint64_t rng;			/* xorshift64: the slots drop_entry probes */
 	volatile uint8_t def_active;	/* LB_DEF_* now on, for lbadm --sysctl */
 	uint32_t icmp_tokens;
 	uint32_t icmp_time;
