@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dataplane/addr.h"
+
 enum lb_check_type {
 	LB_CHECK_NONE = 0,	/* not checked: always up */
 	LB_CHECK_TCP,		/* TCP_CHECK: a connect() */
@@ -65,9 +67,10 @@ struct lb_check_conf {
 struct lb_health_target {
 	uint64_t token;
 	uint8_t proto;
+	uint8_t af;		/* AF_INET, AF_INET6: the service's */
 	uint16_t vport;		/* host order */
-	uint32_t vip;		/* network order */
-	uint32_t addr;		/* network order */
+	union lb_ip vip;
+	union lb_ip addr;
 	uint16_t port;		/* host order */
 	const struct lb_check_conf *check;
 };

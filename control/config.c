@@ -49,6 +49,7 @@ static const struct key port_keys[] = {
 	{ "device", K_STR, true, 0, 0, NULL },
 	{ "host", K_GROUP, false, 0, 0, host_keys },
 	{ "address", K_STR, true, 0, 0, NULL },
+	{ "address6", K_STR, false, 0, 0, NULL },
 	{ "mac", K_STR, false, 0, 0, NULL },
 	{ "mtu", K_INT, false, 576, 9702, NULL },
 	{ NULL, 0, false, 0, 0, NULL },
@@ -498,6 +499,39 @@ lb_parse_ipv4(const char *s, uint32_t *addr)
 	return 0;
 }
 
+int
+lb_parse_ip(const char *s, uint8_t *af, union lb_ip *addr)
+{
+	*addr = (union lb_ip){ .w = { 0, 0 } };
+	if (inet_pton(AF_INET, s, &addr->v4) == 1) {
+		*af = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, addr->v6) == 1) {
+		*af = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+const char *
+lb_ip_str(uint8_t af, const union lb_ip *addr, char *buf, size_t len)
+{
+	if (inet_ntop(af == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+const char *
+lb_addrport_str(uint8_t af, const union lb_ip *addr, uint16_t port, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	lb_ip_str(af, addr, a, sizeof(a));
+	snprintf(buf, len, af == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
+	return buf;
+}
+
 /* xx:xx:xx:xx:xx:xx, hex digits only; DPDK's parser, as every DPDK tool reads MACs. */
 int
 lb_parse_mac(const char *s, uint8_t mac[6])
@@ -522,6 +556,50 @@ unicast_host(uint32_t addr)
 	uint32_t h = ntohl(addr);
 
 	return h != 0 && h != 0xffffffffu && (h >> 28) != 0xe && (h >> 24) != 127;
+}
+
+/*
+ * An address a service, a real server or a port may have: IPv4 as above;
+ * IPv6 neither unspecified, loopback, multicast, link-local (fe80::/10: a VIP
+ * or a server must be routable) nor IPv4-mapped (::ffff:0:0/96, which is an
+ * IPv4 host and would be served as one by IPVS).
+ */
+static bool
+unicast_ip(uint8_t af, const union lb_ip *a)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	union lb_ip lo = { .v6 = { [15] = 1 } };
+
+	if (af == AF_INET)
+		return unicast_host(a->v4);
+	return !lb_ip_is_zero(a) && !lb_ip_eq(a, &lo) && a->v6[0] != 0xff &&
+		!(a->v6[0] == 0xfe && (a->v6[1] & 0xc0) == 0x80) &&
+		memcmp(a->v6, mapped, sizeof(mapped)) != 0;
+}
+
+/*
+ * Parse str (setting s) as an address of family want (0: either) for what
+ * ("vip", "real server"...): true with *af and *a set, or false, reported.
+ */
+static bool
+get_ip(struct loader *ld, const config_setting_t *s, const char *str, uint8_t want,
+		uint8_t *af, union lb_ip *a)
+{
+	uint8_t got;
+
+	if (lb_parse_ip(str, &got, a) < 0 || !unicast_ip(got, a)) {
+		report(ld, s, want == AF_INET ? "bad IPv4 address '%s'" : want == AF_INET6 ?
+				"bad IPv6 address '%s'" : "bad IP address '%s'", str);
+	} else if (want != 0 && got != want) {
+		report(ld, s, "%s is an %s address in an %s service: direct routing cannot"
+				" change the family", str, got == AF_INET ? "IPv4" : "IPv6",
+				want == AF_INET ? "IPv4" : "IPv6");
+	} else {
+		*af = got;
+		return true;
+	}
+	*a = (union lb_ip){ .w = { 0, 0 } };
+	return false;
 }
 
 static void
@@ -632,6 +710,31 @@ load_port(struct loader *ld, const config_setting_t *g, struct lb_conf_port *p)
 						"bad prefix length '/%s' (expected 1..32)", slash + 1);
 			else
 				p->prefix = (uint8_t)prefix;
+		}
+	}
+	addr = get_str(g, port_keys, "address6");
+	if (addr != NULL) {
+		const config_setting_t *s = config_setting_get_member(g, "address6");
+		char buf[64], *slash, *end;
+		uint8_t af;
+		long prefix;
+
+		snprintf(buf, sizeof(buf), "%s", addr);
+		slash = strchr(buf, '/');
+		if (slash == NULL) {
+			report(ld, s, "port address6 '%s' needs a prefix length, as in"
+					" 2001:db8::2/64", addr);
+		} else {
+			*slash = '\0';
+			prefix = strtol(slash + 1, &end, 10);
+			if (!get_ip(ld, s, buf, AF_INET6, &af, &p->addr6))
+				;
+			else if (slash[1] == '\0' || *end != '\0' || prefix < 1 || prefix > 128)
+				report(ld, s, "bad prefix length '/%s' (expected 1..128)", slash + 1);
+			else {
+				p->prefix6 = (uint8_t)prefix;
+				p->has_addr6 = true;
+			}
 		}
 	}
 	get_mac(ld, g, port_keys, &p->has_mac, p->mac);
@@ -860,13 +963,23 @@ load_check(struct loader *ld, const config_setting_t *svc_g, const config_settin
 
 /* Only against ports whose own address is valid, or one typo reports twice. */
 static bool
-on_a_port(const struct lb_conf *conf, uint32_t addr)
+on_a_port(const struct lb_conf *conf, uint8_t af, const union lb_ip *addr)
 {
 	unsigned int i;
 
-	for (i = 0; i < conf->n_ports; i++)
-		if (conf->ports[i].prefix == 0 || in_subnet(addr, &conf->ports[i]))
+	for (i = 0; i < conf->n_ports; i++) {
+		const struct lb_conf_port *p = &conf->ports[i];
+
+		if (af == AF_INET && (p->prefix == 0 || in_subnet(addr->v4, p)))
 			return true;
+		if (af == AF_INET6 && p->has_addr6) {
+			union lb_ip x = lb_ip6_prefix(addr, p->prefix6);
+			union lb_ip y = lb_ip6_prefix(&p->addr6, p->prefix6);
+
+			if (lb_ip_eq(&x, &y))
+				return true;
+		}
+	}
 	return conf->n_ports == 0;
 }
 
@@ -877,6 +990,7 @@ load_dest(struct loader *ld, struct lb_conf *conf, const struct lb_conf_service 
 {
 	const char *addr = get_str(g, dest_keys, "address");
 	uint32_t port = svc->port;
+	uint8_t af;
 
 	d->line = (int)config_setting_source_line(g);
 	d->weight = 1;
@@ -894,16 +1008,14 @@ load_dest(struct loader *ld, struct lb_conf *conf, const struct lb_conf_service 
 	get_mac(ld, g, dest_keys, &d->has_mac, d->mac);
 	d->check = load_check(ld, svc_check, valid(g, dest_keys, "check"),
 			valid(g, dest_keys, "check") ? valid(g, dest_keys, "check") : g, true);
-	if (addr == NULL)
+	if (addr == NULL || svc->af == 0)
 		return;
-	if (lb_parse_ipv4(addr, &d->addr) < 0 || !unicast_host(d->addr)) {
-		report(ld, config_setting_get_member(g, "address"),
-				"bad IPv4 address '%s'", addr);
-		d->addr = 0;
+	if (!get_ip(ld, config_setting_get_member(g, "address"), addr, svc->af, &af, &d->addr))
 		return;
-	}
-	if (!on_a_port(conf, d->addr))
+	if (!on_a_port(conf, af, &d->addr))
 		report(ld, config_setting_get_member(g, "address"),
+				af == AF_INET6 ? "real server %s is on no port's IPv6 prefix"
+				" (address6): direct routing needs it on a connected network" :
 				"real server %s is on no port's subnet: direct routing needs it"
 				" on a connected network", addr);
 }
@@ -929,19 +1041,19 @@ load_dests(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 				over_limit(ld, e, LB_LIMIT_DESTS, (uint64_t)ld->n_dests + 1))
 			break;
 		load_dest(ld, conf, svc, valid(g, service_keys, "check"), e, d);
-		for (j = 0; d->addr != 0 && j < svc->n_dests; j++)
-			if (svc->dests[j].addr == d->addr) {
+		for (j = 0; !lb_ip_is_zero(&d->addr) && j < svc->n_dests; j++)
+			if (lb_ip_eq(&svc->dests[j].addr, &d->addr)) {
 				report(ld, e, "duplicate real server %s:%u (first at line %d)",
 						config_setting_get_string(
 							config_setting_get_member(e, "address")),
 						d->port, svc->dests[j].line);
 				break;
 			}
-		if (d->addr != 0 && d->addr == svc->sorry_server)
+		if (!lb_ip_is_zero(&d->addr) && lb_ip_eq(&d->addr, &svc->sorry_server))
 			report(ld, e, "real server %s is also the service's sorry_server",
 					config_setting_get_string(
 						config_setting_get_member(e, "address")));
-		if (d->addr != 0 && j == svc->n_dests) {
+		if (!lb_ip_is_zero(&d->addr) && j == svc->n_dests) {
 			svc->n_dests++;
 			ld->n_dests++;
 		} else {
@@ -974,12 +1086,13 @@ load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 					"unknown protocol '%s' (expected \"tcp\" or \"udp\")", str);
 	}
 	str = get_str(g, service_keys, "vip");
-	if (str != NULL && (lb_parse_ipv4(str, &svc->vip) < 0 || !unicast_host(svc->vip))) {
-		report(ld, config_setting_get_member(g, "vip"), "bad IPv4 address '%s'", str);
-		svc->vip = 0;
-	}
-	for (i = 0; svc->vip != 0 && i < conf->n_ports; i++)
-		if (conf->ports[i].addr == svc->vip)
+	if (str != NULL && !get_ip(ld, config_setting_get_member(g, "vip"), str, 0, &svc->af,
+				&svc->vip))
+		svc->af = 0;
+	for (i = 0; svc->af != 0 && i < conf->n_ports; i++)
+		if ((svc->af == AF_INET && conf->ports[i].addr == svc->vip.v4) ||
+				(svc->af == AF_INET6 && conf->ports[i].has_addr6 &&
+				 lb_ip_eq(&conf->ports[i].addr6, &svc->vip)))
 			report(ld, config_setting_get_member(g, "vip"),
 					"vip %s is also the address of port '%s'", str,
 					conf->ports[i].device ? conf->ports[i].device : "?");
@@ -1006,8 +1119,21 @@ load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 			svc->sched_flags |= (uint32_t)bit;
 	}
 	get_u32(g, service_keys, "persistence", &svc->persistence);
+	if (svc->af == AF_INET6)
+		svc->netmask = 128;
 	str = get_str(g, service_keys, "netmask");
-	if (str != NULL) {
+	if (str != NULL && svc->af == AF_INET6) {
+		char *end;
+		long plen = strtol(str, &end, 10);
+
+		/* IPv6 persistence granularity is a prefix length (ipvsadm -M 64) */
+		if (*str == '\0' || *end != '\0' || plen < 1 || plen > 128)
+			report(ld, config_setting_get_member(g, "netmask"),
+					"bad netmask '%s' for an IPv6 service (expected a prefix"
+					" length, 1..128, such as \"64\")", str);
+		else
+			svc->netmask = (uint32_t)plen;
+	} else if (str != NULL) {
 		uint32_t h;
 
 		/* 0.0.0.0 is IPVS's "every client under one template" */
@@ -1031,13 +1157,12 @@ load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 	get_u32(g, service_keys, "quorum", &svc->quorum);
 	get_u32(g, service_keys, "hysteresis", &svc->hysteresis);
 	str = get_str(g, service_keys, "sorry_server");
-	if (str != NULL) {
-		if (lb_parse_ipv4(str, &svc->sorry_server) < 0 || !unicast_host(svc->sorry_server)) {
-			report(ld, config_setting_get_member(g, "sorry_server"),
-					"bad IPv4 address '%s' (the sorry server takes the service's"
-					" port: direct routing cannot change it)", str);
-			svc->sorry_server = 0;
-		} else if (!on_a_port(conf, svc->sorry_server)) {
+	if (str != NULL && svc->af != 0) {
+		uint8_t af;
+
+		if (get_ip(ld, config_setting_get_member(g, "sorry_server"), str,
+					svc->af, &af, &svc->sorry_server) &&
+				!on_a_port(conf, af, &svc->sorry_server)) {
 			report(ld, config_setting_get_member(g, "sorry_server"),
 					"sorry_server %s is on no port's subnet: direct routing needs"
 					" it on a connected network", str);
@@ -1049,7 +1174,7 @@ load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 	if (s != NULL)
 		load_dests(ld, conf, g, s, svc);
 	/* the sorry server takes the id of a real server */
-	if (svc->sorry_server != 0 &&
+	if (!lb_ip_is_zero(&svc->sorry_server) &&
 			!over_limit(ld, config_setting_get_member(g, "sorry_server"),
 				LB_LIMIT_DESTS_PER_SVC, (uint64_t)svc->n_dests + 1) &&
 			!over_limit(ld, config_setting_get_member(g, "sorry_server"),
@@ -1073,7 +1198,7 @@ static void
 load_services(struct loader *ld, struct lb_conf *conf, const config_setting_t *list)
 {
 	unsigned int i, j, n = (unsigned int)config_setting_length(list);
-	char a[INET_ADDRSTRLEN];
+	char a[LB_ADDRPORT_STRLEN];
 
 	conf->services = calloc(n + 1, sizeof(*conf->services));
 	if (conf->services == NULL) {
@@ -1089,20 +1214,21 @@ load_services(struct loader *ld, struct lb_conf *conf, const config_setting_t *l
 		if (over_limit(ld, g, LB_LIMIT_SERVICES, (uint64_t)conf->n_services + 1))
 			break;
 		load_service(ld, conf, g, svc);
-		if (svc->proto == 0 || svc->vip == 0) {
+		if (svc->proto == 0 || svc->af == 0) {
 			free_service(svc);
 			continue;
 		}
 		for (j = 0; j < conf->n_services; j++) {
 			const struct lb_conf_service *o = &conf->services[j];
 
-			if (o->proto == svc->proto && o->vip == svc->vip && o->port == svc->port)
+			if (o->proto == svc->proto && o->af == svc->af &&
+					lb_ip_eq(&o->vip, &svc->vip) && o->port == svc->port)
 				break;
 		}
 		if (j < conf->n_services) {
-			inet_ntop(AF_INET, &svc->vip, a, sizeof(a));
-			report(ld, g, "duplicate service %s %s:%u (first at line %d)",
-					lb_proto_name(svc->proto), a, svc->port,
+			report(ld, g, "duplicate service %s %s (first at line %d)",
+					lb_proto_name(svc->proto),
+					lb_addrport_str(svc->af, &svc->vip, svc->port, a, sizeof(a)),
 					conf->services[j].line);
 			free_service(svc);
 			continue;

@@ -15,8 +15,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <arpa/inet.h>
+
 #include "control/check.h"
 #include "control/sync.h"
+#include "dataplane/addr.h"
 #include "dataplane/limits.h"
 #include "dataplane/tcp_state.h"
 
@@ -53,6 +56,11 @@ struct lb_conf_port {
 	uint8_t host_backend;	/* enum lb_host_backend */
 	uint32_t addr;		/* network order */
 	uint8_t prefix;		/* 0..32 */
+	/* address6 = "2001:db8::2/64": the port's IPv6 address (NDP's source,
+	 * the on-link test for IPv6 real servers); none = link-local only */
+	bool has_addr6;
+	uint8_t prefix6;	/* 1..128 */
+	union lb_ip addr6;
 	bool has_mac;
 	uint8_t mac[6];
 	uint16_t mtu;		/* IPv4 MTU toward the real servers */
@@ -60,7 +68,7 @@ struct lb_conf_port {
 };
 
 struct lb_conf_dest {
-	uint32_t addr;		/* network order */
+	union lb_ip addr;	/* its service's family */
 	uint16_t port;		/* host order */
 	uint32_t weight;	/* 0..65535 */
 	uint32_t u_threshold;	/* -x, 0 = none */
@@ -75,17 +83,19 @@ struct lb_conf_dest {
 
 struct lb_conf_service {
 	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
-	uint32_t vip;		/* network order */
+	uint8_t af;		/* AF_INET or AF_INET6, the VIP's */
+	union lb_ip vip;
 	uint16_t port;		/* host order; 0 = every port (persistent only) */
 	int sched;		/* enum lb_sched_kind */
 	uint32_t sched_flags;	/* LB_SCHED_F_* */
 	uint32_t persistence;	/* seconds, 0 = off */
-	uint32_t netmask;	/* network order */
+	/* AF_INET: a mask, network order; AF_INET6: a prefix length (as IPVS) */
+	uint32_t netmask;
 	/* keepalived's: the sum of healthy servers' weights it needs, the
 	 * dampening around it, and who takes the traffic while it is lost */
 	uint32_t quorum;	/* default 1 */
 	uint32_t hysteresis;
-	uint32_t sorry_server;	/* network order; 0 = none */
+	union lb_ip sorry_server;	/* the service's family; zero = none */
 	bool sloppy;		/* IPVS's sloppy_tcp for this service alone */
 	struct lb_check_conf *check;	/* what lbadm -a gives a new server; NULL = none */
 	struct lb_conf_dest *dests;
@@ -141,6 +151,13 @@ void lb_conf_free(struct lb_conf *conf);
 
 /* Text forms shared by the loader, lbd's logs and lbadm. */
 int lb_parse_ipv4(const char *s, uint32_t *addr);
+/* IPv4 or IPv6 (inet_pton's forms); 0 or -EINVAL. */
+int lb_parse_ip(const char *s, uint8_t *af, union lb_ip *addr);
+/* inet_ntop's form; "[addr]:port" for IPv6 (ipvsadm's); buf returned. */
+#define LB_ADDRPORT_STRLEN	(INET6_ADDRSTRLEN + 8)
+const char *lb_ip_str(uint8_t af, const union lb_ip *addr, char *buf, size_t len);
+const char *lb_addrport_str(uint8_t af, const union lb_ip *addr, uint16_t port, char *buf,
+		size_t len);
 int lb_parse_mac(const char *s, uint8_t mac[6]);
 const char *lb_proto_name(uint8_t proto);	/* "TCP" / "UDP" */
 int lb_hex_digit(int ch);	/* 0..15, or -1 when ch is no hex digit */

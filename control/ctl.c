@@ -122,8 +122,7 @@ h_info(struct client *c, const void *body, uint32_t len)
 static bool
 key_match(const struct lb_api_svc_key *k, const struct lb_api_svc *s)
 {
-	return k->proto == 0 || (k->proto == s->key.proto && k->vip == s->key.vip &&
-			k->port == s->key.port);
+	return k->proto == 0 || lb_api_svc_key_eq(k, &s->key);
 }
 
 static int
@@ -261,16 +260,23 @@ h_timeout_set(struct client *c, const void *body, uint32_t len)
 #define CONN_CLOCK_EVERY	1024u	/* slots between two looks at the clock */
 
 static void
-conn_record(const struct lb_worker *wk, const struct lb_conn *e, uint32_t now,
-		struct lb_api_conn *a)
+conn_record(const struct lb_worker *wk, const struct lb_conn *e, const union lb_ip *a6,
+		uint32_t now, struct lb_api_conn *a)
 {
 	const struct lb_dest *d = &lb_dests[e->dest];
 
 	memset(a, 0, sizeof(*a));
 	a->proto = e->key.proto;
 	a->state = e->state;
-	a->caddr = e->key.caddr;
-	a->vaddr = e->key.vaddr;
+	if (lb_conn_key_is_v6(&e->key)) {
+		a->af = AF_INET6;
+		a->caddr = a6[0];
+		a->vaddr = a6[1];
+	} else {
+		a->af = AF_INET;
+		a->caddr = lb_ip_from_v4(e->key.caddr);
+		a->vaddr = lb_ip_from_v4(e->key.vaddr);
+	}
 	a->cport = rte_be_to_cpu_16(e->key.cport);
 	a->vport = rte_be_to_cpu_16(e->key.vport);
 	a->daddr = d->addr;
@@ -308,15 +314,16 @@ h_conn_list(struct client *c, const void *body, uint32_t len)
 		for (; idx < cap; idx++) {
 			struct lb_conn e;
 			struct lb_api_conn a;
+			union lb_ip a6[2];
 
 			if (n == max || scanned == CONN_SCAN_PER_PAGE ||
 					(scanned % CONN_CLOCK_EVERY == CONN_CLOCK_EVERY - 1 &&
 					 rte_rdtsc() > deadline))
 				goto out;
 			scanned++;
-			if (!lb_conn_read(wk->ct, idx, &e) || e.dest == LB_CONN_NONE)
+			if (!lb_conn_read6(wk->ct, idx, &e, a6) || e.dest == LB_CONN_NONE)
 				continue;
-			conn_record(wk, &e, now, &a);
+			conn_record(wk, &e, a6, now, &a);
 			if (out_put(c, &a, sizeof(a)) < 0)
 				return -ENOMEM;
 			n++;
@@ -439,8 +446,7 @@ h_health(struct client *c, const void *body, uint32_t len)
 	rc = out_put(c, &hdr, sizeof(hdr));
 	for (i = 0; rc == 0 && i < lb_model_n_svcs(); i++) {
 		lb_model_health_svc(i, &hs);
-		if (k->proto != 0 && (k->proto != hs.key.proto || k->vip != hs.key.vip ||
-					k->port != hs.key.port))
+		if (k->proto != 0 && !lb_api_svc_key_eq(k, &hs.key))
 			continue;
 		found++;
 		rc = out_put(c, &hs, sizeof(hs));

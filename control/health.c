@@ -145,10 +145,11 @@ find(uint64_t token)
 static void
 describe(const struct hc *h, char *buf, size_t size)
 {
-	const uint8_t *v = (const uint8_t *)&h->t.vip, *a = (const uint8_t *)&h->t.addr;
+	char v[LB_ADDRPORT_STRLEN], a[LB_ADDRPORT_STRLEN];
 
-	snprintf(buf, size, "%s %u.%u.%u.%u:%u -> %u.%u.%u.%u:%u", lb_proto_name(h->t.proto),
-			v[0], v[1], v[2], v[3], h->t.vport, a[0], a[1], a[2], a[3], h->t.port);
+	snprintf(buf, size, "%s %s -> %s", lb_proto_name(h->t.proto),
+			lb_addrport_str(h->t.af, &h->t.vip, h->t.vport, v, sizeof(v)),
+			lb_addrport_str(h->t.af, &h->t.addr, h->t.port, a, sizeof(a)));
 }
 
 static void
@@ -327,20 +328,25 @@ static void
 start_connect(struct hc *h)
 {
 	const struct lb_check_conf *c = h->t.check;
+	uint16_t port = htons(c->connect_port ? c->connect_port : h->t.port);
 	struct sockaddr_in sa = {
-		.sin_family = AF_INET,
-		.sin_port = htons(c->connect_port ? c->connect_port : h->t.port),
-		.sin_addr.s_addr = c->connect_ip ? c->connect_ip : h->t.addr,
+		.sin_family = AF_INET, .sin_port = port,
+		.sin_addr.s_addr = c->connect_ip ? c->connect_ip : h->t.addr.v4,
 	};
+	/* connect_ip is IPv4 (the loader refuses it in an IPv6 service) */
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = port };
+	bool v6 = h->t.af == AF_INET6;
 
-	h->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	memcpy(&sa6.sin6_addr, h->t.addr.v6, sizeof(sa6.sin6_addr));
+	h->fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (h->fd < 0) {
 		lb_hc_finish(h, false, -1, "socket: %s", strerror(errno));
 		return;
 	}
 	h->phase = P_CONNECT;
 	set_due(h, lb_mono_ms() + c->connect_timeout_ms);
-	if (connect(h->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+	if (connect(h->fd, v6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa,
+				v6 ? sizeof(sa6) : sizeof(sa)) < 0 && errno != EINPROGRESS) {
 		lb_hc_finish(h, false, -1, "connect: %s", strerror(errno));
 		return;
 	}

@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 
 #include "control/check.h"
+#include "control/config.h"
 #include "control/health_int.h"
 
 /* The request keepalived's HTTP_GET sends. */
@@ -26,17 +27,20 @@ static int
 request(const struct hc *h, char *buf, size_t size)
 {
 	const struct lb_check_conf *c = h->t.check;
-	const uint8_t *a = (const uint8_t *)&h->t.addr;
+	char a[INET6_ADDRSTRLEN + 2], ip[INET6_ADDRSTRLEN];
 	uint16_t port = c->connect_port ? c->connect_port : h->t.port;
 	bool std_port = port == (c->type == LB_CHECK_HTTPS ? 443 : 80);
 	char host[LB_CHECK_HOST_LEN + 24];
 
+	/* an IPv6 literal goes in brackets (RFC 3986 3.2.2), as keepalived sends it */
+	lb_ip_str(h->t.af, &h->t.addr, ip, sizeof(ip));
+	snprintf(a, sizeof(a), h->t.af == AF_INET6 ? "[%s]" : "%s", ip);
 	if (c->virtualhost[0] != '\0')
 		snprintf(host, sizeof(host), "%s", c->virtualhost);
 	else if (std_port)
-		snprintf(host, sizeof(host), "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+		snprintf(host, sizeof(host), "%s", a);
 	else
-		snprintf(host, sizeof(host), "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], port);
+		snprintf(host, sizeof(host), "%s:%u", a, port);
 	return snprintf(buf, size, "GET %s HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\n"
 			"Host: %s\r\n\r\n", c->path, host);
 }

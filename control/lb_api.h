@@ -7,8 +7,9 @@
  * Framing: every request is a struct lb_api_req followed by len bytes of
  * body; every reply is a struct lb_api_resp followed by len bytes. One reply
  * per request, in order. A client may pipeline requests. Integers are in the
- * host's byte order (the socket never leaves the machine), IPv4 addresses and
- * nothing else in network order. Bodies are arrays of the fixed-size structs
+ * host's byte order (the socket never leaves the machine), addresses and
+ * nothing else in network order. An address is a union lb_ip
+ * (dataplane/addr.h) with its family (AF_INET, AF_INET6) beside it. Bodies are arrays of the fixed-size structs
  * below; a field added later goes at the end of its struct with the version
  * bumped, so a reply's element size is always sizeof() of this version's.
  *
@@ -19,10 +20,13 @@
 #ifndef LB_API_H
 #define LB_API_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "dataplane/addr.h"
+
 #define LB_API_MAGIC		0x4c424431u	/* "LBD1" */
-#define LB_API_VERSION		5u
+#define LB_API_VERSION		6u
 #define LB_API_MAX_REQ		4096u
 #define LB_API_N_STATES		12u	/* LB_S_COUNT, checked by ctl.c */
 #define LB_API_MAX_RESP		(1u << 20)
@@ -95,10 +99,17 @@ struct lb_api_resp {
 
 struct lb_api_svc_key {
 	uint8_t proto;		/* IPPROTO_TCP / IPPROTO_UDP; 0 = every service (list, zero) */
-	uint8_t _pad;
+	uint8_t af;		/* AF_INET, AF_INET6 (0 only with proto 0) */
 	uint16_t port;		/* host order */
-	uint32_t vip;		/* network order */
+	union lb_ip vip;
 };
+
+static inline bool
+lb_api_svc_key_eq(const struct lb_api_svc_key *a, const struct lb_api_svc_key *b)
+{
+	return a->proto == b->proto && a->af == b->af && a->port == b->port &&
+		lb_ip_eq(&a->vip, &b->vip);
+}
 
 /* ipvsadm --stats / --rate; DR: the Out columns stay 0. */
 struct lb_api_stats {
@@ -123,7 +134,9 @@ struct lb_api_svc {
 	uint32_t sched_flags;	/* LB_SCHED_F_* (dataplane/sched.h) */
 	uint32_t flags;		/* LB_API_SVC_F_* */
 	uint32_t timeout;	/* persistence, seconds (when persistent) */
-	uint32_t netmask;	/* network order */
+	/* persistence granularity, as IPVS keeps it: AF_INET a mask in network
+	 * order, AF_INET6 a prefix length (1..128) in host order */
+	uint32_t netmask;
 	uint32_t n_dests;	/* list replies: lb_api_dest entries that follow */
 	uint32_t _pad;
 	struct lb_api_stats stats;
@@ -137,9 +150,11 @@ enum lb_api_fwd {
 };
 
 struct lb_api_dest {
-	uint32_t addr;		/* network order */
+	union lb_ip addr;	/* of its service's family (DR keeps it) */
 	uint16_t port;		/* host order */
 	uint16_t fwd;		/* enum lb_api_fwd */
+	uint8_t af;		/* AF_INET, AF_INET6 */
+	uint8_t _pad[3];
 	uint32_t weight;
 	uint32_t u_threshold;
 	uint32_t l_threshold;
@@ -211,9 +226,11 @@ struct lb_api_conn {
 	uint8_t proto;
 	uint8_t state;		/* enum lb_conn_state (dataplane/tcp_state.h) */
 	uint16_t flags;		/* LB_API_CONN_F_* */
-	uint32_t caddr;		/* network order */
-	uint32_t vaddr;
-	uint32_t daddr;
+	uint8_t af;		/* AF_INET, AF_INET6: of all three addresses */
+	uint8_t _pad[3];
+	union lb_ip caddr;
+	union lb_ip vaddr;
+	union lb_ip daddr;
 	uint16_t cport;		/* host order */
 	uint16_t vport;
 	uint16_t dport;
@@ -282,8 +299,8 @@ struct lb_api_health_svc {
 	uint8_t quorum_up;
 	uint8_t sorry_active;	/* the sorry server has the traffic */
 	uint16_t _pad;
-	uint32_t sorry_addr;	/* network order; 0 = none */
 	uint32_t n_dests;	/* lb_api_health_dest entries that follow */
+	union lb_ip sorry_addr;	/* the service's family; all zero = none */
 	int64_t quorum_since;	/* unix seconds of the last quorum change, 0 = never */
 };
 
@@ -295,7 +312,7 @@ enum lb_api_health_state {
 #define LB_API_HEALTH_TEXT	96
 
 struct lb_api_health_dest {
-	uint32_t addr;		/* network order */
+	union lb_ip addr;	/* the service's family */
 	uint16_t port;		/* host order */
 	uint8_t check;		/* enum lb_check_type (control/check.h); 0 = none */
 	uint8_t state;		/* enum lb_api_health_state */

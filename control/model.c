@@ -78,7 +78,8 @@ static struct shown svc_shown[LB_MAX_SERVICES];
 static struct shown dest_shown[LB_MAX_DESTS];
 static uint8_t dest_retired[LB_MAX_DESTS];
 static uint8_t retired_proto[LB_MAX_DESTS];	/* the service it was retired from */
-static uint32_t retired_vip[LB_MAX_DESTS];
+static union lb_ip retired_vip[LB_MAX_DESTS];
+static uint8_t retired_af[LB_MAX_DESTS];
 static uint16_t retired_vport[LB_MAX_DESTS];
 
 static struct params params;
@@ -169,36 +170,47 @@ zero_dest(uint32_t id)
 /* ---- lookups ---- */
 
 static struct msvc *
-find_svc(uint8_t proto, uint32_t vip, uint16_t port)
+find_svc(uint8_t proto, uint8_t af, const union lb_ip *vip, uint16_t port)
 {
 	uint32_t i;
 
 	for (i = 0; i < n_svcs; i++)
-		if (svcs[i].cfg.proto == proto && svcs[i].cfg.vip == vip &&
-				svcs[i].cfg.port == port)
+		if (svcs[i].cfg.proto == proto && svcs[i].cfg.af == af &&
+				lb_ip_eq(&svcs[i].cfg.vip, vip) && svcs[i].cfg.port == port)
 			return &svcs[i];
 	return NULL;
 }
 
 static int
-find_dest(const struct msvc *s, uint32_t addr)
+find_dest(const struct msvc *s, const union lb_ip *addr)
 {
 	uint32_t j;
 
 	for (j = 0; j < s->n_dests; j++)
-		if (s->dests[j].cfg.addr == addr && !s->dests[j].sorry)
+		if (lb_ip_eq(&s->dests[j].cfg.addr, addr) && !s->dests[j].sorry)
 			return (int)j;
 	return -1;
 }
 
+/* The port on whose subnet addr is (IPv6: the prefix of its address6). */
 static int
-port_for(uint32_t addr)
+port_for(uint8_t af, const union lb_ip *addr)
 {
 	uint32_t i;
 
-	for (i = 0; i < model_n_ports; i++)
-		if ((addr & model_ports[i].mask) == (model_ports[i].addr & model_ports[i].mask))
+	for (i = 0; i < model_n_ports; i++) {
+		const struct lb_port_info *pi = &model_ports[i];
+
+		if (af == AF_INET6) {
+			union lb_ip a = lb_ip6_prefix(addr, pi->plen6);
+			union lb_ip b = lb_ip6_prefix(&pi->addr6, pi->plen6);
+
+			if (pi->has_addr6 && lb_ip_eq(&a, &b))
+				return (int)i;
+		} else if ((addr->v4 & pi->mask) == (pi->addr & pi->mask)) {
 			return (int)i;
+		}
+	}
 	return -1;
 }
 
@@ -307,7 +319,7 @@ quorum_eval(struct msvc *s)
 		up = true;
 	else if (up && (w == 0 || (int64_t)w < down_at))
 		up = false;
-	s->sorry_active = !up && s->cfg.sorry_server != 0;
+	s->sorry_active = !up && !lb_ip_is_zero(&s->cfg.sorry_server);
 	if (up == (bool)s->quorum_up)
 		return false;
 	s->quorum_up = up;
@@ -318,24 +330,25 @@ quorum_eval(struct msvc *s)
 static void
 log_quorum(const struct msvc *s)
 {
-	const uint8_t *v = (const uint8_t *)&s->cfg.vip;
-	const uint8_t *y = (const uint8_t *)&s->cfg.sorry_server;
+	char v[LB_ADDRPORT_STRLEN], y[LB_ADDRPORT_STRLEN];
 
+	lb_addrport_str(s->cfg.af, &s->cfg.vip, s->cfg.port, v, sizeof(v));
+	lb_addrport_str(s->cfg.af, &s->cfg.sorry_server, s->cfg.port, y, sizeof(y));
 	if (s->quorum_up)
-		RTE_LOG(NOTICE, USER1, "check: %s %u.%u.%u.%u:%u quorum regained (healthy"
+		RTE_LOG(NOTICE, USER1, "check: %s %s quorum regained (healthy"
 				" weight %u, quorum %u)%s\n", lb_proto_name(s->cfg.proto),
-				v[0], v[1], v[2], v[3], s->cfg.port, weight_up(s), s->cfg.quorum,
-				s->cfg.sorry_server ? ": real servers back, sorry server out" : "");
+				v, weight_up(s), s->cfg.quorum,
+				!lb_ip_is_zero(&s->cfg.sorry_server) ?
+				": real servers back, sorry server out" : "");
 	else if (s->sorry_active)
-		RTE_LOG(WARNING, USER1, "check: %s %u.%u.%u.%u:%u quorum lost (healthy"
-				" weight %u, quorum %u): sorry server %u.%u.%u.%u:%u takes the"
-				" traffic\n", lb_proto_name(s->cfg.proto), v[0], v[1], v[2], v[3],
-				s->cfg.port, weight_up(s), s->cfg.quorum, y[0], y[1], y[2], y[3],
-				s->cfg.port);
+		RTE_LOG(WARNING, USER1, "check: %s %s quorum lost (healthy"
+				" weight %u, quorum %u): sorry server %s takes the"
+				" traffic\n", lb_proto_name(s->cfg.proto), v,
+				weight_up(s), s->cfg.quorum, y);
 	else
-		RTE_LOG(WARNING, USER1, "check: %s %u.%u.%u.%u:%u quorum lost (healthy"
+		RTE_LOG(WARNING, USER1, "check: %s %s quorum lost (healthy"
 				" weight %u, quorum %u)\n", lb_proto_name(s->cfg.proto),
-				v[0], v[1], v[2], v[3], s->cfg.port, weight_up(s), s->cfg.quorum);
+				v, weight_up(s), s->cfg.quorum);
 }
 
 /* A server the scheduler no longer holds has its packets dropped, as in IPVS. */
@@ -363,11 +376,13 @@ svc_id_find(void)
 }
 
 static void
-dest_fill(struct lb_dest *d, const struct lb_conf_dest *cd, uint32_t svc_id, int port)
+dest_fill(struct lb_dest *d, const struct lb_conf_dest *cd, uint8_t af, uint32_t svc_id,
+		int port)
 {
 	uint64_t mac = 0;
 
 	d->addr = cd->addr;
+	d->af = af;
 	d->port = rte_cpu_to_be_16(cd->port);
 	d->tx_port = (uint16_t)port;
 	d->mtu = model_ports[port].mtu;
@@ -386,10 +401,11 @@ dest_fill(struct lb_dest *d, const struct lb_conf_dest *cd, uint32_t svc_id, int
 }
 
 static bool
-retired_match(uint32_t i, const struct msvc *s, uint32_t addr)
+retired_match(uint32_t i, const struct msvc *s, const union lb_ip *addr)
 {
-	return lb_dests[i].in_use && dest_retired[i] && lb_dests[i].addr == addr &&
-		retired_proto[i] == s->cfg.proto && retired_vip[i] == s->cfg.vip &&
+	return lb_dests[i].in_use && dest_retired[i] && lb_ip_eq(&lb_dests[i].addr, addr) &&
+		retired_proto[i] == s->cfg.proto && retired_af[i] == s->cfg.af &&
+		lb_ip_eq(&retired_vip[i], &s->cfg.vip) &&
 		retired_vport[i] == s->cfg.port;
 }
 
@@ -404,7 +420,7 @@ dest_id_find(const struct msvc *s, const struct lb_conf_dest *cd)
 	int i, free_id = -1;
 
 	for (i = 0; i < LB_MAX_DESTS; i++) {
-		if (retired_match((uint32_t)i, s, cd->addr))
+		if (retired_match((uint32_t)i, s, &cd->addr))
 			return i;
 		if (!lb_dests[i].in_use && free_id < 0)
 			free_id = i;
@@ -416,16 +432,16 @@ static void
 dest_claim(const struct msvc *s, const struct mdest *md)
 {
 	struct lb_dest *d = &lb_dests[md->id];
-	int port = port_for(md->cfg.addr);
+	int port = port_for(s->cfg.af, &md->cfg.addr);
 
-	if (retired_match(md->id, s, md->cfg.addr)) {
+	if (retired_match(md->id, s, &md->cfg.addr)) {
 		dest_retired[md->id] = 0;
-		dest_fill(d, &md->cfg, s->id, port);
+		dest_fill(d, &md->cfg, s->cfg.af, s->id, port);
 		__atomic_store_n(&d->removed, 0, __ATOMIC_RELEASE);
 		return;
 	}
 	memset(d, 0, sizeof(*d));
-	dest_fill(d, &md->cfg, s->id, port);
+	dest_fill(d, &md->cfg, s->cfg.af, s->id, port);
 	d->in_use = 1;
 	if (model_workers != NULL)
 		zero_dest(md->id);
@@ -437,6 +453,7 @@ dest_retire(const struct msvc *s, uint32_t id)
 	dest_retired[id] = 1;
 	retired_proto[id] = s->cfg.proto;
 	retired_vip[id] = s->cfg.vip;
+	retired_af[id] = s->cfg.af;
 	retired_vport[id] = s->cfg.port;
 	__atomic_store_n(&lb_dests[id].removed, 1, __ATOMIC_RELEASE);
 }
@@ -464,7 +481,12 @@ check_svc(const struct lb_conf_service *c)
 		return -EINVAL;	/* "Zero port specified for non-persistent service" */
 	if (c->persistence > LB_MAX_TIMEOUT)
 		return -EINVAL;
-	if (!contiguous_mask(c->netmask))
+	if (c->af != AF_INET && c->af != AF_INET6)
+		return -EINVAL;
+	if (lb_ip_is_zero(&c->vip))
+		return -EINVAL;
+	/* IPv6 persistence takes a prefix length, as ipvsadm -M 64 -6 */
+	if (c->af == AF_INET6 ? c->netmask < 1 || c->netmask > 128 : !contiguous_mask(c->netmask))
 		return -EINVAL;
 	return 0;
 }
@@ -474,13 +496,13 @@ check_dest(const struct msvc *s, const struct lb_conf_dest *d)
 {
 	if (d->port != s->cfg.port)
 		return -EINVAL;	/* direct routing cannot change ports */
-	if (d->weight > 65535 || d->addr == 0)
+	if (d->weight > 65535 || lb_ip_is_zero(&d->addr))
 		return -EINVAL;
 	if (d->u_threshold > INT32_MAX || d->l_threshold > INT32_MAX)
 		return -EINVAL;
 	if (d->u_threshold != 0 && d->l_threshold > d->u_threshold)
 		return -EINVAL;
-	if (port_for(d->addr) < 0)
+	if (port_for(s->cfg.af, &d->addr) < 0)
 		return -ENETUNREACH;	/* on no port's subnet */
 	return 0;
 }
@@ -628,7 +650,7 @@ prepare_svc_add(const struct lb_conf_service *c, struct change *ch)
 
 	if (rc < 0)
 		return rc;
-	if (find_svc(c->proto, c->vip, c->port) != NULL)
+	if (find_svc(c->proto, c->af, &c->vip, c->port) != NULL)
 		return -EEXIST;
 	if (lb_limit_check(LB_LIMIT_SERVICES, (uint64_t)n_svcs + 1) < 0)
 		return -ENOSPC;
@@ -673,7 +695,7 @@ prepare_dest_add(uint32_t at, const struct lb_conf_dest *cd, bool sorry, struct 
 		return rc;
 	if (chk < 0)
 		return -ENOMEM;
-	if (find_dest(s, cd->addr) >= 0)
+	if (find_dest(s, &cd->addr) >= 0)
 		return -EEXIST;
 	if (lb_limit_check(LB_LIMIT_DESTS_PER_SVC, (uint64_t)s->n_dests + 1) < 0)
 		return -ENOSPC;
@@ -701,6 +723,21 @@ prepare_dest_add(uint32_t at, const struct lb_conf_dest *cd, bool sorry, struct 
 }
 
 /* ---- snapshot ---- */
+
+static void
+lk_put6(struct lb_snap *s, uint8_t proto, const union lb_ip *vip, uint16_t port, int32_t idx)
+{
+	uint32_t i = lb_svc_hash6(proto, vip, port) & s->lk6_mask;
+
+	while (s->lk6[i].used) {
+		if (s->lk6[i].proto == proto && lb_ip_eq(&s->lk6[i].vip, vip) &&
+				s->lk6[i].port == port)
+			return;	/* a VIP marker seen before */
+		i = (i + 1) & s->lk6_mask;
+	}
+	s->lk6[i] = (struct lb_svc_key6){ .vip = *vip, .port = port, .proto = proto,
+		.used = 1, .idx = idx };
+}
 
 static void
 lk_put(struct lb_snap *s, uint8_t proto, uint32_t vip, uint16_t port, int32_t idx)
@@ -750,6 +787,7 @@ snap_free(struct lb_snap *snap, const struct lb_snap *other)
 	}
 	free(snap->svcs);
 	free(snap->lk);
+	free(snap->lk6);
 	free(snap);
 }
 
@@ -801,10 +839,12 @@ svc_build(const struct msvc *ms, struct lb_svc *svc)
 	svc->id = ms->id;
 	svc->gen = ms->gen;
 	svc->vip = ms->cfg.vip;
+	svc->af = ms->cfg.af;
+	svc->plen6 = ms->cfg.af == AF_INET6 ? (uint8_t)ms->cfg.netmask : 0;
 	svc->port = rte_cpu_to_be_16(ms->cfg.port);
 	svc->proto = ms->cfg.proto;
 	svc->persistence = ms->cfg.persistence;
-	svc->netmask = ms->cfg.netmask;
+	svc->netmask = ms->cfg.af == AF_INET6 ? 0 : ms->cfg.netmask;
 	svc->sloppy = ms->cfg.sloppy;
 	svc->sched.kind = ms->cfg.sched;
 	svc->sched.flags = ms->cfg.sched_flags;
@@ -820,7 +860,7 @@ svc_build(const struct msvc *ms, struct lb_svc *svc)
 
 		if (!in_sched(ms, md))
 			continue;
-		sd->addr = md->cfg.addr;
+		sd->addr = lb_ip_fold(ms->cfg.af, &md->cfg.addr);
 		sd->port = rte_cpu_to_be_16(md->cfg.port);
 		sd->weight = eff_weight(md);
 		sd->last_weight = md->last_weight;
@@ -866,8 +906,10 @@ snap_build(const struct change *ch)
 		size <<= 1;
 	s->lk_mask = size - 1;
 	s->lk = calloc(size, sizeof(*s->lk));
+	s->lk6_mask = size - 1;
+	s->lk6 = calloc(size, sizeof(*s->lk6));
 	s->svcs = calloc(n + 1, sizeof(*s->svcs));
-	if (s->lk == NULL || s->svcs == NULL)
+	if (s->lk == NULL || s->lk6 == NULL || s->svcs == NULL)
 		goto fail;
 	index_by_id(cur, cur_at);
 	for (i = 0; i < n; i++) {
@@ -880,8 +922,13 @@ snap_build(const struct change *ch)
 			*svc = cur->svcs[c];	/* shared with cur until cur is freed */
 		else if (svc_build(ms, svc) < 0)
 			goto fail;
-		lk_put(s, svc->proto, svc->vip, svc->port, (int32_t)i);
-		lk_put(s, 0, svc->vip, 0, -2);
+		if (svc->af == AF_INET6) {
+			lk_put6(s, svc->proto, &svc->vip, svc->port, (int32_t)i);
+			lk_put6(s, 0, &svc->vip, 0, -2);
+		} else {
+			lk_put(s, svc->proto, svc->vip.v4, svc->port, (int32_t)i);
+			lk_put(s, 0, svc->vip.v4, 0, -2);
+		}
 	}
 	return s;
 fail:
@@ -998,6 +1045,7 @@ svc_from_api(const struct lb_api_svc *a, struct lb_conf_service *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->proto = a->key.proto;
+	c->af = a->key.af;
 	c->vip = a->key.vip;
 	c->port = a->key.port;
 	c->sched = lb_sched_from_name(a->sched);
@@ -1033,7 +1081,7 @@ lb_model_svc_add(const struct lb_api_svc *a)
 int
 lb_model_svc_edit(const struct lb_api_svc *a)
 {
-	struct msvc *s = find_svc(a->key.proto, a->key.vip, a->key.port);
+	struct msvc *s = find_svc(a->key.proto, a->key.af, &a->key.vip, a->key.port);
 	struct lb_conf_service c;
 	struct change ch;
 	int rc;
@@ -1057,7 +1105,7 @@ lb_model_svc_edit(const struct lb_api_svc *a)
 int
 lb_model_svc_del(const struct lb_api_svc_key *k)
 {
-	struct msvc *s = find_svc(k->proto, k->vip, k->port);
+	struct msvc *s = find_svc(k->proto, k->af, &k->vip, k->port);
 	struct change ch;
 
 	if (s == NULL)
@@ -1079,7 +1127,7 @@ lb_model_clear(void)
 int
 lb_model_dest_add(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
 {
-	struct msvc *s = find_svc(k->proto, k->vip, k->port);
+	struct msvc *s = find_svc(k->proto, k->af, &k->vip, k->port);
 	struct lb_conf_dest c;
 	struct change ch;
 	int rc;
@@ -1088,6 +1136,8 @@ lb_model_dest_add(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
 		return -ESRCH;
 	if (a->fwd != LB_API_FWD_ROUTE)
 		return -EOPNOTSUPP;
+	if (a->af != s->cfg.af)
+		return -EAFNOSUPPORT;	/* direct routing cannot change the family */
 	dest_from_api(a, &c);
 	rc = prepare_dest_add((uint32_t)(s - svcs), &c, false, &ch);
 	return rc < 0 ? rc : admin_apply(&ch);
@@ -1096,7 +1146,7 @@ lb_model_dest_add(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
 int
 lb_model_dest_edit(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
 {
-	struct msvc *s = find_svc(k->proto, k->vip, k->port);
+	struct msvc *s = find_svc(k->proto, k->af, &k->vip, k->port);
 	struct lb_conf_dest c;
 	struct mdest *md;
 	struct change ch;
@@ -1104,7 +1154,7 @@ lb_model_dest_edit(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
 
 	if (s == NULL)
 		return -ESRCH;
-	j = find_dest(s, a->addr);
+	j = find_dest(s, &a->addr);
 	if (j < 0 || a->port != s->cfg.port)
 		return -ENOENT;
 	if (a->fwd != LB_API_FWD_ROUTE)
@@ -1131,13 +1181,13 @@ lb_model_dest_edit(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
 int
 lb_model_dest_del(const struct lb_api_svc_key *k, const struct lb_api_dest *a)
 {
-	struct msvc *s = find_svc(k->proto, k->vip, k->port);
+	struct msvc *s = find_svc(k->proto, k->af, &k->vip, k->port);
 	struct change ch;
 	int j, rc;
 
 	if (s == NULL)
 		return -ESRCH;
-	j = find_dest(s, a->addr);
+	j = find_dest(s, &a->addr);
 	if (j < 0 || a->port != s->cfg.port)
 		return -ENOENT;
 	rc = change_copy(&ch, (uint32_t)(s - svcs), 0);
@@ -1160,8 +1210,8 @@ lb_model_zero(const struct lb_api_svc_key *k)
 	for (i = 0; i < n_svcs; i++) {
 		struct msvc *s = &svcs[i];
 
-		if (k != NULL && (s->cfg.proto != k->proto || s->cfg.vip != k->vip ||
-					s->cfg.port != k->port))
+		if (k != NULL && (s->cfg.proto != k->proto || s->cfg.af != k->af ||
+					!lb_ip_eq(&s->cfg.vip, &k->vip) || s->cfg.port != k->port))
 			continue;
 		any = true;
 		zero_svc(s->id);
@@ -1359,6 +1409,7 @@ lb_model_svc_record(uint32_t i, struct lb_api_svc *o)
 
 	memset(o, 0, sizeof(*o));
 	o->key.proto = s->cfg.proto;
+	o->key.af = s->cfg.af;
 	o->key.vip = s->cfg.vip;
 	o->key.port = s->cfg.port;
 	snprintf(o->sched, sizeof(o->sched), "%s", lb_sched_name(s->cfg.sched));
@@ -1384,6 +1435,7 @@ lb_model_dest_record(uint32_t i, uint32_t j, struct lb_api_dest *o)
 	if (md == NULL)
 		return;
 	o->addr = md->cfg.addr;
+	o->af = svcs[i].cfg.af;
 	o->port = md->cfg.port;
 	o->fwd = LB_API_FWD_ROUTE;
 	o->weight = eff_weight(md);
@@ -1428,7 +1480,7 @@ svc_add_conf(const struct lb_conf_service *cs, const char *path, uint32_t *n_des
 		if (n_dests != NULL)
 			(*n_dests)++;
 	}
-	if (cs->sorry_server != 0) {
+	if (!lb_ip_is_zero(&cs->sorry_server)) {
 		rc = prepare_dest_add(n_svcs - 1, &sorry, true, &ch);
 		if (rc < 0) {
 			RTE_LOG(ERR, USER1, "%s:%d: sorry server refused: %s\n", path, cs->line,
@@ -1662,6 +1714,7 @@ lb_model_health_targets(struct lb_health_target *out, uint32_t max)
 				return n;
 			out[n++] = (struct lb_health_target){
 				.token = md->token, .proto = svcs[i].cfg.proto,
+				.af = svcs[i].cfg.af,
 				.vport = svcs[i].cfg.port, .vip = svcs[i].cfg.vip,
 				.addr = md->cfg.addr, .port = md->cfg.port,
 				.check = checks[md->check],
@@ -1730,6 +1783,7 @@ lb_model_health_svc(uint32_t i, struct lb_api_health_svc *o)
 
 	memset(o, 0, sizeof(*o));
 	o->key.proto = s->cfg.proto;
+	o->key.af = s->cfg.af;
 	o->key.vip = s->cfg.vip;
 	o->key.port = s->cfg.port;
 	o->quorum = s->cfg.quorum;
@@ -1764,7 +1818,8 @@ lb_model_health_dest(uint32_t i, uint32_t j, struct lb_api_health_dest *o)
 bool
 lb_model_quorum(uint8_t proto, uint32_t vip, uint16_t port)
 {
-	const struct msvc *s = find_svc(proto, vip, port);
+	union lb_ip a = lb_ip_from_v4(vip);
+	const struct msvc *s = find_svc(proto, AF_INET, &a, port);
 
 	return s != NULL && s->quorum_up;
 }
@@ -1772,7 +1827,7 @@ lb_model_quorum(uint8_t proto, uint32_t vip, uint16_t port)
 uint32_t
 lb_model_svc_vip(uint32_t i)
 {
-	return i < n_svcs ? svcs[i].cfg.vip : 0;
+	return i < n_svcs && svcs[i].cfg.af == AF_INET ? svcs[i].cfg.vip.v4 : 0;
 }
 
 bool
@@ -1797,17 +1852,17 @@ svc_cfg_same(const struct lb_conf_service *a, const struct lb_conf_service *b)
 	return a->sched == b->sched && a->sched_flags == b->sched_flags &&
 		a->persistence == b->persistence && a->netmask == b->netmask &&
 		(a->quorum ? a->quorum : 1) == (b->quorum ? b->quorum : 1) &&
-		a->hysteresis == b->hysteresis && a->sorry_server == b->sorry_server &&
+		a->hysteresis == b->hysteresis && lb_ip_eq(&a->sorry_server, &b->sorry_server) &&
 		a->sloppy == b->sloppy;
 }
 
 static int32_t
-conf_dest_find(const struct lb_conf_service *cs, uint32_t addr)
+conf_dest_find(const struct lb_conf_service *cs, const union lb_ip *addr)
 {
 	unsigned int j;
 
 	for (j = 0; j < cs->n_dests; j++)
-		if (cs->dests[j].addr == addr)
+		if (lb_ip_eq(&cs->dests[j].addr, addr))
 			return (int32_t)j;
 	return -1;
 }
@@ -1818,7 +1873,8 @@ conf_svc_find(const struct lb_conf *conf, const struct msvc *s)
 	unsigned int i;
 
 	for (i = 0; i < conf->n_services; i++)
-		if (conf->services[i].proto == s->cfg.proto && conf->services[i].vip == s->cfg.vip &&
+		if (conf->services[i].proto == s->cfg.proto && conf->services[i].af == s->cfg.af &&
+				lb_ip_eq(&conf->services[i].vip, &s->cfg.vip) &&
 				conf->services[i].port == s->cfg.port)
 			return &conf->services[i];
 	return NULL;
@@ -1844,14 +1900,15 @@ reload_ids_ok(const struct lb_conf *conf, uint32_t *need, uint32_t *have)
 		*have += !lb_dests[k].in_use;
 	for (i = 0; i < conf->n_services; i++) {
 		const struct lb_conf_service *cs = &conf->services[i];
-		const struct msvc *s = find_svc(cs->proto, cs->vip, cs->port);
+		const struct msvc *s = find_svc(cs->proto, cs->af, &cs->vip, cs->port);
 		struct msvc probe = { .cfg = *cs };
 
 		for (j = 0; j <= cs->n_dests; j++) {
-			uint32_t addr = j < cs->n_dests ? cs->dests[j].addr : cs->sorry_server;
+			const union lb_ip *addr = j < cs->n_dests ? &cs->dests[j].addr :
+				&cs->sorry_server;
 			int32_t at = s != NULL ? find_dest(s, addr) : -1;
 
-			if (addr == 0 || (at >= 0 && (bool)s->dests[at].sorry == (j == cs->n_dests)))
+			if (lb_ip_is_zero(addr) || (at >= 0 && (bool)s->dests[at].sorry == (j == cs->n_dests)))
 				continue;	/* none, or kept */
 			for (k = 0; k < LB_MAX_DESTS; k++)
 				if (!taken[k] && retired_match(k, &probe, addr))
@@ -1927,8 +1984,8 @@ reload_update_svc(uint32_t at, const struct lb_conf_service *cs,
 	/* servers the file no longer has, the sorry server if it moved */
 	for (j = s->n_dests; j-- > 0;) {
 		const struct mdest *md = &s->dests[j];
-		bool keep = md->sorry ? md->cfg.addr == cs->sorry_server :
-			conf_dest_find(cs, md->cfg.addr) >= 0;
+		bool keep = md->sorry ? lb_ip_eq(&md->cfg.addr, &cs->sorry_server) :
+			conf_dest_find(cs, &md->cfg.addr) >= 0;
 
 		bool sorry = md->sorry;
 
@@ -1945,7 +2002,7 @@ reload_update_svc(uint32_t at, const struct lb_conf_service *cs,
 	s->cfg.sorry_server = cs->sorry_server;
 	for (j = 0; j < cs->n_dests; j++) {
 		const struct lb_conf_dest *cd = &cs->dests[j];
-		int32_t k = find_dest(s, cd->addr);
+		int32_t k = find_dest(s, &cd->addr);
 		int64_t dchk = cd->check != NULL ? check_intern(cd->check) : (int64_t)chk;
 		struct mdest *md;
 
@@ -1984,14 +2041,15 @@ reload_update_svc(uint32_t at, const struct lb_conf_service *cs,
 		if (cd->weight > 0)
 			md->last_weight = cd->weight;
 		if (cd->has_mac)
-			dest_fill(&lb_dests[md->id], &md->cfg, ch.svc.id, port_for(md->cfg.addr));
+			dest_fill(&lb_dests[md->id], &md->cfg, s->cfg.af, ch.svc.id,
+					port_for(s->cfg.af, &md->cfg.addr));
 		else
 			lb_dests[md->id].mac_static = 0;	/* ARP takes over from now */
 		batch_commit(&ch);
 		s = &svcs[at];
 		st->dest_changed++;
 	}
-	if (cs->sorry_server != 0 && find_dest(s, cs->sorry_server) < 0) {
+	if (!lb_ip_is_zero(&cs->sorry_server) && find_dest(s, &cs->sorry_server) < 0) {
 		rc = prepare_dest_add(at, &sorry_cd, true, &ch);
 		if (rc < 0)
 			return rc;
@@ -2029,7 +2087,7 @@ lb_model_reload(const struct lb_conf *conf, struct lb_model_reload_stats *st)
 		}
 	for (k = 0; rc == 0 && k < conf->n_services; k++) {
 		const struct lb_conf_service *cs = &conf->services[k];
-		struct msvc *s = find_svc(cs->proto, cs->vip, cs->port);
+		struct msvc *s = find_svc(cs->proto, cs->af, &cs->vip, cs->port);
 
 		if (s != NULL)
 			rc = reload_update_svc((uint32_t)(s - svcs), cs, st);

@@ -130,7 +130,8 @@ learn(struct rte_mbuf *m)
 	for (i = 0; i < LB_MAX_DESTS; i++) {
 		struct lb_dest *d = &lb_dests[i];
 
-		if (!d->in_use || d->mac_static || d->addr != ah->arp_data.arp_sip)
+		if (!d->in_use || d->mac_static || d->af != AF_INET ||
+				d->addr.v4 != ah->arp_data.arp_sip)
 			continue;
 		if (d->mac != mac) {
 			char a[RTE_ETHER_ADDR_FMT_SIZE];
@@ -168,7 +169,7 @@ lb_neigh_poll(uint32_t now)
 
 		if (!d->in_use || d->mac_static || (int32_t)(now - next_try[i]) < 0)
 			continue;
-		send_arp(d->tx_port, RTE_ARP_OP_REQUEST, snap->port[d->tx_port].addr, d->addr);
+		send_arp(d->tx_port, RTE_ARP_OP_REQUEST, snap->port[d->tx_port].addr, d->addr.v4);
 		next_try[i] = now + ((d->mac & LB_MAC_VALID) ? REFRESH_S : RETRY_S);
 	}
 }

@@ -44,8 +44,9 @@ setup_port(const struct lb_conf_port *cp, uint16_t pid, uint16_t nq,
 	if (nq > 1) {
 		pconf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		pconf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IPV4 |
-				RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP) &
-			di.flow_type_rss_offloads;
+				RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP |
+				RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_NONFRAG_IPV6_TCP |
+				RTE_ETH_RSS_NONFRAG_IPV6_UDP) & di.flow_type_rss_offloads;
 		if (pconf.rx_adv_conf.rss_conf.rss_hf == 0)
 			pconf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
 	}
@@ -87,11 +88,24 @@ setup_port(const struct lb_conf_port *cp, uint16_t pid, uint16_t nq,
 		RTE_LOG(ERR, USER1, "port '%s': start: %s\n", cp->device, strerror(-rc));
 		return rc;
 	}
+	/* Neighbour solicitations for VIPs go to their solicited-node groups
+	 * (33:33:ff:xx:xx:xx), one per VIP and changing with them: take every
+	 * multicast frame rather than program a list. */
+	if (rte_eth_allmulticast_enable(pid) != 0 && rte_eth_allmulticast_get(pid) != 1)
+		RTE_LOG(WARNING, USER1, "port '%s': cannot receive all multicast: IPv6"
+				" neighbour solicitations for VIPs may not arrive\n", cp->device);
 	info->port_id = pid;
 	info->mac = mac;
 	info->addr = cp->addr;
 	info->mask = rte_cpu_to_be_32(cp->prefix == 0 ? 0 : ~0u << (32 - cp->prefix));
 	info->mtu = cp->mtu;
+	info->has_addr6 = cp->has_addr6;
+	info->plen6 = cp->prefix6;
+	info->addr6 = cp->addr6;
+	/* fe80::/64 with the modified EUI-64 of the MAC (RFC 4291 2.5.1) */
+	info->ll6 = (union lb_ip){ .v6 = { 0xfe, 0x80, [8] = mac.addr_bytes[0] ^ 0x02,
+		mac.addr_bytes[1], mac.addr_bytes[2], 0xff, 0xfe, mac.addr_bytes[3],
+		mac.addr_bytes[4], mac.addr_bytes[5] } };
 	return 0;
 }
 

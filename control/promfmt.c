@@ -19,29 +19,31 @@ family(FILE *f, const char *name, const char *type, const char *help)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* As node_exporter prints an address it parsed (Go's net.IP: IPv6 compressed, no brackets). */
 static const char *
-ip(uint32_t addr, char buf[INET_ADDRSTRLEN])
+ip(uint8_t af, const union lb_ip *addr, char buf[INET6_ADDRSTRLEN])
 {
-	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
+	return inet_ntop(af == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, INET6_ADDRSTRLEN);
 }
 
 /* node_exporter's backend labels, in the order its output sorts them. */
 static void
-backend_labels(FILE *f, const struct lb_api_svc_key *k, uint32_t raddr, uint16_t rport)
+backend_labels(FILE *f, const struct lb_api_svc_key *k, const union lb_ip *raddr,
+		uint16_t rport)
 {
-	char v[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
+	char v[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
 
 	fprintf(f, "{local_address=\"%s\",local_mark=\"\",local_port=\"%u\",proto=\"%s\","
-			"remote_address=\"%s\",remote_port=\"%u\"}", ip(k->vip, v), k->port,
-			lb_proto_name(k->proto), ip(raddr, r), rport);
+			"remote_address=\"%s\",remote_port=\"%u\"}", ip(k->af, &k->vip, v), k->port,
+			lb_proto_name(k->proto), ip(k->af, raddr, r), rport);
 }
 
 static void
 service_labels(FILE *f, const struct lb_api_svc_key *k)
 {
-	char v[INET_ADDRSTRLEN];
+	char v[INET6_ADDRSTRLEN];
 
-	fprintf(f, "{local_address=\"%s\",local_port=\"%u\",proto=\"%s\"}", ip(k->vip, v),
+	fprintf(f, "{local_address=\"%s\",local_port=\"%u\",proto=\"%s\"}", ip(k->af, &k->vip, v),
 			k->port, lb_proto_name(k->proto));
 }
 
@@ -94,7 +96,7 @@ node_ipvs(FILE *f, const struct lb_obs *o, const struct lb_api_counters *hdr)
 
 				memcpy(&v, (const char *)&d[j] + gauges[g].off, sizeof(v));
 				fputs(gauges[g].name, f);
-				backend_labels(f, &s->key, d[j].addr, d[j].port);
+				backend_labels(f, &s->key, &d[j].addr, d[j].port);
 				fprintf(f, " %u\n", v);
 			}
 		}
@@ -297,7 +299,7 @@ health(FILE *f, const struct lb_obs *o)
 
 		for (j = 0; j < s->n_dests; j++) {
 			fputs("lbd_backend_up", f);
-			backend_labels(f, &s->key, d[j].addr, d[j].port);
+			backend_labels(f, &s->key, &d[j].addr, d[j].port);
 			fprintf(f, " %u\n", d[j].state != LB_API_HEALTH_DOWN);
 		}
 	}
@@ -312,7 +314,7 @@ health(FILE *f, const struct lb_obs *o)
 			if (d[j].check == LB_CHECK_NONE)
 				continue;
 			fputs("lbd_backend_check_failures", f);
-			backend_labels(f, &s->key, d[j].addr, d[j].port);
+			backend_labels(f, &s->key, &d[j].addr, d[j].port);
 			fprintf(f, " %u\n", d[j].fails);
 		}
 	}
@@ -338,9 +340,10 @@ announce(FILE *f, const struct lb_obs *o)
 	family(f, "lbd_vip_announced", "gauge",
 			"1 while the VIP's route is in the announce table, else 0; reason says why not.");
 	for (i = 0; i < hdr->n; i++) {
-		char v[INET_ADDRSTRLEN];
+		char v[INET6_ADDRSTRLEN];
+		union lb_ip vip = lb_ip_from_v4(a[i].vip);
 
-		fprintf(f, "lbd_vip_announced{vip=\"%s\",reason=\"%s\"} %u\n", ip(a[i].vip, v),
+		fprintf(f, "lbd_vip_announced{vip=\"%s\",reason=\"%s\"} %u\n", ip(AF_INET, &vip, v),
 				a[i].why < sizeof(why_names) / sizeof(why_names[0]) ?
 				why_names[a[i].why] : "unknown", a[i].announced);
 	}

@@ -25,6 +25,7 @@ struct bucket {
 struct lb_conn_table {
 	struct bucket *buckets;
 	struct lb_conn *conns;
+	union lb_ip (*addr6)[2];	/* [capacity]: an IPv6 entry's addresses */
 	uint32_t bucket_mask;
 	uint32_t capacity;
 	uint32_t count;
@@ -55,7 +56,7 @@ lb_conn_table_create(uint32_t capacity, uint32_t now)
 {
 	struct lb_conn_table *ct;
 	uint32_t nb = 1, i;
-	size_t blen, clen;
+	size_t blen, clen, alen;
 
 	if (capacity == 0 || capacity > (1u << 28)) {
 		errno = EINVAL;
@@ -68,7 +69,8 @@ lb_conn_table_create(uint32_t capacity, uint32_t now)
 		return NULL;
 	blen = (size_t)nb * sizeof(struct bucket);
 	clen = (size_t)capacity * sizeof(struct lb_conn);
-	ct->map_len = blen + clen;
+	alen = (size_t)capacity * sizeof(ct->addr6[0]);
+	ct->map_len = blen + clen + alen;
 	ct->map = map_zeroed(ct->map_len);
 	if (ct->map == NULL) {
 		free(ct);
@@ -76,6 +78,7 @@ lb_conn_table_create(uint32_t capacity, uint32_t now)
 	}
 	ct->buckets = ct->map;
 	ct->conns = (struct lb_conn *)((char *)ct->map + blen);
+	ct->addr6 = (void *)((char *)ct->map + blen + clen);
 	ct->bucket_mask = nb - 1;
 	ct->capacity = capacity;
 	for (i = 0; i < capacity; i++)
@@ -125,6 +128,17 @@ lb_conn_hash(const struct lb_conn_key *k)
 	 */
 	h2 = rte_hash_crc_8byte(w[1] * 0x9e3779b97f4a7c15ull,
 			rte_hash_crc_8byte(w[0] * 0xc2b2ae3d27d4eb4full, 0x2f5a1b3d));
+	if (unlikely(lb_conn_key_is_v6(k))) {
+		/* the folds in w[] lose which bits differ: hash the addresses too */
+		const struct lb_conn_key6 *k6 = (const struct lb_conn_key6 *)k;
+
+		h1 = rte_hash_crc_8byte(k6->caddr.w[0], rte_hash_crc_8byte(k6->caddr.w[1],
+				rte_hash_crc_8byte(k6->vaddr.w[0],
+					rte_hash_crc_8byte(k6->vaddr.w[1], h1))));
+		h2 = rte_hash_crc_8byte(k6->caddr.w[0] * 0x9e3779b97f4a7c15ull,
+				rte_hash_crc_8byte(k6->vaddr.w[1] * 0xc2b2ae3d27d4eb4full, h2)) ^
+			(uint32_t)((k6->caddr.w[1] ^ k6->vaddr.w[0]) * 0xff51afd7ed558ccdull >> 32);
+	}
 	if (h1 == 0)
 		h1 = 1;
 	return ((uint64_t)h2 << 32) | h1;
@@ -157,6 +171,20 @@ key_eq(const struct lb_conn_key *a, const struct lb_conn_key *b)
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 
+/* Entry idx holds key k: its 16 bytes, then an IPv6 key's addresses. */
+static inline bool
+entry_eq(const struct lb_conn_table *ct, uint32_t idx, const struct lb_conn_key *k)
+{
+	const struct lb_conn_key6 *k6;
+
+	if (!key_eq(&ct->conns[idx].key, k))
+		return false;
+	if (likely(!lb_conn_key_is_v6(k)))
+		return true;
+	k6 = (const struct lb_conn_key6 *)k;
+	return lb_ip_eq(&ct->addr6[idx][0], &k6->caddr) && lb_ip_eq(&ct->addr6[idx][1], &k6->vaddr);
+}
+
 /* Bit i set when slot i of b holds signature sig. */
 static inline uint32_t
 sig_match(const struct bucket *b, uint32_t sig)
@@ -182,10 +210,10 @@ find_in(struct lb_conn_table *ct, const struct bucket *b, uint32_t sig,
 	uint32_t m = sig_match(b, sig);
 
 	while (m != 0) {
-		struct lb_conn *c = &ct->conns[b->idx[__builtin_ctz(m)]];
+		uint32_t idx = b->idx[__builtin_ctz(m)];
 
-		if (key_eq(&c->key, k))
-			return c;
+		if (entry_eq(ct, idx, k))
+			return &ct->conns[idx];
 		m &= m - 1;
 	}
 	return NULL;
@@ -208,11 +236,24 @@ lb_conn_candidate(const struct lb_conn_table *ct, uint64_t hash)
 	return idx;
 }
 
+void
+lb_conn_prefetch_addr6(const struct lb_conn_table *ct, uint32_t cand)
+{
+	if (cand != LB_CONN_NONE)
+		rte_prefetch0(&ct->addr6[cand]);
+}
+
+const union lb_ip *
+lb_conn_addr6(const struct lb_conn_table *ct, const struct lb_conn *c)
+{
+	return ct->addr6[c - ct->conns];
+}
+
 struct lb_conn *
 lb_conn_lookup_at(struct lb_conn_table *ct, const struct lb_conn_key *k, uint64_t hash,
 		uint32_t cand)
 {
-	if (cand != LB_CONN_NONE && key_eq(&ct->conns[cand].key, k))
+	if (cand != LB_CONN_NONE && entry_eq(ct, cand, k))
 		return &ct->conns[cand];
 	/* No candidate (or a signature collision): look again, since an earlier
 	 * packet of the same burst may have inserted this key since. */
@@ -337,6 +378,12 @@ lb_conn_insert(struct lb_conn_table *ct, const struct lb_conn_key *k, uint64_t h
 
 	lb_conn_write_begin(c);
 	c->key = *k;
+	if (lb_conn_key_is_v6(k)) {
+		const struct lb_conn_key6 *k6 = (const struct lb_conn_key6 *)k;
+
+		ct->addr6[idx][0] = k6->caddr;
+		ct->addr6[idx][1] = k6->vaddr;
+	}
 	c->state = 0;
 	c->flags = LB_CONN_F_USED;
 	c->dest = LB_CONN_NONE;
@@ -359,9 +406,16 @@ lb_conn_insert(struct lb_conn_table *ct, const struct lb_conn_key *k, uint64_t h
 static void
 unindex(struct lb_conn_table *ct, struct lb_conn *c, uint32_t idx)
 {
-	uint64_t hash = lb_conn_hash(&c->key);
+	struct lb_conn_key6 k6 = { .k = c->key };
+	uint64_t hash;
 	struct bucket *b;
 	int i, pass;
+
+	if (lb_conn_key_is_v6(&c->key)) {
+		k6.caddr = ct->addr6[idx][0];
+		k6.vaddr = ct->addr6[idx][1];
+	}
+	hash = lb_conn_hash(&k6.k);
 
 	for (pass = 0; pass < 2; pass++) {
 		b = &ct->buckets[pass == 0 ? bucket1(ct, hash) : bucket2(ct, hash)];
@@ -437,6 +491,13 @@ lb_conn_expire(struct lb_conn_table *ct, uint32_t now, uint32_t budget,
 bool
 lb_conn_read(const struct lb_conn_table *ct, uint32_t idx, struct lb_conn *out)
 {
+	return lb_conn_read6(ct, idx, out, NULL);
+}
+
+bool
+lb_conn_read6(const struct lb_conn_table *ct, uint32_t idx, struct lb_conn *out,
+		union lb_ip addr6[2])
+{
 	const volatile struct lb_conn *c = &ct->conns[idx];
 	uint32_t s1, s2;
 
@@ -448,6 +509,9 @@ lb_conn_read(const struct lb_conn_table *ct, uint32_t idx, struct lb_conn *out)
 			continue;
 		}
 		memcpy(out, (const void *)c, sizeof(*out));
+		/* written before the entry's seq closes, like the rest of it */
+		if (addr6 != NULL && lb_conn_key_is_v6(&out->key))
+			memcpy(addr6, (const void *)ct->addr6[idx], sizeof(ct->addr6[idx]));
 		rte_smp_rmb();
 		s2 = c->seq;
 		if (s1 == s2)
@@ -462,6 +526,7 @@ lb_conn_peek(const struct lb_conn_table *ct, const struct lb_conn_key *k, uint64
 	const struct bucket *bs[2] = {
 		&ct->buckets[bucket1(ct, hash)], &ct->buckets[bucket2(ct, hash)],
 	};
+	union lb_ip a6[2];
 	int b, i;
 
 	for (b = 0; b < 2; b++) {
@@ -471,7 +536,11 @@ lb_conn_peek(const struct lb_conn_table *ct, const struct lb_conn_key *k, uint64
 
 			if (sig != (uint32_t)hash || idx >= ct->capacity)
 				continue;
-			if (lb_conn_read(ct, idx, out) && key_eq(&out->key, k))
+			if (!lb_conn_read6(ct, idx, out, a6) || !key_eq(&out->key, k))
+				continue;
+			if (!lb_conn_key_is_v6(k) ||
+					(lb_ip_eq(&a6[0], &((const struct lb_conn_key6 *)k)->caddr) &&
+					 lb_ip_eq(&a6[1], &((const struct lb_conn_key6 *)k)->vaddr)))
 				return true;
 		}
 	}

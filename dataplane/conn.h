@@ -26,6 +26,16 @@
  * more than once. lb_conn_expire() does a bounded amount of this work per
  * call, so no number of simultaneous expiries stalls the worker.
  *
+ * IPv6 flows live in the same table, so that every worker path (expiry,
+ * templates, listing, the defences) is one code: an IPv6 key is the same
+ * 16-byte key, its address words holding the XOR folds of the addresses and
+ * LB_CONN_KEY_V6 set in its family byte, followed in memory by the two full
+ * addresses (struct lb_conn_key6). Its entry keeps the full addresses in a
+ * side array parallel to the entries (32 bytes each), which a lookup reads
+ * only after the 16-byte key matched. The side array is anonymous memory
+ * too, so an IPv4-only director never touches a page of it: IPv4 entries stay
+ * one line and 96 bytes a connection; an IPv6 connection costs 128.
+ *
  * Why not rte_hash: measured by tests/bench/bench_conn.c on this project's
  * 2-core test machine, 1M live entries, random lookups in bursts of 32, each
  * side on its best bulk path and counting the read of the entry itself:
@@ -47,6 +57,8 @@
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 
+#include "dataplane/addr.h"
+
 #define LB_CONN_NONE		UINT32_MAX
 #define LB_CONN_F_USED		0x01	/* entry holds a connection */
 #define LB_CONN_F_TEMPLATE	0x02	/* persistence template */
@@ -60,8 +72,26 @@ struct lb_conn_key {
 	uint16_t cport;
 	uint16_t vport;
 	uint8_t proto;
-	uint8_t pad[3];		/* always 0 */
+	uint8_t pad[3];		/* pad[0]: tag; pad[1]: family (LB_CONN_KEY_V6); pad[2] 0 */
 };
+
+#define LB_CONN_KEY_V6		6	/* pad[1] of an IPv6 key */
+
+/*
+ * An IPv6 key: what lb_conn_* take as a struct lb_conn_key * whenever
+ * k.pad[1] is LB_CONN_KEY_V6 (they read the addresses after it).
+ */
+struct lb_conn_key6 {
+	struct lb_conn_key k;
+	union lb_ip caddr;
+	union lb_ip vaddr;
+};
+
+static inline bool
+lb_conn_key_is_v6(const struct lb_conn_key *k)
+{
+	return k->pad[1] == LB_CONN_KEY_V6;
+}
 
 /*
  * Fill a key with two 8-byte stores. The hash and the compare read the key
@@ -71,22 +101,40 @@ struct lb_conn_key {
  * bench_pipeline's 1M fast path. tag is pad[0]: 1 for persistence templates.
  */
 static inline void
-lb_conn_key_set(struct lb_conn_key *k, uint32_t caddr, uint32_t vaddr, uint16_t cport,
-		uint16_t vport, uint8_t proto, uint8_t tag)
+lb_conn_key_fill(struct lb_conn_key *k, uint32_t caddr, uint32_t vaddr, uint16_t cport,
+		uint16_t vport, uint8_t proto, uint8_t tag, uint8_t fam)
 {
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
 	uint64_t w[2] = {
 		(uint64_t)caddr | (uint64_t)vaddr << 32,
 		(uint64_t)cport | (uint64_t)vport << 16 | (uint64_t)proto << 32 |
-			(uint64_t)tag << 40,
+			(uint64_t)tag << 40 | (uint64_t)fam << 48,
 	};
 
 	RTE_BUILD_BUG_ON(sizeof(*k) != sizeof(w));
 	memcpy(k, w, sizeof(w));
 #else
 	*k = (struct lb_conn_key){ .caddr = caddr, .vaddr = vaddr, .cport = cport,
-		.vport = vport, .proto = proto, .pad = { tag } };
+		.vport = vport, .proto = proto, .pad = { tag, fam } };
 #endif
+}
+
+static inline void
+lb_conn_key_set(struct lb_conn_key *k, uint32_t caddr, uint32_t vaddr, uint16_t cport,
+		uint16_t vport, uint8_t proto, uint8_t tag)
+{
+	lb_conn_key_fill(k, caddr, vaddr, cport, vport, proto, tag, 0);
+}
+
+/* The same for an IPv6 flow: the full addresses, their folds in k->k. */
+static inline void
+lb_conn_key6_set(struct lb_conn_key6 *k, const void *caddr, const void *vaddr,
+		uint16_t cport, uint16_t vport, uint8_t proto, uint8_t tag)
+{
+	memcpy(k->caddr.v6, caddr, 16);
+	memcpy(k->vaddr.v6, vaddr, 16);
+	lb_conn_key_fill(&k->k, lb_ip_fold(AF_INET6, &k->caddr),
+			lb_ip_fold(AF_INET6, &k->vaddr), cport, vport, proto, tag, LB_CONN_KEY_V6);
 }
 
 struct lb_conn {
@@ -140,6 +188,8 @@ struct lb_conn *lb_conn_lookup(struct lb_conn_table *ct, const struct lb_conn_ke
  * in between).
  */
 uint32_t lb_conn_candidate(const struct lb_conn_table *ct, uint64_t hash);
+/* An IPv6 key's candidate: its addresses' line too. */
+void lb_conn_prefetch_addr6(const struct lb_conn_table *ct, uint32_t cand);
 struct lb_conn *lb_conn_lookup_at(struct lb_conn_table *ct, const struct lb_conn_key *k,
 		uint64_t hash, uint32_t cand);
 
@@ -210,6 +260,12 @@ bool lb_conn_peek(const struct lb_conn_table *ct, const struct lb_conn_key *k,
  * is free. Never blocks the owner; retries while the owner is mid-change.
  */
 bool lb_conn_read(const struct lb_conn_table *ct, uint32_t idx, struct lb_conn *out);
+/* The same, with an IPv6 entry's addresses (client, virtual) into addr6[0..1]. */
+bool lb_conn_read6(const struct lb_conn_table *ct, uint32_t idx, struct lb_conn *out,
+		union lb_ip addr6[2]);
+
+/* Owner: an IPv6 entry's addresses (client, virtual). */
+const union lb_ip *lb_conn_addr6(const struct lb_conn_table *ct, const struct lb_conn *c);
 
 /* The entry at idx (tests, and the owner resolving c->tmpl). */
 struct lb_conn *lb_conn_at(struct lb_conn_table *ct, uint32_t idx);

@@ -317,10 +317,13 @@ is_dest_addr(uint32_t addr, const struct lb_snap *snap)
 {
 	uint32_t i, j;
 
-	for (i = 0; i < snap->n_svcs; i++)
+	for (i = 0; i < snap->n_svcs; i++) {
+		if (snap->svcs[i].af != AF_INET)
+			continue;
 		for (j = 0; j < snap->svcs[i].sched.n; j++)
 			if (snap->svcs[i].sched.dest[j].addr == addr)
 				return true;
+	}
 	return false;
 }
 
@@ -640,7 +643,7 @@ sync_queue(struct lb_worker *wk, const struct lb_snap *snap, const struct lb_svc
 {
 	const struct lb_dest *d = &lb_dests[c->dest];
 	struct lb_sync_conn r = {
-		.caddr = c->key.caddr, .vaddr = c->key.vaddr, .daddr = d->addr,
+		.caddr = c->key.caddr, .vaddr = c->key.vaddr, .daddr = d->addr.v4,
 		.cport = c->key.cport, .vport = c->key.vport, .dport = d->port,
 		.proto = c->key.proto, .version = 1,
 		.state = c->state == LB_S_UDP ? 0 : c->state,
@@ -650,6 +653,8 @@ sync_queue(struct lb_worker *wk, const struct lb_snap *snap, const struct lb_svc
 		.timeout = conn_timeout(snap, c->state),
 	};
 
+	if (lb_conn_key_is_v6(&c->key))
+		return;		/* the records lbd sends are IPv4's (docs/high-availability.md) */
 	sync_put(wk, &r);
 	if (c->tmpl != LB_CONN_NONE) {
 		const struct lb_conn *t = lb_conn_at(wk->ct, c->tmpl);
@@ -659,7 +664,7 @@ sync_queue(struct lb_worker *wk, const struct lb_snap *snap, const struct lb_svc
 		r.caddr = t->key.caddr;
 		r.cport = 0;
 		r.vport = t->key.vport;
-		r.daddr = lb_dests[t->dest].addr;
+		r.daddr = lb_dests[t->dest].addr.v4;
 		r.dport = lb_dests[t->dest].port;
 		r.state = t->flags & LB_CONN_F_ASSURED ? 1 : 0;
 		r.flags = LB_SYNC_F_DROUTE | LB_SYNC_F_NOOUTPUT | LB_SYNC_F_TEMPLATE;
@@ -677,7 +682,8 @@ svc_dest(const struct lb_svc *svc, uint32_t addr, uint16_t port)
 	for (i = 0; i < svc->sched.n; i++) {
 		uint32_t id = svc->dest_ids[i];
 
-		if (lb_dests[id].addr == addr && lb_dests[id].port == port && !lb_dests[id].removed)
+		if (lb_dests[id].af == AF_INET && lb_dests[id].addr.v4 == addr &&
+				lb_dests[id].port == port && !lb_dests[id].removed)
 			return id;
 	}
 	return LB_CONN_NONE;

@@ -27,22 +27,30 @@
 enum lb_pkt_kind {
 	LB_PKT_ARP = 1,
 	LB_PKT_IPV4,
+	LB_PKT_IPV6,
 };
 
 struct lb_pkt {
 	uint8_t kind;		/* enum lb_pkt_kind */
-	uint8_t proto;		/* IPv4 protocol */
+	uint8_t proto;		/* IPv4 protocol; IPv6: the upper-layer header's */
 	uint8_t tcp_flags;
-	uint8_t is_frag;	/* MF set or fragment offset != 0 */
+	uint8_t is_frag;	/* MF set or fragment offset != 0; IPv6: a Fragment header */
 	uint8_t first_frag;	/* fragment offset == 0 (L4 header present) */
 	uint16_t l2_len;	/* 14 or 18 */
-	uint16_t l3_len;	/* IPv4 total length */
+	uint16_t l3_len;	/* IPv4 total length; IPv6: 40 + payload length */
 	uint16_t l4_off;	/* from the start of the frame */
-	uint16_t l4_len;	/* l3_len - IPv4 header */
+	uint16_t l4_len;	/* l3_len - IP header (IPv6: extension headers too) */
 	uint32_t saddr;		/* network order */
 	uint32_t daddr;
 	uint16_t sport;		/* network order; ICMP: 0 */
 	uint16_t dport;
+	/* IPv6 (saddr/daddr then hold the addresses' folds, dataplane/addr.h):
+	 * the addresses in the frame (unaligned: read with memcpy) */
+	const uint8_t *saddr6;
+	const uint8_t *daddr6;
+	uint8_t hop_limit;
+	uint8_t icmp_type;	/* ICMP, ICMPv6: type and code */
+	uint8_t icmp_code;
 };
 
 /*

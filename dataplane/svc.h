@@ -24,6 +24,7 @@
 #include <rte_common.h>
 #include <rte_ether.h>
 
+#include "dataplane/addr.h"
 #include "dataplane/limits.h"
 #include "dataplane/sched.h"
 #include "dataplane/tcp_state.h"
@@ -32,7 +33,9 @@
 
 struct lb_dest {
 	uint64_t mac;		/* bytes 0..5 as on the wire, | LB_MAC_VALID; 0 = unresolved */
-	uint32_t addr;		/* network order */
+	union lb_ip addr;
+	uint8_t af;		/* AF_INET, AF_INET6: its service's */
+	uint8_t _r0;
 	uint16_t port;		/* network order */
 	uint16_t tx_port;	/* index in lb_snap.port[] of the port that reaches it */
 	uint32_t svc_id;
@@ -51,12 +54,14 @@ extern struct lb_dest *lb_dests;	/* [LB_MAX_DESTS] */
 struct lb_svc {
 	uint32_t id;		/* stable: index of stats and scheduler state */
 	uint32_t gen;		/* changes whenever sched is rebuilt */
-	uint32_t vip;		/* network order */
+	union lb_ip vip;
+	uint8_t af;		/* AF_INET, AF_INET6 */
 	uint16_t port;		/* network order; 0 = every port */
 	uint8_t proto;
 	uint8_t sloppy;		/* a TCP segment without SYN may create an entry */
 	uint32_t persistence;	/* seconds */
-	uint32_t netmask;	/* network order */
+	uint32_t netmask;	/* AF_INET: network order */
+	uint8_t plen6;		/* AF_INET6: persistence prefix length */
 	struct lb_sched_svc sched;
 	uint32_t *dest_ids;	/* sched position -> lb_dests id */
 };
@@ -71,6 +76,12 @@ struct lb_port_info {
 	uint32_t addr;		/* network order */
 	uint32_t mask;		/* network order */
 	uint16_t mtu;
+	/* IPv6: the configured address (has_addr6) and the link-local one
+	 * (fe80::/64 with the EUI-64 of mac), NDP's sources */
+	uint8_t has_addr6;
+	uint8_t plen6;
+	union lb_ip addr6;
+	union lb_ip ll6;
 };
 
 struct lb_snap {
@@ -86,6 +97,16 @@ struct lb_snap {
 		uint8_t used;
 		int32_t idx;	/* -2 for a VIP marker */
 	} *lk;
+	/* The same for IPv6 services, apart so that IPv4 lookups stay one
+	 * 32-bit compare; (0, vip, 0) marks an IPv6 VIP (NDP, echo). */
+	uint32_t lk6_mask;
+	struct lb_svc_key6 {
+		union lb_ip vip;
+		uint16_t port;
+		uint8_t proto;
+		uint8_t used;
+		int32_t idx;
+	} *lk6;
 	uint32_t n_ports;
 	struct lb_port_info port[LB_MAX_PORTS];
 	uint32_t timeout[LB_S_COUNT];	/* seconds */
@@ -130,6 +151,47 @@ lb_snap_find(const struct lb_snap *s, uint8_t proto, uint32_t vip, uint16_t port
 		if (k->vip == vip && k->port == port && k->proto == proto)
 			return k;
 	}
+}
+
+static inline uint32_t
+lb_svc_hash6(uint8_t proto, const union lb_ip *vip, uint16_t port)
+{
+	uint64_t k = vip->w[0] ^ (vip->w[1] * 0xff51afd7ed558ccdull) ^
+		((uint64_t)port << 8) ^ proto;
+
+	k *= 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(k >> 32);
+}
+
+static inline const struct lb_svc_key6 *
+lb_snap_find6(const struct lb_snap *s, uint8_t proto, const union lb_ip *vip, uint16_t port)
+{
+	uint32_t i = lb_svc_hash6(proto, vip, port) & s->lk6_mask;
+
+	for (;; i = (i + 1) & s->lk6_mask) {
+		const struct lb_svc_key6 *k = &s->lk6[i];
+
+		if (!k->used)
+			return NULL;
+		if (lb_ip_eq(&k->vip, vip) && k->port == port && k->proto == proto)
+			return k;
+	}
+}
+
+static inline const struct lb_svc *
+lb_snap_service6(const struct lb_snap *s, uint8_t proto, const union lb_ip *vip, uint16_t port)
+{
+	const struct lb_svc_key6 *k = lb_snap_find6(s, proto, vip, port);
+
+	if (k == NULL)
+		k = lb_snap_find6(s, proto, vip, 0);
+	return k != NULL ? &s->svcs[k->idx] : NULL;
+}
+
+static inline bool
+lb_snap_is_vip6(const struct lb_snap *s, const union lb_ip *addr)
+{
+	return lb_snap_find6(s, 0, addr, 0) != NULL;
 }
 
 /* The service for a packet to vip:port, falling back to an every-port service. */
