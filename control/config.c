@@ -589,7 +589,8 @@ get_ip(struct loader *ld, const config_setting_t *s, const char *str, uint8_t wa
 
 	if (lb_parse_ip(str, &got, a) < 0 || !unicast_ip(got, a)) {
 		report(ld, s, want == AF_INET ? "bad IPv4 address '%s'" : want == AF_INET6 ?
-				"bad IPv6 address '%s'" : "bad IP address '%s'", str);
+				"bad IPv6 address '%s'" : "bad IP address '%s' (neither IPv4 nor IPv6)",
+				str);
 	} else if (want != 0 && got != want) {
 		report(ld, s, "%s is an %s address in an %s service: direct routing cannot"
 				" change the family", str, got == AF_INET ? "IPv4" : "IPv6",

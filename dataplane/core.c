@@ -10,8 +10,14 @@
  * ICMP errors are new frames, counted apart.
  *
  * DR forwarding touches only the Ethernet header, the TTL and the IPv4
- * checksum (updated incrementally, RFC 1624); addresses, ports and the L4
- * checksum are left as the client sent them.
+ * checksum (updated incrementally, RFC 1624), or IPv6's hop limit; addresses,
+ * ports and the L4 checksum are left as the client sent them.
+ *
+ * IPv6 takes the same path as IPv4 from the service lookup on: one state
+ * machine, one table (IPv6 keys, conn.h), the same schedulers over the
+ * address's fold. What differs is at the edges: neighbour discovery instead
+ * of ARP, ICMPv6's errors (Packet Too Big instead of fragmentation needed:
+ * IPv6 routers never fragment), and extension headers the parser walked.
  */
 #include <string.h>
 
@@ -23,6 +29,7 @@
 #include <rte_random.h>
 #include <rte_tcp.h>
 
+#include "dataplane/nd.h"
 #include "dataplane/pkt.h"
 
 /* ICMP types DPDK 22.11 does not name. */
@@ -57,6 +64,32 @@ static inline struct rte_ipv4_hdr *
 ip_of(struct rte_mbuf *m, const struct lb_pkt *p)
 {
 	return rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l2_len);
+}
+
+static inline struct rte_ipv6_hdr *
+ip6_of(struct rte_mbuf *m, const struct lb_pkt *p)
+{
+	return rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, p->l2_len);
+}
+
+static inline union lb_ip
+ip6_load(const uint8_t *a)
+{
+	union lb_ip r;
+
+	memcpy(r.v6, a, sizeof(r.v6));
+	return r;
+}
+
+/* The connection key of p's flow: IPv4's 16 bytes, or an IPv6 key. */
+static inline struct lb_conn_key *
+flow_key(const struct lb_pkt *p, struct lb_conn_key6 *k)
+{
+	if (p->kind == LB_PKT_IPV6)
+		lb_conn_key6_set(k, p->saddr6, p->daddr6, p->sport, p->dport, p->proto, 0);
+	else
+		lb_conn_key_set(&k->k, p->saddr, p->daddr, p->sport, p->dport, p->proto, 0);
+	return &k->k;
 }
 
 /* ---- counts ---- */
@@ -283,6 +316,74 @@ send_icmp_error(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_po
 	emit(out, m, rx_port);
 }
 
+/* RFC 4443 2.4 (e): no error about an ICMPv6 error, nor about a packet from
+ * an address that does not name one host. */
+static bool
+icmp6_error_forbidden(const struct lb_pkt *p)
+{
+	static const uint8_t zero[16];
+
+	if (p->proto == IPPROTO_ICMPV6 && p->icmp_type < 128)
+		return true;
+	return memcmp(p->saddr6, zero, 16) == 0;
+}
+
+/*
+ * An ICMPv6 error about orig (RFC 4443: as much of the packet as fits in
+ * the minimum MTU), from the address it was sent to (a VIP), back to its
+ * source out of rx_port, in its VLAN. param: Packet Too Big's MTU.
+ */
+static void
+send_icmp6_error(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *orig, const struct lb_pkt *p, uint8_t type, uint8_t code,
+		uint32_t param, uint32_t now, struct lb_out *out)
+{
+	const struct rte_ether_hdr *oeh = rte_pktmbuf_mtod(orig, const struct rte_ether_hdr *);
+	uint16_t quote = RTE_MIN(p->l3_len, (uint16_t)LB_ICMP6_ERR_QUOTE);
+	struct rte_ether_hdr *eh;
+	struct rte_ipv6_hdr *ip;
+	uint8_t *ic;
+	struct rte_mbuf *m;
+	uint16_t len, sum;
+	uint32_t be;
+
+	if (wk->pool == NULL || icmp6_error_forbidden(p) || !icmp_allowed(wk, now))
+		return;
+	quote = RTE_MIN(quote, (uint16_t)(rte_pktmbuf_data_len(orig) - p->l2_len));
+	m = rte_pktmbuf_alloc(wk->pool);
+	if (m == NULL)
+		return;
+	len = p->l2_len + sizeof(*ip) + 8 + quote;
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, len);
+	if (eh == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rte_ether_addr_copy(&oeh->src_addr, &eh->dst_addr);
+	rte_ether_addr_copy(&snap->port[rx_port].mac, &eh->src_addr);
+	memcpy(&eh->ether_type, &oeh->ether_type, p->l2_len - offsetof(struct rte_ether_hdr,
+				ether_type));
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, p->l2_len);
+	ip->vtc_flow = RTE_BE32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16(8 + quote);
+	ip->proto = IPPROTO_ICMPV6;
+	ip->hop_limits = 64;
+	memcpy(ip->src_addr, p->daddr6, 16);
+	memcpy(ip->dst_addr, p->saddr6, 16);
+	ic = (uint8_t *)(ip + 1);
+	ic[0] = type;
+	ic[1] = code;
+	ic[2] = ic[3] = 0;
+	be = rte_cpu_to_be_32(param);
+	memcpy(ic + 4, &be, 4);
+	memcpy(ic + 8, rte_pktmbuf_mtod_offset(orig, const void *, p->l2_len), quote);
+	sum = lb_icmp6_cksum(ip->src_addr, ip->dst_addr, ic, 8u + quote);
+	memcpy(ic + 2, &sum, 2);
+	m->port = orig->port;
+	wk->stats.sent_icmp++;
+	emit(out, m, rx_port);
+}
+
 /* ---- the kernel interface ---- */
 
 /* m goes to the kernel interface of the port it came in on (control/host.h). */
@@ -403,6 +504,33 @@ echo_reply(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 
 /* ---- DR transmit ---- */
 
+/* IPv6: the hop limit, and Packet Too Big where IPv4 would fragment. */
+static void
+dr_forward6(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *m, const struct lb_pkt *p, const struct lb_dest *d,
+		uint64_t mac, uint32_t now, struct lb_out *out)
+{
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv6_hdr *ip = ip6_of(m, p);
+
+	if (ip->hop_limits <= 1) {
+		send_icmp6_error(wk, snap, rx_port, m, p, LB_ICMP6_TIME_EXCEEDED, 0, 0, now, out);
+		drop(wk, m, LB_DROP_ttl_exceeded);
+		return;
+	}
+	if (p->l3_len > d->mtu) {
+		send_icmp6_error(wk, snap, rx_port, m, p, LB_ICMP6_PKT_TOO_BIG, 0, d->mtu, now,
+				out);
+		drop(wk, m, LB_DROP_pkt_too_big);
+		return;
+	}
+	ip->hop_limits--;
+	memcpy(&eh->dst_addr, &mac, RTE_ETHER_ADDR_LEN);
+	rte_ether_addr_copy(&snap->port[d->tx_port].mac, &eh->src_addr);
+	wk->stats.fwd++;
+	emit(out, m, d->tx_port);
+}
+
 static void
 dr_forward(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		struct rte_mbuf *m, const struct lb_pkt *p, const struct lb_dest *d,
@@ -415,6 +543,10 @@ dr_forward(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 
 	if (!(mac & LB_MAC_VALID)) {
 		drop(wk, m, LB_DROP_dest_unresolved);
+		return;
+	}
+	if (p->kind == LB_PKT_IPV6) {
+		dr_forward6(wk, snap, rx_port, m, p, d, mac, now, out);
 		return;
 	}
 	if (ip->time_to_live <= 1) {
@@ -497,15 +629,24 @@ static uint32_t
 persist_pick(struct lb_worker *wk, const struct lb_svc *svc, const struct lb_pkt *p,
 		uint32_t now, uint32_t *tidx)
 {
-	struct lb_conn_key k;
+	struct lb_conn_key6 k6;
+	struct lb_conn_key *k = &k6.k;
 	uint64_t h;
 	uint32_t life = now + svc->persistence, dest = LB_CONN_NONE;
 	struct lb_conn *t;
 	uint16_t w;
 
-	lb_conn_key_set(&k, p->saddr & svc->netmask, p->daddr, 0, svc->port, p->proto, 1);
-	h = lb_conn_hash(&k);
-	t = lb_conn_lookup(wk->ct, &k, h);
+	if (p->kind == LB_PKT_IPV6) {
+		union lb_ip c = ip6_load(p->saddr6);
+
+		c = lb_ip6_prefix(&c, svc->plen6);
+		lb_conn_key6_set(&k6, c.v6, p->daddr6, 0, svc->port, p->proto, 1);
+	} else {
+		lb_conn_key_set(&k6.k, p->saddr & svc->netmask, p->daddr, 0, svc->port, p->proto,
+				1);
+	}
+	h = lb_conn_hash(k);
+	t = lb_conn_lookup(wk->ct, k, h);
 
 	*tidx = LB_CONN_NONE;
 	if (t != NULL && t->dest != LB_CONN_NONE && !lb_dests[t->dest].removed &&
@@ -519,14 +660,14 @@ persist_pick(struct lb_worker *wk, const struct lb_svc *svc, const struct lb_pkt
 		for (w = 0; w < wk->n_peers && dest == LB_CONN_NONE; w++) {
 			struct lb_conn copy;
 
-			if (wk->peers[w] == wk || !lb_conn_peek(wk->peers[w]->ct, &k, h, &copy))
+			if (wk->peers[w] == wk || !lb_conn_peek(wk->peers[w]->ct, k, h, &copy))
 				continue;
 			if (copy.dest != LB_CONN_NONE && (int32_t)(copy.expire - now) > 0 &&
 					!lb_dests[copy.dest].removed)
 				dest = copy.dest;
 		}
 		if (lb_conn_count(wk->ct) < lb_conn_capacity(wk->ct))
-			t = lb_conn_insert(wk->ct, &k, h, now, life);
+			t = lb_conn_insert(wk->ct, k, h, now, life);
 	}
 	if (dest == LB_CONN_NONE)
 		dest = schedule(wk, svc, p);
@@ -601,8 +742,12 @@ no_dest(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		struct rte_mbuf *m, const struct lb_pkt *p, uint32_t now, struct lb_out *out)
 {
 	/* As IPVS: port unreachable from the VIP, for TCP too. */
-	send_icmp_error(wk, snap, rx_port, m, p, ICMP_DEST_UNREACH, ICMP_CODE_PORT_UNREACH, 0, p->daddr,
-			now, out);
+	if (p->kind == LB_PKT_IPV6)
+		send_icmp6_error(wk, snap, rx_port, m, p, LB_ICMP6_DST_UNREACH,
+				LB_ICMP6_CODE_PORT_UNREACH, 0, now, out);
+	else
+		send_icmp_error(wk, snap, rx_port, m, p, ICMP_DEST_UNREACH,
+				ICMP_CODE_PORT_UNREACH, 0, p->daddr, now, out);
 	drop(wk, m, LB_DROP_no_dest);
 }
 
@@ -814,11 +959,11 @@ stateless(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 
 static void
 handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
-		struct rte_mbuf *m, const struct lb_pkt *p, uint64_t hash, uint32_t cand,
-		uint32_t now, struct lb_out *out)
+		struct rte_mbuf *m, const struct lb_pkt *p, const struct lb_svc *svc,
+		uint64_t hash, uint32_t cand, uint32_t now, struct lb_out *out)
 {
-	const struct lb_svc *svc = lb_snap_service(snap, p->proto, p->daddr, p->dport);
-	struct lb_conn_key key;
+	struct lb_conn_key6 key6;
+	struct lb_conn_key *key;
 	bool tcp = p->proto == IPPROTO_TCP;
 	bool syn = tcp && (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) ==
 		RTE_TCP_SYN_FLAG;
@@ -831,12 +976,12 @@ handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 	struct lb_conn *c;
 	unsigned int state, old;
 
-	lb_conn_key_set(&key, p->saddr, p->daddr, p->sport, p->dport, p->proto, 0);
 	if (svc == NULL) {
 		drop(wk, m, LB_DROP_no_service);
 		return;
 	}
-	c = lb_conn_lookup_at(wk->ct, &key, hash, cand);
+	key = flow_key(p, &key6);
+	c = lb_conn_lookup_at(wk->ct, key, hash, cand);
 	if (c != NULL) {
 		bool expired = (int32_t)(c->expire - now) <= 0;
 		bool reuse = syn && (c->state == LB_S_TIME_WAIT || c->state == LB_S_CLOSE ||
@@ -891,7 +1036,7 @@ handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 			drop(wk, m, LB_DROP_conn_full);
 			return;
 		}
-		c = lb_conn_insert(wk->ct, &key, hash, now, now + conn_timeout(snap, LB_S_NONE));
+		c = lb_conn_insert(wk->ct, key, hash, now, now + conn_timeout(snap, LB_S_NONE));
 		if (c == NULL) {
 			if (mh)
 				stateless(wk, snap, rx_port, m, p, svc, now, out);
@@ -1021,7 +1166,9 @@ handle_ipv4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		return;
 	}
 	if (vip && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
-		handle_l4(wk, snap, rx_port, m, p, hash, cand, now, out);
+		handle_l4(wk, snap, rx_port, m, p,
+				lb_snap_service(snap, p->proto, p->daddr, p->dport),
+				hash, cand, now, out);
 		return;
 	}
 	if (p->proto != IPPROTO_ICMP) {
@@ -1036,6 +1183,316 @@ handle_ipv4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 	if (vip && (ic->icmp_type == ICMP_DEST_UNREACH || ic->icmp_type == ICMP_SOURCE_QUENCH ||
 			ic->icmp_type == ICMP_TIME_EXCEEDED)) {
 		handle_icmp_related(wk, snap, rx_port, m, p, now, out);
+		return;
+	}
+	drop(wk, m, LB_DROP_icmp_unsupported);
+}
+
+/* ---- IPv6 ---- */
+
+/* Whether addr is one of the ports' IPv6 addresses (configured or link-local). */
+static bool
+own6(const struct lb_snap *snap, const union lb_ip *addr)
+{
+	uint32_t i;
+
+	for (i = 0; i < snap->n_ports; i++)
+		if ((snap->port[i].has_addr6 && lb_ip_eq(&snap->port[i].addr6, addr)) ||
+				lb_ip_eq(&snap->port[i].ll6, addr))
+			return true;
+	return false;
+}
+
+static bool
+is_dest_addr6(const union lb_ip *addr, const struct lb_snap *snap)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < snap->n_svcs; i++) {
+		if (snap->svcs[i].af != AF_INET6)
+			continue;
+		for (j = 0; j < snap->svcs[i].sched.n; j++)
+			if (lb_ip_eq(&lb_dests[snap->svcs[i].dest_ids[j]].addr, addr))
+				return true;
+	}
+	return false;
+}
+
+/* A frame's length is now len (single-segment frames only: ND and echo). */
+static bool
+set_frame_len(struct rte_mbuf *m, uint16_t len)
+{
+	if (m->nb_segs != 1 || len > m->buf_len - m->data_off)
+		return false;
+	m->data_len = len;
+	m->pkt_len = len;
+	return true;
+}
+
+/*
+ * A neighbour solicitation (RFC 4861 7.1.1 checked first). For a VIP, or
+ * for the port's own address when no kernel interface owns it, the frame
+ * becomes the advertisement in place: solicited (not for duplicate address
+ * detection), override, the port's MAC as target link-layer address, as
+ * Linux answers for its own addresses; to the all-nodes group for DAD.
+ */
+static void
+handle_ns(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *m, const struct lb_pkt *p, struct lb_out *out)
+{
+	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+	static const uint8_t zero[16];
+	const struct lb_port_info *pi = &snap->port[rx_port];
+	uint8_t *ic = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l4_off);
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ether_addr sll, to;
+	uint8_t src[16], dst[16], target[16];
+	union lb_ip t;
+	bool dad, vip, own;
+	int r;
+
+	if (rte_pktmbuf_data_len(m) < p->l4_off + p->l4_len || p->l4_len < LB_ND_MSG_LEN) {
+		drop(wk, m, LB_DROP_nd_malformed);
+		return;
+	}
+	if (!lb_icmp6_cksum_ok(p->saddr6, p->daddr6, ic, p->l4_len)) {
+		drop(wk, m, LB_DROP_icmp6_csum);
+		return;
+	}
+	memcpy(target, ic + 8, 16);
+	r = lb_nd_find_lla(ic + LB_ND_MSG_LEN, p->l4_len - LB_ND_MSG_LEN, LB_ND_OPT_SLLA, &sll);
+	dad = memcmp(p->saddr6, zero, 16) == 0;
+	if (p->hop_limit != LB_ND_HOP_LIMIT || p->icmp_code != 0 || target[0] == 0xff ||
+			r < 0 || (dad && r > 0)) {
+		drop(wk, m, LB_DROP_nd_malformed);
+		return;
+	}
+	t = ip6_load(target);
+	/* vip_arp "kernel" moves IPv4 VIPs with keepalived's VRRP: IPv6 VIPs
+	 * are then the kernel's to announce, never lbd's */
+	vip = snap->vip_arp && !snap->vip_arp_kernel && lb_snap_is_vip6(snap, &t);
+	own = !pi->host && ((pi->has_addr6 && lb_ip_eq(&pi->addr6, &t)) ||
+			lb_ip_eq(&pi->ll6, &t));
+	if (!vip && !own) {
+		if (pi->host)
+			to_host(wk, rx_port, m);
+		else
+			drop(wk, m, LB_DROP_nd_not_ours);
+		return;
+	}
+	if (dad) {
+		memcpy(dst, all_nodes, 16);
+		lb_ip6_mcast_mac(all_nodes, &to);
+	} else {
+		memcpy(dst, p->saddr6, 16);
+		to = r > 0 ? sll : eh->src_addr;
+	}
+	memcpy(src, target, 16);
+	if (!set_frame_len(m, p->l2_len + LB_ND_FRAME_L3)) {
+		drop(wk, m, LB_DROP_nd_malformed);
+		return;
+	}
+	lb_nd_fill(rte_pktmbuf_mtod_offset(m, uint8_t *, p->l2_len), LB_ND_NEIGH_ADV,
+			(dad ? 0 : LB_NA_F_SOLICITED) | LB_NA_F_OVERRIDE, src, dst, target, &pi->mac);
+	rte_ether_addr_copy(&to, &eh->dst_addr);
+	rte_ether_addr_copy(&pi->mac, &eh->src_addr);
+	wk->stats.reply++;
+	emit(out, m, rx_port);
+}
+
+/* A neighbour advertisement: a real server's feeds the neighbour table. */
+static void
+handle_na(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *m, const struct lb_pkt *p)
+{
+	const uint8_t *ic = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off);
+	struct rte_ether_addr tll;
+	union lb_ip t;
+
+	if (rte_pktmbuf_data_len(m) < p->l4_off + p->l4_len || p->l4_len < LB_ND_MSG_LEN ||
+			p->hop_limit != LB_ND_HOP_LIMIT || p->icmp_code != 0 ||
+			lb_nd_find_lla(ic + LB_ND_MSG_LEN, p->l4_len - LB_ND_MSG_LEN,
+				LB_ND_OPT_TLLA, &tll) < 0) {
+		drop(wk, m, LB_DROP_nd_malformed);
+		return;
+	}
+	if (!lb_icmp6_cksum_ok(p->saddr6, p->daddr6, ic, p->l4_len)) {
+		drop(wk, m, LB_DROP_icmp6_csum);
+		return;
+	}
+	t = ip6_load(ic + 8);
+	if (wk->to_ctl != NULL && is_dest_addr6(&t, snap)) {
+		m->port = snap->port[rx_port].port_id;
+		m->hash.usr = rx_port;
+		if (rte_ring_sp_enqueue(wk->to_ctl, m) == 0) {
+			wk->stats.to_control++;
+			return;
+		}
+		drop(wk, m, LB_DROP_to_control_full);
+		return;
+	}
+	if (snap->port[rx_port].host)
+		to_host(wk, rx_port, m);
+	else
+		drop(wk, m, LB_DROP_nd_not_ours);
+}
+
+static void
+echo_reply6(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *m, const struct lb_pkt *p, struct lb_out *out)
+{
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv6_hdr *ip = ip6_of(m, p);
+	uint8_t *ic = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l4_off);
+	uint8_t a[16];
+	uint16_t c;
+	uint32_t sum;
+
+	if (rte_pktmbuf_data_len(m) < p->l4_off + p->l4_len) {
+		drop(wk, m, LB_DROP_l4_short);	/* a request spread over segments */
+		return;
+	}
+	if (!lb_icmp6_cksum_ok(p->saddr6, p->daddr6, ic, p->l4_len)) {
+		drop(wk, m, LB_DROP_icmp6_csum);
+		return;
+	}
+	/* Swapped addresses keep the pseudo-header's sum; type 128 -> 129
+	 * adds 0x0100 to the first word, so the checksum loses it (RFC 1624). */
+	memcpy(a, ip->src_addr, 16);
+	memcpy(ip->src_addr, ip->dst_addr, 16);
+	memcpy(ip->dst_addr, a, 16);
+	ip->hop_limits = 64;
+	ic[0] = LB_ICMP6_ECHO_REPLY;
+	memcpy(&c, ic + 2, 2);
+	sum = (uint32_t)rte_be_to_cpu_16(c) + 0xfeff;
+	sum = (sum & 0xffff) + (sum >> 16);
+	c = rte_cpu_to_be_16((uint16_t)sum);
+	memcpy(ic + 2, &c, 2);
+	rte_ether_addr_copy(&eh->src_addr, &eh->dst_addr);
+	rte_ether_addr_copy(&snap->port[rx_port].mac, &eh->src_addr);
+	wk->stats.reply++;
+	emit(out, m, rx_port);
+}
+
+/*
+ * An ICMPv6 error about a packet VIP -> client (Packet Too Big above all,
+ * how path MTU discovery reaches a DR server): to that flow's server, as
+ * IPVS does. The quoted header must be the VIP's, TCP or UDP right after its
+ * extension headers, and no fragment (ip_vs_in_icmp_v6 drops those).
+ */
+static void
+handle_icmp6_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *m, const struct lb_pkt *p, uint32_t now, struct lb_out *out)
+{
+	uint16_t off = p->l4_off + 8, end = p->l4_off + p->l4_len, w;
+	const uint8_t *in;
+	struct lb_conn_key6 key;
+	struct lb_conn *c, copy;
+	uint32_t dest = LB_CONN_NONE;
+	uint16_t ports[2];
+	uint8_t nh;
+	uint64_t h;
+	unsigned int n;
+
+	if (end > rte_pktmbuf_data_len(m))
+		end = rte_pktmbuf_data_len(m);
+	if (off + 40 + 4 > end) {
+		drop(wk, m, LB_DROP_l4_short);
+		return;
+	}
+	in = rte_pktmbuf_mtod_offset(m, const uint8_t *, off);
+	if ((in[0] >> 4) != 6 || memcmp(in + 8, p->daddr6, 16) != 0) {
+		drop(wk, m, LB_DROP_icmp_no_conn);
+		return;
+	}
+	nh = in[6];
+	off += 40;
+	for (n = 0; n < LB_IP6_MAX_EXT && (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING ||
+				nh == IPPROTO_DSTOPTS); n++) {
+		const uint8_t *e = rte_pktmbuf_mtod_offset(m, const uint8_t *, off);
+
+		if (off + 8 > end)
+			break;
+		nh = e[0];
+		off += (e[1] + 1) * 8;
+	}
+	if ((nh != IPPROTO_TCP && nh != IPPROTO_UDP) || off + 4 > end) {
+		drop(wk, m, LB_DROP_icmp_no_conn);
+		return;
+	}
+	memcpy(ports, rte_pktmbuf_mtod_offset(m, const void *, off), sizeof(ports));
+	lb_conn_key6_set(&key, in + 24, in + 8, ports[1], ports[0], nh, 0);
+	h = lb_conn_hash(&key.k);
+	c = lb_conn_lookup(wk->ct, &key.k, h);
+	if (c != NULL && live_dest(c->dest, c->expire, now))
+		dest = c->dest;
+	for (w = 0; dest == LB_CONN_NONE && c == NULL && w < wk->n_peers; w++)
+		if (wk->peers[w] != wk && lb_conn_peek(wk->peers[w]->ct, &key.k, h, &copy) &&
+				live_dest(copy.dest, copy.expire, now))
+			dest = copy.dest;
+	if (dest == LB_CONN_NONE) {
+		drop(wk, m, LB_DROP_icmp_no_conn);
+		return;
+	}
+	dr_forward(wk, snap, rx_port, m, p, &lb_dests[dest], now, out);
+}
+
+static void
+handle_ipv6(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *m, const struct lb_pkt *p, uint64_t hash, uint32_t cand,
+		uint32_t now, struct lb_out *out)
+{
+	static const uint8_t zero[16];
+	const struct lb_port_info *pi = &snap->port[rx_port];
+	union lb_ip dst = ip6_load(p->daddr6);
+	bool vip = lb_snap_is_vip6(snap, &dst);
+	bool icmp = p->proto == IPPROTO_ICMPV6 && !p->is_frag;
+
+	if (icmp && p->icmp_type == LB_ND_NEIGH_SOL) {
+		handle_ns(wk, snap, rx_port, m, p, out);
+		return;
+	}
+	/* only duplicate address detection speaks from :: */
+	if (memcmp(p->saddr6, zero, 16) == 0) {
+		drop(wk, m, LB_DROP_ip_martian);
+		return;
+	}
+	if (icmp && p->icmp_type == LB_ND_NEIGH_ADV) {
+		handle_na(wk, snap, rx_port, m, p);
+		return;
+	}
+	/* With a kernel interface, the port's addresses and the multicast
+	 * groups are the host's: BGP, SSH, router advertisements, MLD. */
+	if (pi->host && !vip && (dst.v6[0] == 0xff || lb_ip_eq(&dst, &pi->ll6) ||
+				(pi->has_addr6 && lb_ip_eq(&dst, &pi->addr6)))) {
+		to_host(wk, rx_port, m);
+		return;
+	}
+	if (!vip && (dst.v6[0] == 0xff || !own6(snap, &dst))) {
+		drop(wk, m, LB_DROP_ip_not_ours);
+		return;
+	}
+	if (p->is_frag) {
+		drop(wk, m, LB_DROP_ip_fragment);
+		return;
+	}
+	if (vip && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
+		handle_l4(wk, snap, rx_port, m, p,
+				lb_snap_service6(snap, p->proto, &dst, p->dport),
+				hash, cand, now, out);
+		return;
+	}
+	if (p->proto != IPPROTO_ICMPV6) {
+		drop(wk, m, LB_DROP_ip_proto);
+		return;
+	}
+	if (p->icmp_type == LB_ICMP6_ECHO_REQUEST && p->icmp_code == 0) {
+		echo_reply6(wk, snap, rx_port, m, p, out);
+		return;
+	}
+	if (vip && (p->icmp_type == LB_ICMP6_DST_UNREACH || p->icmp_type == LB_ICMP6_PKT_TOO_BIG ||
+				p->icmp_type == LB_ICMP6_TIME_EXCEEDED)) {
+		handle_icmp6_related(wk, snap, rx_port, m, p, now, out);
 		return;
 	}
 	drop(wk, m, LB_DROP_icmp_unsupported);
@@ -1061,18 +1518,21 @@ lb_core_rx(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		wk->stats.rx_bytes += rte_pktmbuf_pkt_len(m);
 		verdict[i] = (uint8_t)lb_pkt_parse(m, p);
 		hash[i] = 0;
-		if (verdict[i] == LB_PASS && p->kind == LB_PKT_IPV4 && !p->is_frag &&
+		if (verdict[i] == LB_PASS && p->kind != LB_PKT_ARP && !p->is_frag &&
 				(p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
-			struct lb_conn_key key;
+			struct lb_conn_key6 key;
 
-			lb_conn_key_set(&key, p->saddr, p->daddr, p->sport, p->dport, p->proto, 0);
-			hash[i] = lb_conn_hash(&key);
+			hash[i] = lb_conn_hash(flow_key(p, &key));
 			lb_conn_prefetch(wk->ct, hash[i]);
 		}
 	}
-	/* Pass 2: find each candidate entry and prefetch it. */
-	for (i = 0; i < n; i++)
+	/* Pass 2: find each candidate entry and prefetch it (and an IPv6
+	 * candidate's addresses). */
+	for (i = 0; i < n; i++) {
 		cand[i] = hash[i] != 0 ? lb_conn_candidate(wk->ct, hash[i]) : LB_CONN_NONE;
+		if (unlikely(info[i].kind == LB_PKT_IPV6))
+			lb_conn_prefetch_addr6(wk->ct, cand[i]);
+	}
 	/* Pass 3: decide. */
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -1081,6 +1541,8 @@ lb_core_rx(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 			drop(wk, m, verdict[i]);
 		else if (info[i].kind == LB_PKT_ARP)
 			handle_arp(wk, snap, rx_port, m, &info[i], out);
+		else if (info[i].kind == LB_PKT_IPV6)
+			handle_ipv6(wk, snap, rx_port, m, &info[i], hash[i], cand[i], now, out);
 		else
 			handle_ipv4(wk, snap, rx_port, m, &info[i], hash[i], cand[i], now, out);
 	}

@@ -26,20 +26,24 @@
 #define LB_DROP_REASONS(X) \
 	X(short_frame, "frame shorter than its headers") \
 	X(vlan_nested, "more than one 802.1Q tag") \
-	X(ethertype, "neither IPv4 nor ARP") \
+	X(ethertype, "neither IPv4, IPv6 nor ARP") \
 	X(arp_malformed, "ARP that is not Ethernet/IPv4") \
 	X(arp_not_ours, "ARP request for an address that is not ours") \
-	X(ip_version, "IP version is not 4") \
+	X(ip_version, "IP version is not the ethertype's (4 or 6)") \
 	X(ip_ihl, "IPv4 header length below 5 words") \
 	X(ip_options, "IPv4 options") \
-	X(ip_len_short, "IPv4 total length below the header") \
-	X(ip_len_trunc, "IPv4 total length beyond the frame") \
+	X(ip_len_short, "IPv4 total length below the header; IPv6 payload length 0") \
+	X(ip_len_trunc, "IP length beyond the frame") \
 	X(ip_csum, "bad IPv4 header checksum") \
-	X(ip_martian, "source a router would drop: 0/8, 127/8, multicast, 240/4") \
+	X(ip_martian, "source a router would drop: 0/8, 127/8, multicast, 240/4;" \
+			" IPv6 multicast, loopback, IPv4-mapped, unspecified") \
+	X(ip6_ext_short, "IPv6 extension header beyond the packet or its first segment") \
+	X(ip6_ext_order, "hop-by-hop options not first, or over 8 IPv6 extension headers") \
+	X(ip6_routing, "IPv6 routing header with segments left (lbd is not that router)") \
 	X(ip_not_ours, "destination is neither a VIP nor a port address") \
 	X(ip_fragment, "fragment to a VIP") \
 	X(ip_proto, "protocol lbd does not serve at this address") \
-	X(l4_short, "TCP/UDP/ICMP header beyond the packet") \
+	X(l4_short, "TCP/UDP/ICMP/ICMPv6 header beyond the packet") \
 	X(tcp_doff, "TCP data offset below 5 words or beyond the packet") \
 	X(no_service, "no service on this VIP port") \
 	X(tcp_no_conn, "TCP segment without SYN and no connection") \
@@ -48,10 +52,14 @@
 	X(dest_unresolved, "real server's MAC not resolved yet") \
 	X(conn_full, "connection table full") \
 	X(drop_packet, "new connection dropped by the drop_packet defence") \
-	X(ttl_exceeded, "TTL would reach 0") \
+	X(ttl_exceeded, "TTL (IPv6: hop limit) would reach 0 (ICMP time exceeded sent)") \
 	X(frag_needed, "DF packet over the egress MTU (ICMP sent)") \
+	X(pkt_too_big, "IPv6 packet over the egress MTU (ICMPv6 packet too big sent)") \
 	X(icmp_unsupported, "ICMP type lbd does not answer") \
 	X(icmp_no_conn, "ICMP error for no known connection") \
+	X(icmp6_csum, "bad ICMPv6 checksum (neighbour discovery, echo)") \
+	X(nd_malformed, "neighbour discovery: hop limit not 255, bad code, length or option") \
+	X(nd_not_ours, "neighbour solicitation for an address that is not ours") \
 	X(to_control_full, "control ring full") \
 	X(host_full, "ring to the port's kernel interface full")
 

@@ -3,6 +3,15 @@
  * Frame parsing (see pkt.h). Each check names the drop reason it returns; the
  * order of checks is the order of the headers, so the first problem in a frame
  * is the one counted.
+ *
+ * IPv6: the parser walks hop-by-hop, destination options and routing headers
+ * to the upper-layer header, as ipv6_find_hdr() does for IPVS, at most
+ * LB_IP6_MAX_EXT of them and only within the first segment. A Fragment
+ * header marks the packet a fragment (dropped at a VIP, where IPVS would
+ * reassemble first) unless it is an atomic fragment (offset 0, no more
+ * fragments: RFC 6946 says to process it as a whole packet). A routing header
+ * with segments left names a later destination than the VIP: lbd is not
+ * that router, and drops it.
  */
 #include <rte_arp.h>
 #include <rte_byteorder.h>
@@ -11,6 +20,8 @@
 #include <rte_ip.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
+
+#include <string.h>
 
 #include "dataplane/pkt.h"
 
@@ -43,6 +54,15 @@ parse_l4(const uint8_t *l4, uint16_t room, struct lb_pkt *p)
 	case IPPROTO_ICMP:
 		if (room < sizeof(struct rte_icmp_hdr))
 			return LB_DROP_l4_short;
+		p->icmp_type = l4[0];
+		p->icmp_code = l4[1];
+		break;
+	case IPPROTO_ICMPV6:
+		/* type, code, checksum and the 4 bytes every message has */
+		if (room < 8)
+			return LB_DROP_l4_short;
+		p->icmp_type = l4[0];
+		p->icmp_code = l4[1];
 		break;
 	default:
 		break;
@@ -105,6 +125,101 @@ parse_ipv4(const struct rte_mbuf *m, const uint8_t *data, uint16_t seg_len,
 	return parse_l4(data + p->l4_off, avail, p);
 }
 
+static inline uint32_t
+fold6(const uint8_t *a)
+{
+	uint32_t w[4];
+
+	memcpy(w, a, sizeof(w));
+	return w[0] ^ w[1] ^ w[2] ^ w[3];
+}
+
+static unsigned int
+parse_ipv6(const struct rte_mbuf *m, const uint8_t *data, uint16_t seg_len,
+		struct lb_pkt *p)
+{
+	const struct rte_ipv6_hdr *ip;
+	uint16_t off, end, avail;
+	uint8_t nh;
+	unsigned int n;
+
+	if (seg_len < p->l2_len + sizeof(*ip))
+		return LB_DROP_short_frame;
+	ip = (const struct rte_ipv6_hdr *)(data + p->l2_len);
+	if ((data[p->l2_len] >> 4) != 6)
+		return LB_DROP_ip_version;
+	p->l3_len = rte_be_to_cpu_16(ip->payload_len);
+	/* 0 is a jumbogram's (RFC 2675): no link of lbd's carries one */
+	if (p->l3_len == 0)
+		return LB_DROP_ip_len_short;
+	if (p->l3_len > UINT16_MAX - sizeof(*ip))
+		return LB_DROP_ip_len_trunc;
+	p->l3_len += sizeof(*ip);
+	if ((uint32_t)p->l2_len + p->l3_len > rte_pktmbuf_pkt_len(m))
+		return LB_DROP_ip_len_trunc;
+	/* Linux drops these sources before any rule sees them (ip6_rcv_core):
+	 * multicast, loopback, IPv4-mapped. The unspecified source is left to
+	 * the caller: only duplicate address detection may use it. */
+	if (ip->src_addr[0] == 0xff)
+		return LB_DROP_ip_martian;
+	{
+		static const uint8_t lo[16] = { [15] = 1 };
+		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+		if (memcmp(ip->src_addr, lo, 16) == 0 || memcmp(ip->src_addr, mapped, 12) == 0)
+			return LB_DROP_ip_martian;
+	}
+	p->kind = LB_PKT_IPV6;
+	p->saddr6 = ip->src_addr;
+	p->daddr6 = ip->dst_addr;
+	p->saddr = fold6(ip->src_addr);
+	p->daddr = fold6(ip->dst_addr);
+	p->hop_limit = ip->hop_limits;
+
+	/* extension headers: within the packet and the first segment */
+	end = p->l2_len + p->l3_len;
+	if (end > seg_len)
+		end = seg_len;
+	off = p->l2_len + sizeof(*ip);
+	nh = ip->proto;
+	for (n = 0;; n++) {
+		const uint8_t *h = data + off;
+		uint16_t len;
+
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS &&
+				nh != IPPROTO_FRAGMENT)
+			break;
+		/* hop-by-hop only first (RFC 8200 4.1); a bounded walk */
+		if ((nh == IPPROTO_HOPOPTS && n != 0) || n == LB_IP6_MAX_EXT)
+			return LB_DROP_ip6_ext_order;
+		if (off + 8 > end)
+			return LB_DROP_ip6_ext_short;
+		len = nh == IPPROTO_FRAGMENT ? 8 : (uint16_t)((h[1] + 1) * 8);
+		if (off + len > end)
+			return LB_DROP_ip6_ext_short;
+		if (nh == IPPROTO_ROUTING && h[3] != 0)
+			return LB_DROP_ip6_routing;
+		if (nh == IPPROTO_FRAGMENT) {
+			uint16_t fo = (uint16_t)(h[2] << 8 | h[3]);
+
+			/* an atomic fragment is a whole packet (RFC 6946) */
+			if ((fo & 0xfff9) != 0) {
+				p->is_frag = 1;
+				p->first_frag = (fo & 0xfff8) == 0;
+			}
+		}
+		nh = h[0];
+		off += len;
+	}
+	p->proto = nh;
+	p->l4_off = off;
+	p->l4_len = p->l2_len + p->l3_len - off;
+	if (p->is_frag && !p->first_frag)
+		return LB_PASS;
+	avail = end - off;
+	return parse_l4(data + off, avail, p);
+}
+
 unsigned int
 lb_pkt_parse(const struct rte_mbuf *m, struct lb_pkt *p)
 {
@@ -135,6 +250,8 @@ lb_pkt_parse(const struct rte_mbuf *m, struct lb_pkt *p)
 
 	if (type == RTE_BE16(RTE_ETHER_TYPE_IPV4))
 		return parse_ipv4(m, data, seg_len, p);
+	if (type == RTE_BE16(RTE_ETHER_TYPE_IPV6))
+		return parse_ipv6(m, data, seg_len, p);
 	if (type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
 		const struct rte_arp_hdr *ah;
 

@@ -2,8 +2,8 @@
 /*
  * Parsing and validating received frames.
  *
- * lb_pkt_parse() reads Ethernet (untagged or one 802.1Q tag), then ARP or IPv4
- * and, for IPv4, the TCP/UDP/ICMP header, and fills struct lb_pkt with what the
+ * lb_pkt_parse() reads Ethernet (untagged or one 802.1Q tag), then ARP, IPv4
+ * or IPv6 (with its extension headers) and the TCP/UDP/ICMP/ICMPv6 header, and fills struct lb_pkt with what the
  * rest of the packet core needs, so nothing downstream parses again. It never
  * reads past the frame: every header is checked against the first segment's
  * data length before it is read (lbd's pools hold whole frames in one segment;
@@ -22,7 +22,8 @@
 
 #include "dataplane/counters.h"
 
-#define LB_PASS LB_DROP_COUNT	/* "no drop": parse functions return a reason or this */
+#define LB_PASS LB_DROP_COUNT
+#define LB_IP6_MAX_EXT	8	/* extension headers walked before the upper layer */	/* "no drop": parse functions return a reason or this */
 
 enum lb_pkt_kind {
 	LB_PKT_ARP = 1,

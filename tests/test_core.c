@@ -33,6 +33,7 @@
 #include "dataplane/worker.h"
 
 #define IP(a, b, c, d) RTE_BE32(((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
+#define IP4(a, b, c, d) ((union lb_ip){ .v4 = IP(a, b, c, d) })
 
 static const char *conf_path;
 static struct lb_conf conf;
@@ -513,7 +514,7 @@ test_malformed_and_refused(void **ctx)
 	expect_drop(m, LB_DROP_short_frame, 0);
 
 	m = tcp(IP(192, 0, 2, 8), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG);
-	rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->ether_type = RTE_BE16(RTE_ETHER_TYPE_LLDP);
 	expect_drop(m, LB_DROP_ethertype, 0);
 
 	m = tcp(IP(192, 0, 2, 8), 1, IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG);
@@ -659,12 +660,12 @@ test_dest_removed(void **ctx)
 			0, &(struct rte_ether_addr){{ 2, 0, 0, 0, 1, 0x21 }}, 1);
 	rte_pktmbuf_free(out);
 	for (i = 0; i < LB_MAX_DESTS; i++)
-		if (lb_dests[i].addr == IP(10, 1, 0, 21))
+		if (lb_dests[i].addr.v4 == IP(10, 1, 0, 21))
 			lb_dests[i].removed = 1;
 	expect_drop(tcp(IP(192, 0, 2, 10), sp, IP(10, 0, 0, 103), 80, RTE_TCP_ACK_FLAG),
 			LB_DROP_dest_removed, 0);
 	for (i = 0; i < LB_MAX_DESTS; i++)
-		if (lb_dests[i].addr == IP(10, 1, 0, 21))
+		if (lb_dests[i].addr.v4 == IP(10, 1, 0, 21))
 			lb_dests[i].removed = 0;
 }
 
@@ -771,7 +772,7 @@ dest_id(uint32_t addr, uint32_t svc_vip)
 	uint32_t i, j;
 
 	for (i = 0; i < lb_snap_current->n_svcs; i++)
-		if (lb_snap_current->svcs[i].vip == svc_vip)
+		if (lb_snap_current->svcs[i].vip.v4 == svc_vip)
 			for (j = 0; j < lb_snap_current->svcs[i].sched.n; j++)
 				if (lb_snap_current->svcs[i].sched.dest[j].addr == addr)
 					return lb_snap_current->svcs[i].dest_ids[j];
@@ -989,7 +990,7 @@ snap_svc(uint32_t vip)
 	uint32_t i;
 
 	for (i = 0; i < lb_snap_current->n_svcs; i++)
-		if (lb_snap_current->svcs[i].vip == vip)
+		if (lb_snap_current->svcs[i].vip.v4 == vip)
 			return &lb_snap_current->svcs[i];
 	fail_msg("no such service");
 	return NULL;
@@ -998,7 +999,8 @@ snap_svc(uint32_t vip)
 static struct lb_api_svc_key
 key80(uint32_t vip)
 {
-	return (struct lb_api_svc_key){ .proto = IPPROTO_TCP, .port = 80, .vip = vip };
+	return (struct lb_api_svc_key){ .proto = IPPROTO_TCP, .af = AF_INET, .port = 80,
+		.vip = { .v4 = vip } };
 }
 
 /*
@@ -1015,7 +1017,7 @@ test_publish_keeps_other_services(void **ctx)
 	struct lb_api_sysctl keep = { .secure_tcp = -1, .sloppy_tcp = -1,
 		.expire_nodest_conn = -1 };
 	struct lb_api_svc_key wrr = key80(IP(10, 0, 0, 100));
-	struct lb_api_dest b = { .addr = IP(10, 0, 0, 12), .port = 80, .weight = 3 };
+	struct lb_api_dest b = { .addr = IP4(10, 0, 0, 12), .af = AF_INET, .port = 80, .weight = 3 };
 	struct lb_api_svc extra = { .key = key80(IP(10, 0, 0, 199)), .sched = "rr" };
 	const uint16_t *mh_table = snap_svc(IP(10, 0, 0, 107))->sched.table;
 	uint32_t mh_gen = snap_svc(IP(10, 0, 0, 107))->gen;
@@ -1072,7 +1074,7 @@ test_refused_edit_changes_nothing(void **ctx)
 	assert_ptr_equal(lb_snap_current, before);
 	for (i = 0; i < lb_model_n_svcs(); i++) {
 		lb_model_svc_record(i, &rec);
-		if (rec.key.vip == IP(10, 0, 0, 107))
+		if (rec.key.vip.v4 == IP(10, 0, 0, 107))
 			assert_int_equal(rec.sched_flags, 0);
 	}
 	/* a contiguous netmask only */
@@ -1098,7 +1100,7 @@ static void
 test_mh_quiesce_moves_nothing(void **ctx)
 {
 	struct lb_api_svc_key k = key80(IP(10, 0, 0, 107));
-	struct lb_api_dest q = { .addr = IP(10, 0, 0, 35), .port = 80, .weight = 0 };
+	struct lb_api_dest q = { .addr = IP4(10, 0, 0, 35), .af = AF_INET, .port = 80, .weight = 0 };
 	uint16_t before[LB_MH_TABLE_SIZE];
 	const struct lb_svc *svc = snap_svc(IP(10, 0, 0, 107));
 	static const struct rte_ether_addr quiesced = {{ 2, 0, 0, 0, 0, 0x35 }};
@@ -1108,7 +1110,7 @@ test_mh_quiesce_moves_nothing(void **ctx)
 	assert_non_null(svc->sched.table);
 	memcpy(before, svc->sched.table, sizeof(before));
 	for (i = 0; i < svc->sched.n; i++)
-		if (svc->sched.dest[i].addr == q.addr)
+		if (svc->sched.dest[i].addr == q.addr.v4)
 			pos = i;
 	assert_int_equal(lb_model_dest_edit(&k, &q), 0);
 	svc = snap_svc(IP(10, 0, 0, 107));
@@ -1146,7 +1148,7 @@ static void
 test_mh_canonical_order(void **ctx)
 {
 	struct lb_api_svc_key k = key80(IP(10, 0, 0, 111));
-	struct lb_api_dest d = { .addr = IP(10, 0, 0, 30), .port = 80, .weight = 1 };
+	struct lb_api_dest d = { .addr = IP4(10, 0, 0, 30), .af = AF_INET, .port = 80, .weight = 1 };
 	const struct lb_svc *a, *b;
 	uint32_t i, moved = 0;
 
@@ -1161,14 +1163,14 @@ test_mh_canonical_order(void **ctx)
 	assert_int_equal(lb_model_dest_add(&k, &d), 0);
 	a = snap_svc(IP(10, 0, 0, 107));	/* the old snapshot is gone */
 	b = snap_svc(IP(10, 0, 0, 111));
-	assert_int_equal(b->sched.dest[0].addr, d.addr);
+	assert_int_equal(b->sched.dest[0].addr, d.addr.v4);
 	for (i = 0; i < LB_MH_TABLE_SIZE; i++)
 		moved += a->sched.dest[a->sched.table[i]].addr !=
 			b->sched.dest[b->sched.table[i]].addr;
 	assert_true(moved > 0 && moved < LB_MH_TABLE_SIZE / 5);
 	/* the ids follow their servers */
 	for (i = 0; i < b->sched.n; i++)
-		assert_int_equal(lb_dests[b->dest_ids[i]].addr, b->sched.dest[i].addr);
+		assert_int_equal(lb_dests[b->dest_ids[i]].addr.v4, b->sched.dest[i].addr);
 	assert_int_equal(lb_model_dest_del(&k, &d), 0);
 	(void)ctx;
 }
@@ -1391,7 +1393,7 @@ static void
 test_expire_nodest_established(void **ctx)
 {
 	struct lb_api_svc_key k = key80(IP(10, 0, 0, 106));
-	struct lb_api_dest a = { .addr = IP(10, 0, 0, 11), .port = 80, .weight = 1 };
+	struct lb_api_dest a = { .addr = IP4(10, 0, 0, 11), .af = AF_INET, .port = 80, .weight = 1 };
 	struct lb_api_sysctl on = { .secure_tcp = -1, .sloppy_tcp = -1, .expire_nodest_conn = 1 };
 	struct lb_api_sysctl off = { .secure_tcp = -1, .sloppy_tcp = -1, .expire_nodest_conn = 0 };
 	struct lb_conn_key key = { .caddr = IP(198, 51, 100, 20), .vaddr = IP(10, 0, 0, 106),
@@ -1411,7 +1413,7 @@ test_expire_nodest_established(void **ctx)
 				0, &mac_a, 0));
 	assert_int_equal(wk->n_state[LB_S_SYN_RECV], 0);
 	assert_int_equal(wk->n_state[LB_S_ESTABLISHED], 1);
-	id = dest_id(a.addr, key.vaddr);
+	id = dest_id(a.addr.v4, key.vaddr);
 	assert_int_equal(wk->dest_cnt[id].active, 1);
 	assert_int_equal(lb_model_dest_del(&k, &a), 0);
 	/* without the switch: dropped, and the entry stays */
@@ -1591,8 +1593,8 @@ test_netmask_zero(void **ctx)
 {
 	struct lb_api_svc s = { .key = key80(IP(10, 0, 0, 120)), .sched = "rr",
 		.flags = LB_API_SVC_F_PERSISTENT, .timeout = 300, .netmask = 0 };
-	struct lb_api_dest a = { .addr = IP(10, 0, 0, 11), .port = 80, .weight = 1 };
-	struct lb_api_dest b = { .addr = IP(10, 0, 0, 12), .port = 80, .weight = 1 };
+	struct lb_api_dest a = { .addr = IP4(10, 0, 0, 11), .af = AF_INET, .port = 80, .weight = 1 };
+	struct lb_api_dest b = { .addr = IP4(10, 0, 0, 12), .af = AF_INET, .port = 80, .weight = 1 };
 	struct lb_api_svc rec;
 	struct rte_ether_addr first;
 	uint32_t i;
@@ -1601,17 +1603,17 @@ test_netmask_zero(void **ctx)
 	assert_int_equal(lb_model_dest_add(&s.key, &a), 0);
 	assert_int_equal(lb_model_dest_add(&s.key, &b), 0);
 	/* as ARP would resolve them */
-	lb_dests[dest_id(a.addr, s.key.vip)].mac = 0x110000000002ull | LB_MAC_VALID;
-	lb_dests[dest_id(b.addr, s.key.vip)].mac = 0x120000000002ull | LB_MAC_VALID;
+	lb_dests[dest_id(a.addr.v4, s.key.vip.v4)].mac = 0x110000000002ull | LB_MAC_VALID;
+	lb_dests[dest_id(b.addr.v4, s.key.vip.v4)].mac = 0x120000000002ull | LB_MAC_VALID;
 	for (i = 0; i < lb_model_n_svcs(); i++) {
 		lb_model_svc_record(i, &rec);
-		if (rec.key.vip == s.key.vip)
+		if (rec.key.vip.v4 == s.key.vip.v4)
 			assert_int_equal(rec.netmask, 0);
 	}
-	first = *fwd_dst(wk, tcp(IP(192, 0, 2, 50), 1, s.key.vip, 80, RTE_TCP_SYN_FLAG));
+	first = *fwd_dst(wk, tcp(IP(192, 0, 2, 50), 1, s.key.vip.v4, 80, RTE_TCP_SYN_FLAG));
 	for (i = 0; i < 4; i++)
 		assert_memory_equal(fwd_dst(wk, tcp(IP(203, 0, 113, (uint8_t)(10 + i)), 2,
-						s.key.vip, 80, RTE_TCP_SYN_FLAG)), &first, 6);
+						s.key.vip.v4, 80, RTE_TCP_SYN_FLAG)), &first, 6);
 	assert_int_equal(lb_model_svc_del(&s.key), 0);
 	(void)ctx;
 }
@@ -1836,11 +1838,11 @@ listed(uint32_t vip, uint32_t *addr, uint32_t *w)
 
 	for (i = 0; i < lb_model_n_svcs(); i++) {
 		lb_model_svc_record(i, &s);
-		if (s.key.vip != vip)
+		if (s.key.vip.v4 != vip)
 			continue;
 		for (j = 0; j < s.n_dests; j++) {
 			lb_model_dest_record(i, j, &d);
-			addr[j] = d.addr;
+			addr[j] = d.addr.v4;
 			w[j] = d.weight;
 		}
 		return s.n_dests;
@@ -1856,7 +1858,7 @@ token_of(uint32_t addr)
 	uint32_t i, n = lb_model_health_targets(t, RTE_DIM(t));
 
 	for (i = 0; i < n; i++)
-		if (t[i].addr == addr)
+		if (t[i].addr.v4 == addr)
 			return t[i].token;
 	fail_msg("no check for that server");
 	return 0;
@@ -1906,7 +1908,7 @@ test_health_states(void **ctx)
 	const uint32_t sorry = IP(10, 0, 0, 19);
 	static const struct rte_ether_addr mac41 = {{ 2, 0, 0, 0, 0, 0x41 }};
 	struct lb_api_svc_key k = key80(IP(10, 0, 0, 110));
-	struct lb_api_dest e = { .addr = a, .port = 80, .weight = 9 };
+	struct lb_api_dest e = { .addr = { .v4 = a }, .af = AF_INET, .port = 80, .weight = 9 };
 	uint32_t addr[8], w[8], n;
 	const struct rte_ether_addr *to;
 

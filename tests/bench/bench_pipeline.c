@@ -117,7 +117,7 @@ make_template(void)
 	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_TCP;
-	ip->dst_addr = conf.services[0].vip;
+	ip->dst_addr = conf.services[0].vip.v4;
 	th->dst_port = rte_cpu_to_be_16(conf.services[0].port);
 	th->data_off = 5 << 4;
 	th->rx_win = RTE_BE16(65535);

@@ -42,7 +42,7 @@ obj() {
 	echo "$o"
 }
 
-core_src="dataplane/tcp_state.c dataplane/sched.c dataplane/counters.c dataplane/pkt.c
+core_src="dataplane/tcp_state.c dataplane/sched.c dataplane/counters.c dataplane/pkt.c dataplane/nd.c
 	dataplane/conn.c dataplane/core.c dataplane/worker.c
 	control/check.c control/config.c control/limits.c control/model.c"
 # everything lbd links but its main and daemon

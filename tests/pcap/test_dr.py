@@ -54,7 +54,7 @@ def malformed():
     syn = eth() / IP(src="192.0.2.9", dst=VIP) / TCP(sport=999, dport=80, flags="S")
     out = []
     out.append(("short_frame", Raw(b"\x02\x00\x00\x00\x00\x02\x02\x00")))
-    out.append(("ethertype", Ether(src=CLIENT, dst=LB, type=0x86dd) / Raw(b"\x60" + b"\0" * 60)))
+    out.append(("ethertype", Ether(src=CLIENT, dst=LB, type=0x88cc) / Raw(b"\x02" + b"\0" * 60)))
     out.append(("vlan_nested", Ether(src=CLIENT, dst=LB) / Dot1Q(vlan=1) / Dot1Q(vlan=2) /
                 IP(src="192.0.2.9", dst=VIP) / TCP(dport=80, flags="S")))
     b = bytearray(bytes(syn)); b[14] = 0x65
