@@ -873,6 +873,106 @@ test_hash(void **state)
 	assert_int_equal(zero, 0);
 }
 
+/* ---- 10. IPv6 keys ---- */
+
+/* An IPv6 key of client 2001:db8:<id>::<id>, VIP 2001:db8::100:80. */
+static struct lb_conn_key6
+key6_of(uint32_t id)
+{
+	uint8_t c[16] = { 0x20, 0x01, 0x0d, 0xb8 }, v[16] = { 0x20, 0x01, 0x0d, 0xb8,
+		[14] = 0x01 };
+	uint32_t x = scramble(id);
+	struct lb_conn_key6 k;
+
+	memcpy(&c[4], &x, 4);
+	memcpy(&c[12], &id, 4);
+	memset(&k, 0x5a, sizeof(k));	/* the setter owns every byte */
+	lb_conn_key6_set(&k, c, v, (uint16_t)id, 0x5000, 6, 0);
+	return k;
+}
+
+/*
+ * IPv6 keys share the table with IPv4 ones: found by their full addresses,
+ * never confused with an IPv4 key of the same 16 bytes or with another IPv6
+ * key whose addresses fold to the same words (the side array decides), read
+ * back with their addresses, and unindexed on expiry.
+ */
+static void
+test_ipv6_keys(void **state)
+{
+	struct lb_conn_table *ct = table(1024, T0);
+	struct seen s = { .id = UINT32_MAX };
+	struct lb_conn_key6 k6 = key6_of(7), twin = k6;
+	struct lb_conn_key four;
+	union lb_ip a6[2];
+	struct lb_conn *c, *d, out;
+	uint32_t i;
+
+	/* same folds, other addresses: swap two 32-bit words of the client */
+	memcpy(&twin.caddr.v6_32[0], &k6.caddr.v6_32[1], 4);
+	memcpy(&twin.caddr.v6_32[1], &k6.caddr.v6_32[0], 4);
+	lb_conn_key6_set(&twin, twin.caddr.v6, twin.vaddr.v6, k6.k.cport, k6.k.vport, 6, 0);
+	assert_memory_equal(&twin.k, &k6.k, sizeof(k6.k));
+	assert_false(lb_ip_eq(&twin.caddr, &k6.caddr));
+	/* an IPv4 key with the same address words */
+	lb_conn_key_set(&four, k6.k.caddr, k6.k.vaddr, k6.k.cport, k6.k.vport, 6, 0);
+	assert_int_not_equal(lb_conn_hash(&four), lb_conn_hash(&k6.k));
+	/* the hash reads the addresses, not only their folds: twins spread */
+	assert_int_not_equal(lb_conn_hash(&twin.k), lb_conn_hash(&k6.k));
+
+	c = lb_conn_insert(ct, &k6.k, lb_conn_hash(&k6.k), T0, T0 + 5);
+	assert_non_null(c);
+	assert_ptr_equal(lb_conn_lookup(ct, &k6.k, lb_conn_hash(&k6.k)), c);
+	assert_null(lb_conn_lookup(ct, &four, lb_conn_hash(&four)));
+	/* the twin, looked up under the same signature, must miss */
+	assert_null(lb_conn_lookup(ct, &twin.k, lb_conn_hash(&k6.k)));
+	assert_null(lb_conn_lookup_at(ct, &twin.k, lb_conn_hash(&k6.k), lb_conn_index(ct, c)));
+	assert_false(lb_conn_peek(ct, &twin.k, lb_conn_hash(&k6.k), &out));
+	d = lb_conn_insert(ct, &twin.k, lb_conn_hash(&twin.k), T0, T0 + 9);
+	assert_non_null(d);
+	assert_ptr_not_equal(c, d);
+	assert_ptr_equal(lb_conn_lookup(ct, &twin.k, lb_conn_hash(&twin.k)), d);
+	assert_ptr_equal(lb_conn_lookup(ct, &k6.k, lb_conn_hash(&k6.k)), c);
+	assert_true(lb_conn_peek(ct, &k6.k, lb_conn_hash(&k6.k), &out));
+	assert_int_equal(out.expire, T0 + 5);
+	/* read back with the addresses */
+	memset(a6, 0, sizeof(a6));
+	assert_true(lb_conn_read6(ct, lb_conn_index(ct, c), &out, a6));
+	assert_true(lb_conn_key_is_v6(&out.key));
+	assert_true(lb_ip_eq(&a6[0], &k6.caddr) && lb_ip_eq(&a6[1], &k6.vaddr));
+	assert_true(lb_ip_eq(&lb_conn_addr6(ct, d)[0], &twin.caddr));
+	/* many of both families, then all expire: the index empties */
+	for (i = 0; i < 400; i++) {
+		struct lb_conn_key6 k = key6_of(1000 + i);
+		struct lb_conn_key k4 = key_of(1000 + i);
+
+		assert_non_null(lb_conn_insert(ct, &k.k, lb_conn_hash(&k.k), T0, T0 + 3));
+		assert_non_null(lb_conn_insert(ct, &k4, lb_conn_hash(&k4), T0, T0 + 3));
+	}
+	for (i = 0; i < 400; i++) {
+		struct lb_conn_key6 k = key6_of(1000 + i);
+
+		c = lb_conn_lookup(ct, &k.k, lb_conn_hash(&k.k));
+		assert_non_null(c);
+		assert_true(lb_ip_eq(&lb_conn_addr6(ct, c)[0], &k.caddr));
+		assert_non_null(lookup(ct, 1000 + i));
+	}
+	expire(ct, T0 + 10, &s);
+	assert_int_equal(lb_conn_count(ct), 0);
+	for (i = 0; i < 400; i++) {
+		struct lb_conn_key6 k = key6_of(1000 + i);
+
+		assert_null(lb_conn_lookup(ct, &k.k, lb_conn_hash(&k.k)));
+	}
+	/* every slot reusable: the index really forgot them */
+	for (i = 0; i < 1024; i++) {
+		struct lb_conn_key6 k = key6_of(5000 + i);
+
+		assert_non_null(lb_conn_insert(ct, &k.k, lb_conn_hash(&k.k), T0 + 10, T0 + 20));
+	}
+	lb_conn_table_free(ct);
+}
+
 int
 main(void)
 {
@@ -891,6 +991,7 @@ main(void)
 		cmocka_unit_test(test_model_bounded),
 		cmocka_unit_test(test_read),
 		cmocka_unit_test(test_reuse),
+		cmocka_unit_test(test_ipv6_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
