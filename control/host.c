@@ -85,23 +85,59 @@ ethtool_off(int fd, const char *ifname, uint32_t cmd, const char *what)
 }
 
 static void
-ipv6_off(const char *ifname)
+ipv6_sysctl(const char *ifname, const char *name, const char *val)
 {
 	char path[96];
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", ifname, name);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;	/* no IPv6 in this kernel: nothing to turn off */
-	if (write(fd, "1", 1) != 1)
-		RTE_LOG(WARNING, USER1, "host: %s: cannot turn IPv6 off\n", ifname);
+		return;	/* no IPv6 in this kernel: nothing to set */
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		RTE_LOG(WARNING, USER1, "host: %s: cannot set IPv6's %s\n", ifname, name);
 	close(fd);
 }
 
-/* The port's address and prefix on the interface, IPv6 off, offloads off, up. */
+/* The kernel's in6_ifreq (linux/ipv6.h), which glibc's headers do not carry. */
+struct host_in6_ifreq {
+	struct in6_addr addr;
+	uint32_t prefixlen;
+	int ifindex;
+};
+
+/*
+ * The port's IPv6 address on the interface, without duplicate address
+ * detection (the port's address is lbd's to give, and a tentative address
+ * would refuse BGP for a second); the kernel then owns it and the
+ * link-local address it derives from the same MAC, as for IPv4.
+ */
 static int
-if_configure(const char *ifname, uint32_t addr, uint32_t mask)
+if_configure6(const char *ifname, const union lb_ip *addr, uint8_t plen)
+{
+	struct host_in6_ifreq r;
+	int fd, rc = 0;
+
+	ipv6_sysctl(ifname, "accept_dad", "0");
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&r, 0, sizeof(r));
+	memcpy(&r.addr, addr->v6, sizeof(r.addr));
+	r.prefixlen = plen;
+	r.ifindex = (int)if_nametoindex(ifname);
+	if (r.ifindex == 0 || ioctl(fd, SIOCSIFADDR, &r) < 0) {
+		rc = -errno;
+		RTE_LOG(ERR, USER1, "host: %s: address6: %s\n", ifname, strerror(errno));
+	}
+	close(fd);
+	return rc;
+}
+
+/* The port's address and prefix on the interface, IPv6 off unless the port
+ * has an address6, offloads off, up. */
+static int
+if_configure(const char *ifname, uint32_t addr, uint32_t mask, bool v6)
 {
 	struct sockaddr_in *sin;
 	struct ifreq ifr;
@@ -110,7 +146,7 @@ if_configure(const char *ifname, uint32_t addr, uint32_t mask)
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	ipv6_off(ifname);
+	ipv6_sysctl(ifname, "disable_ipv6", v6 ? "0" : "1");
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	sin = (struct sockaddr_in *)&ifr.ifr_addr;
@@ -190,7 +226,9 @@ if_create(struct host_if *h, const struct lb_conf_port *cp, const struct lb_port
 				strerror(rc < 0 ? -rc : rc));
 		return rc < 0 ? rc : -rc;
 	}
-	rc = if_configure(h->ifname, pi->addr, pi->mask);
+	rc = if_configure(h->ifname, pi->addr, pi->mask, pi->has_addr6);
+	if (rc == 0 && pi->has_addr6)
+		rc = if_configure6(h->ifname, &pi->addr6, pi->plen6);
 	if (rc == 0)
 		RTE_LOG(INFO, USER1, "host: %s (%s) for port %u, %s\n", h->ifname,
 				virtio ? "virtio_user" : "tap", h->port, mac);

@@ -25,7 +25,9 @@ import tempfile
 import logging
 import time
 
-from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw, rdpcap, wrpcap
+from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, ICMPv6EchoReply, ICMPv6EchoRequest,
+                       ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr, IPv6, Raw, rdpcap,
+                       wrpcap)
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)   # an empty pcap is meant
 LBD = sys.argv[1]
@@ -35,13 +37,15 @@ LB = "02:00:00:00:00:02"
 CLI = "02:00:00:00:00:c1"
 SRV = "02:00:00:00:00:11"
 CONF = """
-ports = ( { device = "net_pcap0"; address = "10.0.0.2/24"; mac = "%s";
-            host = { ifname = "%s"; backend = "tap"; }; } );
+ports = ( { device = "net_pcap0"; address = "10.0.0.2/24"; address6 = "2001:db8::2/64";
+            mac = "%s"; host = { ifname = "%s"; backend = "tap"; }; } );
 services = ( { protocol = "tcp"; vip = "10.0.0.100"; port = 80; scheduler = "rr";
-    real_servers = ( { address = "10.0.0.11"; mac = "%s"; } ); } );
+    real_servers = ( { address = "10.0.0.11"; mac = "%s"; } ); },
+  { protocol = "tcp"; vip = "2001:db8::100"; port = 80; scheduler = "rr";
+    real_servers = ( { address = "2001:db8::11"; mac = "%s"; } ); } );
 dataplane = { mbufs = 4096; connections = 4096; };
 control = { socket = "@DIR@/lbd.sock"; };
-""" % (LB, IFNAME, SRV)
+""" % (LB, IFNAME, SRV, SRV)
 
 failures = []
 
@@ -62,6 +66,17 @@ def frames():
         e / IP(src="10.0.0.50", dst="10.0.0.2") / TCP(sport=40000, dport=9, flags="S"),
         e / IP(src="10.0.0.50", dst="224.0.0.81") / UDP(sport=8848, dport=8848) / Raw(b"s"),
         e / IP(src="192.0.2.1", dst="10.0.0.100") / TCP(sport=1234, dport=80, flags="S"),
+        # IPv6: the port's address is the kernel's (neighbour discovery,
+        # echo, TCP), the VIP's solicitation and flows are lbd's
+        Ether(src=CLI, dst="33:33:ff:00:00:02") /
+        IPv6(src="2001:db8::50", dst="ff02::1:ff00:2", hlim=255) /
+        ICMPv6ND_NS(tgt="2001:db8::2") / ICMPv6NDOptSrcLLAddr(lladdr=CLI),
+        e / IPv6(src="2001:db8::50", dst="2001:db8::2") / ICMPv6EchoRequest(id=9, data=b"y" * 16),
+        e / IPv6(src="2001:db8::50", dst="2001:db8::2") / TCP(sport=40001, dport=9, flags="S"),
+        Ether(src=CLI, dst="33:33:ff:00:01:00") /
+        IPv6(src="2001:db8::50", dst="ff02::1:ff00:100", hlim=255) /
+        ICMPv6ND_NS(tgt="2001:db8::100") / ICMPv6NDOptSrcLLAddr(lladdr=CLI),
+        e / IPv6(src="2001:db8::51", dst="2001:db8::100") / TCP(sport=1235, dport=80, flags="S"),
     ]
 
 
@@ -106,6 +121,9 @@ def csum_ok(pkt):
     for layer in (IP, TCP, UDP, ICMP):
         if layer in again:
             del again[layer].chksum
+    for layer in (ICMPv6EchoReply, ICMPv6ND_NA):
+        if layer in again:
+            del again[layer].cksum
     return bytes(Ether(bytes(again))) == bytes(pkt)
 
 
@@ -124,8 +142,9 @@ def main():
         link = ns("ip", "-o", "link", "show", IFNAME).stdout
         addr = ns("ip", "-o", "addr", "show", IFNAME).stdout
         check(LB in link and ",UP" in link, "the interface is up with the port's MAC: " + link.strip())
-        check("inet 10.0.0.2/24" in addr and "inet6" not in addr,
-              "it has the port's address, no IPv6: " + addr.strip())
+        check("inet 10.0.0.2/24" in addr and "inet6 2001:db8::2/64" in addr and
+              "tentative" not in addr,
+              "it has the port's addresses, IPv6's ready at once: " + addr.strip())
         p.send_signal(signal.SIGTERM)
         rc = p.wait(timeout=20)
         check(rc == 0, "lbd stops on SIGTERM with status 0 (%s)" % rc)
@@ -134,9 +153,10 @@ def main():
         text = log.read()
         c = {m.group(1): int(m.group(2)) for m in re.finditer(r"counter (\S+) (\d+)", text)}
         drops = sum(v for k, v in c.items() if k.startswith("drop."))
-        check(c.get("rx") == 5 and c.get("to_host") == 4 and c.get("fwd") == 1 and
+        check(c.get("rx") == 10 and c.get("to_host") == 7 and c.get("fwd") == 2 and
+              c.get("reply") == 1 and
               c["rx"] == c["fwd"] + c["reply"] + c["to_control"] + c["to_host"] + drops,
-              "5 frames in: 4 to the kernel, 1 forwarded, all accounted: %s" %
+              "10 frames in: 7 to the kernel, 2 forwarded, 1 answered, all accounted: %s" %
               {k: v for k, v in c.items() if v})
         kernel = rdpcap(os.path.join(d, "out1.pcap"))
         worker = rdpcap(os.path.join(d, "out0.pcap"))
@@ -146,8 +166,20 @@ def main():
         check(len(arp) == 1 and arp[0][ARP].hwsrc == LB, "the kernel's ARP reply leaves on queue 1")
         check(len(echo) == 1 and csum_ok(echo[0]), "its echo reply, checksums complete")
         check(len(rst) == 1 and csum_ok(rst[0]), "its RST to a closed port, checksums complete")
+        na = [k for k in kernel if ICMPv6ND_NA in k and k[ICMPv6ND_NA].tgt == "2001:db8::2"]
+        echo6 = [k for k in kernel if ICMPv6EchoReply in k and k[IPv6].src == "2001:db8::2"]
+        rst6 = [k for k in kernel if IPv6 in k and TCP in k and k[TCP].flags & 0x04 and
+                k[TCP].dport == 40001]
+        check(len(na) == 1 and csum_ok(na[0]), "the kernel advertises its IPv6 address (queue 1)")
+        check(len(echo6) == 1 and csum_ok(echo6[0]), "its IPv6 echo reply, checksum right")
+        check(len(rst6) == 1 and csum_ok(rst6[0]), "its IPv6 RST to a closed port")
+        vna = [w for w in worker if ICMPv6ND_NA in w and w[ICMPv6ND_NA].tgt == "2001:db8::100"
+               and w[ICMPv6ND_NA].S == 1]
+        check(len(vna) == 1 and not any(ICMPv6ND_NA in k and k[ICMPv6ND_NA].tgt ==
+                                        "2001:db8::100" for k in kernel),
+              "lbd, not the kernel, answers for the IPv6 VIP (queue 0)")
         fwd = [w for w in worker if TCP in w and w[Ether].dst == SRV and w[TCP].dport == 80]
-        check(len(fwd) == 1, "the VIP's SYN is lbd's: forwarded on queue 0")
+        check(len(fwd) == 2, "the VIPs' SYNs are lbd's: forwarded on queue 0")
         check(not any(TCP in k and k[TCP].dport == 80 for k in kernel),
               "and the kernel never saw it")
 
