@@ -586,8 +586,13 @@ get_ip(struct loader *ld, const config_setting_t *s, const char *str, uint8_t wa
 		uint8_t *af, union lb_ip *a)
 {
 	uint8_t got;
+	int rc = lb_parse_ip(str, &got, a);
 
-	if (lb_parse_ip(str, &got, a) < 0 || !unicast_ip(got, a)) {
+	if (rc == 0 && !unicast_ip(got, a)) {
+		/* a real address, but no host's: say which family it is */
+		report(ld, s, got == AF_INET ? "bad IPv4 address '%s'" : "bad IPv6 address '%s'"
+				" (not a unicast address a host may hold)", str);
+	} else if (rc < 0) {
 		report(ld, s, want == AF_INET ? "bad IPv4 address '%s'" : want == AF_INET6 ?
 				"bad IPv6 address '%s'" : "bad IP address '%s' (neither IPv4 nor IPv6)",
 				str);
@@ -1064,6 +1069,18 @@ load_dests(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 	}
 }
 
+/* connect_ip is an IPv4 address: an IPv6 service's checks cannot take one. */
+static void
+refuse_connect_ip(struct loader *ld, const config_setting_t *owner)
+{
+	const config_setting_t *c = config_setting_get_member(owner, "check");
+	const config_setting_t *ip = c != NULL ? config_setting_get_member(c, "connect_ip") : NULL;
+
+	if (ip != NULL)
+		report(ld, ip, "'connect_ip' is IPv4 only: an IPv6 service's check connects to"
+				" each server's own address (connect_port may change the port)");
+}
+
 static void
 load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 		struct lb_conf_service *svc)
@@ -1174,6 +1191,12 @@ load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
 	s = valid(g, service_keys, "real_servers");
 	if (s != NULL)
 		load_dests(ld, conf, g, s, svc);
+	if (svc->af == AF_INET6) {
+		refuse_connect_ip(ld, g);
+		for (i = 0; s != NULL && i < (unsigned int)config_setting_length(s); i++)
+			if (config_setting_type(config_setting_get_elem(s, i)) == CONFIG_TYPE_GROUP)
+				refuse_connect_ip(ld, config_setting_get_elem(s, i));
+	}
 	/* the sorry server takes the id of a real server */
 	if (!lb_ip_is_zero(&svc->sorry_server) &&
 			!over_limit(ld, config_setting_get_member(g, "sorry_server"),
