@@ -1450,6 +1450,25 @@ lb_model_dest_record(uint32_t i, uint32_t j, struct lb_api_dest *o)
 
 /* ---- start and stop ---- */
 
+void
+lb_model_port_info(const struct lb_conf_port *cp, const struct rte_ether_addr *mac,
+		struct lb_port_info *out)
+{
+	const uint8_t *b = mac->addr_bytes;
+
+	out->mac = *mac;
+	out->addr = cp->addr;
+	out->mask = rte_cpu_to_be_32(cp->prefix == 0 ? 0 : ~0u << (32 - cp->prefix));
+	out->mtu = cp->mtu;
+	out->has_addr6 = cp->has_addr6;
+	out->plen6 = cp->prefix6;
+	out->addr6 = cp->addr6;
+	/* fe80::/64 with the modified EUI-64 of the MAC (RFC 4291 2.5.1), the
+	 * address a kernel interface with this MAC derives too */
+	out->ll6 = (union lb_ip){ .v6 = { 0xfe, 0x80, [8] = b[0] ^ 0x02, b[1], b[2], 0xff, 0xfe,
+		b[3], b[4], b[5] } };
+}
+
 /*
  * Service cs with its real servers and sorry server, committed but not
  * published (lb_model_init and reload publish once, after). A refusal is

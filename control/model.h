@@ -43,6 +43,13 @@
 struct lb_worker;
 
 /*
+ * What workers know of port cp whose MAC is mac (port_id, n_rxq and host are
+ * the caller's): its addresses, IPv4 mask, MTU and IPv6 link-local address.
+ */
+void lb_model_port_info(const struct lb_conf_port *cp, const struct rte_ether_addr *mac,
+		struct lb_port_info *out);
+
+/*
  * Allocate lb_dests[] and build the model from conf, for the ports in
  * ports[0..n_ports) (their MACs and ethdev ids). Returns 0 or -errno.
  */

@@ -95,17 +95,7 @@ setup_port(const struct lb_conf_port *cp, uint16_t pid, uint16_t nq,
 		RTE_LOG(WARNING, USER1, "port '%s': cannot receive all multicast: IPv6"
 				" neighbour solicitations for VIPs may not arrive\n", cp->device);
 	info->port_id = pid;
-	info->mac = mac;
-	info->addr = cp->addr;
-	info->mask = rte_cpu_to_be_32(cp->prefix == 0 ? 0 : ~0u << (32 - cp->prefix));
-	info->mtu = cp->mtu;
-	info->has_addr6 = cp->has_addr6;
-	info->plen6 = cp->prefix6;
-	info->addr6 = cp->addr6;
-	/* fe80::/64 with the modified EUI-64 of the MAC (RFC 4291 2.5.1) */
-	info->ll6 = (union lb_ip){ .v6 = { 0xfe, 0x80, [8] = mac.addr_bytes[0] ^ 0x02,
-		mac.addr_bytes[1], mac.addr_bytes[2], 0xff, 0xfe, mac.addr_bytes[3],
-		mac.addr_bytes[4], mac.addr_bytes[5] } };
+	lb_model_port_info(cp, &mac, info);
 	return 0;
 }
 

@@ -30,6 +30,7 @@
 #include "control/config.h"
 #include "control/model.h"
 #include "control/sync.h"
+#include "dataplane/nd.h"
 #include "dataplane/worker.h"
 
 #define IP(a, b, c, d) RTE_BE32(((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
@@ -2001,11 +2002,11 @@ setup(void **ctx)
 	assert_int_equal(lb_conf_load(&conf, conf_path, stderr), 0);
 	memset(ports, 0, sizeof(ports));
 	for (i = 0; i < conf.n_ports; i++) {
+		struct rte_ether_addr mac;
+
+		memcpy(&mac, conf.ports[i].mac, 6);
 		ports[i].port_id = (uint16_t)i;
-		memcpy(&ports[i].mac, conf.ports[i].mac, 6);
-		ports[i].addr = conf.ports[i].addr;
-		ports[i].mask = rte_cpu_to_be_32(~0u << (32 - conf.ports[i].prefix));
-		ports[i].mtu = conf.ports[i].mtu;
+		lb_model_port_info(&conf.ports[i], &mac, &ports[i]);
 		/* port 1 has a kernel interface (control/host.h), port 0 none */
 		ports[i].host = i == 1;
 	}
@@ -2034,6 +2035,222 @@ teardown(void **ctx)
 	lb_conf_free(&conf);
 	rte_mempool_free(pool);
 	return 0;
+}
+
+/* ---- IPv6 ---- */
+
+/* 2001:db8:<net>::<host> */
+static void
+ip6(uint8_t a[16], uint16_t net, uint32_t host)
+{
+	memset(a, 0, 16);
+	a[0] = 0x20;
+	a[1] = 0x01;
+	a[2] = 0x0d;
+	a[3] = 0xb8;
+	a[4] = (uint8_t)(net >> 8);
+	a[5] = (uint8_t)net;
+	a[12] = (uint8_t)(host >> 24);
+	a[13] = (uint8_t)(host >> 16);
+	a[14] = (uint8_t)(host >> 8);
+	a[15] = (uint8_t)host;
+}
+
+/* A TCP segment (or, with icmp_type, an ICMPv6 message of 8 + inner bytes). */
+static struct rte_mbuf *
+frame6(const uint8_t src[16], uint16_t sport, const uint8_t dst[16], uint16_t dport,
+		uint8_t flags, uint8_t icmp_type, const void *inner, uint16_t inner_len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint16_t l4 = icmp_type ? 8 + inner_len : 20;
+	uint16_t len = 14 + 40 + l4;
+	struct rte_ether_hdr *eh;
+	struct rte_ipv6_hdr *ip;
+	uint8_t *p;
+
+	assert_non_null(m);
+	p = (uint8_t *)rte_pktmbuf_append(m, len);
+	assert_non_null(p);
+	memset(p, 0, len);
+	eh = (struct rte_ether_hdr *)p;
+	eh->dst_addr = port0_mac;
+	eh->src_addr = client_mac;
+	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	ip = (struct rte_ipv6_hdr *)(eh + 1);
+	ip->vtc_flow = RTE_BE32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16(l4);
+	ip->proto = icmp_type ? IPPROTO_ICMPV6 : IPPROTO_TCP;
+	ip->hop_limits = 64;
+	memcpy(ip->src_addr, src, 16);
+	memcpy(ip->dst_addr, dst, 16);
+	if (icmp_type) {
+		uint8_t *ic = (uint8_t *)(ip + 1);
+		uint16_t sum;
+
+		ic[0] = icmp_type;
+		memcpy(ic + 8, inner, inner_len);
+		sum = lb_icmp6_cksum(ip->src_addr, ip->dst_addr, ic, l4);
+		memcpy(ic + 2, &sum, 2);
+	} else {
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+
+		th->src_port = rte_cpu_to_be_16(sport);
+		th->dst_port = rte_cpu_to_be_16(dport);
+		th->data_off = 5 << 4;
+		th->tcp_flags = flags;
+		th->cksum = rte_ipv6_udptcp_cksum(ip, th);
+	}
+	return m;
+}
+
+static struct rte_mbuf *
+tcp6(uint16_t net, uint32_t host, uint16_t sport, uint32_t vip_host, uint8_t flags)
+{
+	uint8_t c[16], v[16];
+
+	ip6(c, net, host);
+	ip6(v, 0, vip_host);
+	return frame6(c, sport, v, 80, flags, 0, NULL, 0);
+}
+
+static struct lb_worker **
+two_workers(struct lb_worker *w[2], uint16_t base)
+{
+	uint32_t i;
+
+	for (i = 0; i < 2; i++) {
+		w[i] = lb_worker_create((uint16_t)(base + i), 1024, now, pool);
+		assert_non_null(w[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		w[i]->peers = w;
+		w[i]->n_peers = 2;
+	}
+	return w;
+}
+
+/*
+ * IPv6 persistence takes a prefix length: the clients of one /64 go to one
+ * server from both workers (the template found in the other's table by its
+ * masked IPv6 key), another /64 is scheduled on its own; the connections
+ * are IPv6 entries, with their addresses.
+ */
+static void
+test_ipv6_persistence_two_workers(void **ctx)
+{
+	struct lb_worker *w[2];
+	struct rte_ether_addr first;
+	struct lb_conn_key6 k;
+	struct lb_conn copy;
+	uint8_t net[16], vip[16];
+	uint32_t i;
+
+	two_workers(w, 30);
+	first = *fwd_dst(w[0], tcp6(0x12, 0x1, 1000, 0x105, RTE_TCP_SYN_FLAG));
+	for (i = 0; i < 6; i++)
+		assert_memory_equal(fwd_dst(w[i & 1], tcp6(0x12, 0x10000 + i, (uint16_t)(2000 + i),
+						0x105, RTE_TCP_SYN_FLAG)), &first, 6);
+	assert_memory_not_equal(fwd_dst(w[0], tcp6(0x13, 0x1, 1, 0x105, RTE_TCP_SYN_FLAG)),
+			&first, 6);
+	/* each worker's template: the /64, tag 1, port 80 */
+	ip6(net, 0x12, 0);
+	ip6(vip, 0, 0x105);
+	lb_conn_key6_set(&k, net, vip, 0, RTE_BE16(80), IPPROTO_TCP, 1);
+	for (i = 0; i < 2; i++) {
+		assert_true(lb_conn_peek(w[i]->ct, &k.k, lb_conn_hash(&k.k), &copy));
+		assert_true(copy.flags & LB_CONN_F_TEMPLATE);
+		assert_int_equal(lb_dests[copy.dest].af, AF_INET6);
+	}
+	/* the /64 with a host part is no template key: the mask was applied */
+	ip6(net, 0x12, 1);
+	lb_conn_key6_set(&k, net, vip, 0, RTE_BE16(80), IPPROTO_TCP, 1);
+	assert_false(lb_conn_peek(w[0]->ct, &k.k, lb_conn_hash(&k.k), &copy));
+	for (i = 0; i < 2; i++)
+		lb_worker_free(w[i]);
+}
+
+/*
+ * mh over IPv6 clients hashes the same fold on every worker: a flow's
+ * packets land on the server of its first, whichever core takes them, and
+ * the five servers each get some of 200 clients.
+ */
+static void
+test_ipv6_mh(void **ctx)
+{
+	struct lb_worker *w[2];
+	uint32_t i, j, seen = 0;
+
+	two_workers(w, 32);
+	for (i = 0; i < 200; i++) {
+		struct rte_ether_addr d0 = *fwd_dst(w[0], tcp6((uint16_t)(0x100 + i), i * 7919u,
+					(uint16_t)i, 0x107, RTE_TCP_SYN_FLAG));
+		const struct rte_ether_addr *d1 = fwd_dst(w[1], tcp6((uint16_t)(0x100 + i),
+					i * 7919u, (uint16_t)i, 0x107, RTE_TCP_SYN_FLAG));
+
+		assert_memory_equal(&d0, d1, 6);
+		for (j = 0; j < 5; j++)
+			if (d0.addr_bytes[5] == 0x31 + j)
+				seen |= 1u << j;
+	}
+	assert_int_equal(seen, 0x1f);
+	for (i = 0; i < 2; i++)
+		lb_worker_free(w[i]);
+}
+
+/*
+ * A Packet Too Big about an IPv6 flow that another worker holds reaches the
+ * flow's server (the other table read in place); one about no flow is
+ * dropped. An entry's listing shows its IPv6 addresses.
+ */
+static void
+test_ipv6_icmp_other_worker(void **ctx)
+{
+	struct lb_worker *w[2], *saved = wk;
+	struct rte_ether_addr flow_dst;
+	uint8_t inner[40 + 20], router[16], client[16], vip[16];
+	struct rte_ipv6_hdr *ih = (struct rte_ipv6_hdr *)inner;
+	struct lb_conn_key6 k;
+	struct lb_conn copy;
+	union lb_ip a6[2];
+	struct result r;
+	uint16_t ports[2];
+	uint32_t idx;
+
+	two_workers(w, 34);
+	flow_dst = *fwd_dst(w[1], tcp6(0x77, 0x5, 5555, 0x100, RTE_TCP_SYN_FLAG));
+	ip6(client, 0x77, 0x5);
+	ip6(vip, 0, 0x100);
+	ip6(router, 0xfe, 1);
+	memset(inner, 0, sizeof(inner));
+	ih->vtc_flow = RTE_BE32(6u << 28);
+	ih->proto = IPPROTO_TCP;
+	memcpy(ih->src_addr, vip, 16);
+	memcpy(ih->dst_addr, client, 16);
+	ports[0] = RTE_BE16(80);
+	ports[1] = RTE_BE16(5555);
+	memcpy(inner + 40, ports, 4);
+	wk = w[0];
+	run1(frame6(router, 0, vip, 0, 0, LB_ICMP6_PKT_TOO_BIG, inner, sizeof(inner)), 0, &r);
+	assert_int_equal(r.fwd, 1);
+	assert_memory_equal(&rte_pktmbuf_mtod(r.out.pkts[0], struct rte_ether_hdr *)->dst_addr,
+			&flow_dst, 6);
+	free_out(&r);
+	ports[1] = RTE_BE16(5556);
+	memcpy(inner + 40, ports, 4);
+	run1(frame6(router, 0, vip, 0, 0, LB_ICMP6_PKT_TOO_BIG, inner, sizeof(inner)), 0, &r);
+	assert_int_equal(r.drop[LB_DROP_icmp_no_conn], 1);
+	free_out(&r);
+	wk = saved;
+	/* the entry reads back with its addresses */
+	lb_conn_key6_set(&k, client, vip, RTE_BE16(5555), RTE_BE16(80), IPPROTO_TCP, 0);
+	assert_true(lb_conn_peek(w[1]->ct, &k.k, lb_conn_hash(&k.k), &copy));
+	idx = lb_conn_index(w[1]->ct, lb_conn_lookup(w[1]->ct, &k.k, lb_conn_hash(&k.k)));
+	assert_true(lb_conn_read6(w[1]->ct, idx, &copy, a6));
+	assert_memory_equal(a6[0].v6, client, 16);
+	assert_memory_equal(a6[1].v6, vip, 16);
+	assert_int_equal(copy.state, LB_S_SYN_RECV);
+	lb_worker_free(w[0]);
+	lb_worker_free(w[1]);
 }
 
 int
@@ -2078,6 +2295,9 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_icmp_errors_lbd_sends),
 		cmocka_unit_test(test_icmp_error_other_worker),
 		cmocka_unit_test(test_host_steering),
+		cmocka_unit_test(test_ipv6_persistence_two_workers),
+		cmocka_unit_test(test_ipv6_mh),
+		cmocka_unit_test(test_ipv6_icmp_other_worker),
 	};
 
 	if (argc < 2) {

@@ -26,11 +26,11 @@ lb_fuzz_model_init(const char *argv0, struct lb_conf *conf)
 		abort();
 	memset(ports, 0, sizeof(ports));
 	for (i = 0; i < conf->n_ports; i++) {
+		struct rte_ether_addr mac;
+
+		memcpy(&mac, conf->ports[i].mac, 6);
 		ports[i].port_id = (uint16_t)i;
-		memcpy(&ports[i].mac, conf->ports[i].mac, 6);
-		ports[i].addr = conf->ports[i].addr;
-		ports[i].mask = rte_cpu_to_be_32(~0u << (32 - conf->ports[i].prefix));
-		ports[i].mtu = conf->ports[i].mtu;
+		lb_model_port_info(&conf->ports[i], &mac, &ports[i]);
 	}
 	if (lb_model_init(conf, ports, conf->n_ports) != 0 || lb_model_publish() != 0)
 		abort();
