@@ -10,11 +10,12 @@ config: a selector byte (0: lbd's file, 1: keepalived.conf), then the file.
 lbadm: NUL-separated command-line arguments.
 """
 import os
+import socket
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
-MAGIC, VERSION = 0x4c424431, 5
+MAGIC, VERSION = 0x4c424431, 6
 (INFO, SVC_LIST, SVC_ADD, SVC_EDIT, SVC_DEL, DEST_ADD, DEST_EDIT, DEST_DEL, CLEAR, ZERO,
  TIMEOUT_GET, TIMEOUT_SET, CONN_LIST, COUNTERS, SYSCTL_GET, SYSCTL_SET, HEALTH,
  ANNOUNCE_LIST, ANNOUNCE_SET, SYNC_GET, SYNC_START, SYNC_STOP) = range(1, 23)
@@ -24,22 +25,41 @@ def req(t, body=b"", rid=1):
     return struct.pack("<IHHII", MAGIC, VERSION, t, len(body), rid) + body
 
 
+AF_INET, AF_INET6 = 2, 10
+
+
 def ip(s):
-    return bytes(int(x) for x in s.split("."))
+    """An address as lb_api.h carries it: 16 bytes, IPv4 in the first 4."""
+    if ":" in s:
+        return socket.inet_pton(socket.AF_INET6, s)
+    return socket.inet_aton(s) + b"\0" * 12
+
+
+def af(s):
+    return AF_INET6 if ":" in s else AF_INET
 
 
 def key(proto, vip, port):
-    return struct.pack("<BBH", proto, 0, port) + ip(vip)
+    # proto, af, port, 4 bytes of padding, the address: 24 bytes
+    return struct.pack("<BBH4x", proto, af(vip) if proto else 0, port) + ip(vip)
 
 
-def svc(proto, vip, port, sched=b"wrr", flags=0, timeout=0, netmask="255.255.255.255"):
-    return (key(proto, vip, port) + sched.ljust(16, b"\0") +
-            struct.pack("<IIII", 0, flags, timeout, 0) + ip(netmask) + b"\0" * 4 +
-            b"\0" * 80)
+def svc(proto, vip, port, sched=b"wrr", flags=0, timeout=0, netmask=None):
+    if netmask is None:
+        nm = 128 if ":" in vip else 0xffffffff
+    else:
+        nm = netmask if isinstance(netmask, int) else struct.unpack("<I", socket.inet_aton(netmask))[0]
+    out = (key(proto, vip, port) + sched.ljust(16, b"\0") +
+           struct.pack("<IIIIII", 0, flags, timeout, nm, 0, 0) + b"\0" * 80)
+    assert len(out) == 144
+    return out
 
 
 def dest(addr, port, weight=1):
-    return ip(addr) + struct.pack("<HHIIIIII", port, 0, weight, 0, 0, 0, 0, 0) + b"\0" * 80
+    out = ip(addr) + struct.pack("<HHB3xIIIIII", port, 0, af(addr), weight, 0, 0, 0, 0, 0) + \
+        b"\0" * 80
+    assert len(out) == 128
+    return out
 
 
 def write(target, seeds):
@@ -61,7 +81,8 @@ ctl = {
     "timeouts": req(TIMEOUT_GET) + req(TIMEOUT_SET, struct.pack("<III", 900, 120, 300), 2),
     "sysctl": req(SYSCTL_GET) + req(SYSCTL_SET, struct.pack("<8i", 1, -1, -1, 1, -1, -1, -1, 50), 2),
     "health": req(HEALTH, ALL),
-    "announce": req(ANNOUNCE_LIST) + req(ANNOUNCE_SET, ip("10.0.0.100") + struct.pack("<I", 0), 2),
+    "announce": req(ANNOUNCE_LIST) + req(ANNOUNCE_SET, ip("10.0.0.100")[:4] + struct.pack("<I", 0),
+                                         2),
     "sync": req(SYNC_GET) + req(SYNC_STOP, struct.pack("<II", 0, 0) + b"\0" * 36, 2),
     "svc_add": req(SVC_ADD, svc(6, "10.9.0.1", 80)) +
                req(DEST_ADD, key(6, "10.9.0.1", 80) + dest("10.0.0.11", 80, 2), 2) +
@@ -69,6 +90,12 @@ ctl = {
                req(DEST_DEL, key(6, "10.9.0.1", 80) + dest("10.0.0.11", 80), 4) +
                req(SVC_DEL, key(6, "10.9.0.1", 80), 5),
     "svc_edit": req(SVC_EDIT, svc(6, "10.0.0.100", 80, b"mh")),
+    "svc6": req(SVC_ADD, svc(6, "2001:db8:9::1", 80, b"sh", 1, 300, 64)) +
+            req(DEST_ADD, key(6, "2001:db8:9::1", 80) + dest("2001:db8::11", 80, 2), 2) +
+            req(DEST_ADD, key(6, "2001:db8:9::1", 80) + dest("10.0.0.11", 80, 2), 3) +
+            req(SVC_LIST, key(6, "2001:db8:9::1", 80), 4) +
+            req(DEST_DEL, key(6, "2001:db8:9::1", 80) + dest("2001:db8::11", 80), 5) +
+            req(SVC_DEL, key(6, "2001:db8:9::1", 80), 6),
     "zero": req(ZERO, ALL),
     "pipelined": b"".join(req(t, b"", i) for i, t in enumerate((INFO, COUNTERS, SYSCTL_GET), 1)),
     "bad_magic": struct.pack("<IHHII", 0x12345678, VERSION, INFO, 0, 1),
@@ -88,6 +115,11 @@ config = {
                      b'  real_servers = ( { address = "10.0.0.11"; weight = 2; } ); } );\n'
                      b'metrics = { listen = "127.0.0.1:9111"; };\n'
                      b'dataplane = { drop_entry = 1; defense_threshold = 80; };\n',
+    "ipv6": b"\0" + b'ports = ( { device = "net_null0"; address = "10.0.0.2/24";\n'
+                    b'  address6 = "2001:db8::2/64"; } );\n'
+                    b'services = ( { protocol = "tcp"; vip = "2001:db8::100"; port = 443;\n'
+                    b'  persistence = 300; netmask = "64"; sorry_server = "2001:db8::19";\n'
+                    b'  real_servers = ( { address = "2001:db8::11"; } ); } );\n',
 }
 for root, _, files in os.walk(kconf):
     for name in sorted(files):
@@ -111,6 +143,9 @@ lbadm = {name: b"\0".join(a.encode() for a in args) for name, args in {
     "announce": ["--withdraw", "10.0.0.100"],
     "restore": ["-R"],
     "zero": ["-Z", "-t", "10.0.0.100:80"],
+    "add6": ["-A", "-t", "[2001:db8::100]:80", "-s", "sh", "-p", "300", "-M", "64"],
+    "dest6": ["-a", "-t", "[2001:db8::100]:80", "-r", "[2001:db8::11]:80", "-w", "2"],
+    "list6": ["-Ln", "-t", "[2001:db8::100]:80", "--stats"],
 }.items()}
 
 write("ctl", ctl)
