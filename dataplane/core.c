@@ -81,16 +81,28 @@ ip6_load(const uint8_t *a)
 	return r;
 }
 
-/* The connection key of p's flow: IPv4's 16 bytes, or an IPv6 key. */
+/* The connection key of p's flow: IPv4's 16 bytes, or an IPv6 key (the
+ * parser folded its addresses already). */
 static inline struct lb_conn_key *
 flow_key(const struct lb_pkt *p, struct lb_conn_key6 *k)
 {
-	if (p->kind == LB_PKT_IPV6)
-		lb_conn_key6_set(k, p->saddr6, p->daddr6, p->sport, p->dport, p->proto, 0);
-	else
+	if (p->kind == LB_PKT_IPV6) {
+		memcpy(k->caddr.v6, p->saddr6, 16);
+		memcpy(k->vaddr.v6, p->daddr6, 16);
+		lb_conn_key_fill(&k->k, p->saddr, p->daddr, p->sport, p->dport, p->proto, 0,
+				LB_CONN_KEY_V6);
+	} else {
 		lb_conn_key_set(&k->k, p->saddr, p->daddr, p->sport, p->dport, p->proto, 0);
+	}
 	return &k->k;
 }
+
+/* A TCP/UDP frame's flow, found in the first passes of a burst. */
+struct flow {
+	uint64_t hash;		/* 0: not a flow (not TCP/UDP, a fragment...) */
+	uint32_t cand;		/* the candidate entry, prefetched */
+	struct lb_conn_key6 key;	/* key.k alone for IPv4 */
+};
 
 /* ---- counts ---- */
 
@@ -960,10 +972,10 @@ stateless(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 static void
 handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		struct rte_mbuf *m, const struct lb_pkt *p, const struct lb_svc *svc,
-		uint64_t hash, uint32_t cand, uint32_t now, struct lb_out *out)
+		const struct flow *f, uint32_t now, struct lb_out *out)
 {
-	struct lb_conn_key6 key6;
-	struct lb_conn_key *key;
+	const struct lb_conn_key *key = &f->key.k;
+	uint64_t hash = f->hash;
 	bool tcp = p->proto == IPPROTO_TCP;
 	bool syn = tcp && (p->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) ==
 		RTE_TCP_SYN_FLAG;
@@ -980,8 +992,7 @@ handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		drop(wk, m, LB_DROP_no_service);
 		return;
 	}
-	key = flow_key(p, &key6);
-	c = lb_conn_lookup_at(wk->ct, key, hash, cand);
+	c = lb_conn_lookup_at(wk->ct, key, hash, f->cand);
 	if (c != NULL) {
 		bool expired = (int32_t)(c->expire - now) <= 0;
 		bool reuse = syn && (c->state == LB_S_TIME_WAIT || c->state == LB_S_CLOSE ||
@@ -1144,7 +1155,7 @@ handle_icmp_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t r
 
 static void
 handle_ipv4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
-		struct rte_mbuf *m, const struct lb_pkt *p, uint64_t hash, uint32_t cand,
+		struct rte_mbuf *m, const struct lb_pkt *p, const struct flow *f,
 		uint32_t now, struct lb_out *out)
 {
 	bool vip = lb_snap_is_vip(snap, p->daddr);
@@ -1167,8 +1178,7 @@ handle_ipv4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 	}
 	if (vip && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
 		handle_l4(wk, snap, rx_port, m, p,
-				lb_snap_service(snap, p->proto, p->daddr, p->dport),
-				hash, cand, now, out);
+				lb_snap_service(snap, p->proto, p->daddr, p->dport), f, now, out);
 		return;
 	}
 	if (p->proto != IPPROTO_ICMP) {
@@ -1439,22 +1449,28 @@ handle_icmp6_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t 
 
 static void
 handle_ipv6(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
-		struct rte_mbuf *m, const struct lb_pkt *p, uint64_t hash, uint32_t cand,
+		struct rte_mbuf *m, const struct lb_pkt *p, const struct flow *f,
 		uint32_t now, struct lb_out *out)
 {
-	static const uint8_t zero[16];
 	const struct lb_port_info *pi = &snap->port[rx_port];
 	union lb_ip dst = ip6_load(p->daddr6);
-	bool vip = lb_snap_is_vip6(snap, &dst);
 	bool icmp = p->proto == IPPROTO_ICMPV6 && !p->is_frag;
+	const struct lb_svc *svc;
+	bool vip;
 
+	/* The fast path first: a flow of a service (the parser refused ::
+	 * and the other martian sources) */
+	if (f->hash != 0) {
+		const struct lb_svc_key6 *k = lb_snap_find6(snap, p->proto, &dst, p->dport);
+
+		if (k != NULL) {
+			handle_l4(wk, snap, rx_port, m, p, &snap->svcs[k->idx], f, now, out);
+			return;
+		}
+	}
+	vip = lb_snap_is_vip6(snap, &dst);
 	if (icmp && p->icmp_type == LB_ND_NEIGH_SOL) {
 		handle_ns(wk, snap, rx_port, m, p, out);
-		return;
-	}
-	/* only duplicate address detection speaks from :: */
-	if (memcmp(p->saddr6, zero, 16) == 0) {
-		drop(wk, m, LB_DROP_ip_martian);
 		return;
 	}
 	if (icmp && p->icmp_type == LB_ND_NEIGH_ADV) {
@@ -1477,9 +1493,9 @@ handle_ipv6(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		return;
 	}
 	if (vip && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
-		handle_l4(wk, snap, rx_port, m, p,
-				lb_snap_service6(snap, p->proto, &dst, p->dport),
-				hash, cand, now, out);
+		/* the every-port service, or none (the fast path found no other) */
+		svc = lb_snap_service6(snap, p->proto, &dst, 0);
+		handle_l4(wk, snap, rx_port, m, p, svc, f, now, out);
 		return;
 	}
 	if (p->proto != IPPROTO_ICMPV6) {
@@ -1503,8 +1519,7 @@ lb_core_rx(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		struct rte_mbuf **pkts, uint16_t n, uint32_t now, struct lb_out *out)
 {
 	struct lb_pkt info[LB_MAX_BURST];
-	uint64_t hash[LB_MAX_BURST];
-	uint32_t cand[LB_MAX_BURST];
+	struct flow fl[LB_MAX_BURST];
 	uint8_t verdict[LB_MAX_BURST];
 	uint16_t i;
 
@@ -1517,21 +1532,19 @@ lb_core_rx(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		wk->stats.rx++;
 		wk->stats.rx_bytes += rte_pktmbuf_pkt_len(m);
 		verdict[i] = (uint8_t)lb_pkt_parse(m, p);
-		hash[i] = 0;
+		fl[i].hash = 0;
 		if (verdict[i] == LB_PASS && p->kind != LB_PKT_ARP && !p->is_frag &&
 				(p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
-			struct lb_conn_key6 key;
-
-			hash[i] = lb_conn_hash(flow_key(p, &key));
-			lb_conn_prefetch(wk->ct, hash[i]);
+			fl[i].hash = lb_conn_hash(flow_key(p, &fl[i].key));
+			lb_conn_prefetch(wk->ct, fl[i].hash);
 		}
 	}
 	/* Pass 2: find each candidate entry and prefetch it (and an IPv6
 	 * candidate's addresses). */
 	for (i = 0; i < n; i++) {
-		cand[i] = hash[i] != 0 ? lb_conn_candidate(wk->ct, hash[i]) : LB_CONN_NONE;
+		fl[i].cand = fl[i].hash != 0 ? lb_conn_candidate(wk->ct, fl[i].hash) : LB_CONN_NONE;
 		if (unlikely(info[i].kind == LB_PKT_IPV6))
-			lb_conn_prefetch_addr6(wk->ct, cand[i]);
+			lb_conn_prefetch_addr6(wk->ct, fl[i].cand);
 	}
 	/* Pass 3: decide. */
 	for (i = 0; i < n; i++) {
@@ -1542,8 +1555,8 @@ lb_core_rx(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		else if (info[i].kind == LB_PKT_ARP)
 			handle_arp(wk, snap, rx_port, m, &info[i], out);
 		else if (info[i].kind == LB_PKT_IPV6)
-			handle_ipv6(wk, snap, rx_port, m, &info[i], hash[i], cand[i], now, out);
+			handle_ipv6(wk, snap, rx_port, m, &info[i], &fl[i], now, out);
 		else
-			handle_ipv4(wk, snap, rx_port, m, &info[i], hash[i], cand[i], now, out);
+			handle_ipv4(wk, snap, rx_port, m, &info[i], &fl[i], now, out);
 	}
 }

@@ -140,8 +140,9 @@ parse_ipv6(const struct rte_mbuf *m, const uint8_t *data, uint16_t seg_len,
 {
 	const struct rte_ipv6_hdr *ip;
 	uint16_t off, end, avail;
+	uint64_t w[2];
 	uint8_t nh;
-	unsigned int n;
+	unsigned int n, r;
 
 	if (seg_len < p->l2_len + sizeof(*ip))
 		return LB_DROP_short_frame;
@@ -158,17 +159,14 @@ parse_ipv6(const struct rte_mbuf *m, const uint8_t *data, uint16_t seg_len,
 	if ((uint32_t)p->l2_len + p->l3_len > rte_pktmbuf_pkt_len(m))
 		return LB_DROP_ip_len_trunc;
 	/* Linux drops these sources before any rule sees them (ip6_rcv_core):
-	 * multicast, loopback, IPv4-mapped. The unspecified source is left to
-	 * the caller: only duplicate address detection may use it. */
-	if (ip->src_addr[0] == 0xff)
+	 * multicast, loopback, IPv4-mapped; the unspecified one below, where
+	 * duplicate address detection may use it. Two word loads, no memcmp. */
+	memcpy(w, ip->src_addr, sizeof(w));
+	if (ip->src_addr[0] == 0xff ||
+			(w[0] == 0 && (w[1] == RTE_BE64(1) ||
+				       (w[1] & RTE_BE64(0xffffffff00000000ull)) ==
+				       RTE_BE64(0x0000ffff00000000ull))))
 		return LB_DROP_ip_martian;
-	{
-		static const uint8_t lo[16] = { [15] = 1 };
-		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-		if (memcmp(ip->src_addr, lo, 16) == 0 || memcmp(ip->src_addr, mapped, 12) == 0)
-			return LB_DROP_ip_martian;
-	}
 	p->kind = LB_PKT_IPV6;
 	p->saddr6 = ip->src_addr;
 	p->daddr6 = ip->dst_addr;
@@ -217,7 +215,12 @@ parse_ipv6(const struct rte_mbuf *m, const uint8_t *data, uint16_t seg_len,
 	if (p->is_frag && !p->first_frag)
 		return LB_PASS;
 	avail = end - off;
-	return parse_l4(data + off, avail, p);
+	r = parse_l4(data + off, avail, p);
+	/* only a node checking its address for duplicates speaks from :: */
+	if (r == LB_PASS && (w[0] | w[1]) == 0 &&
+			!(nh == IPPROTO_ICMPV6 && p->icmp_type == 135 /* NS */))
+		return LB_DROP_ip_martian;
+	return r;
 }
 
 unsigned int

@@ -25,6 +25,9 @@
  *                  (default N: full), one ACK of a random flow per frame;
  *                  with a full table, also the memory per connection
  *   fast-swcsum N  the same, IPv4 header checksum summed in software
+ *   fast6 N        the fast path over IPv6 flows (the first IPv6 service of
+ *                  CONF; 74-byte frames, no header checksum), memory too
+ *   newconn6       new connections, IPv6
  *   newconn        a SYN with a fresh 5-tuple per frame into an empty table
  *                  of NEW_CAP entries: lookup miss, schedule (wlc over 4
  *                  servers), insert, forward; the table is emptied by expiry
@@ -61,6 +64,7 @@
 #define BURST		32
 #define ROUND		256		/* frames rewritten, then timed, at a time */
 #define FRAME_LEN	60		/* a 64-byte frame without its FCS */
+#define FRAME6_LEN	74		/* Ethernet, IPv6, TCP: the smallest IPv6 segment */
 #define FAST_PKTS	(16u << 20)	/* frames per repetition */
 #define NEW_CAP		(4u << 20)
 #define NEW_PKTS	(2u << 20)
@@ -74,7 +78,8 @@
 static struct lb_conf conf;
 static struct rte_mempool *pool;
 static struct rte_mbuf *fr[ROUND];
-static uint8_t tmpl[FRAME_LEN];
+static uint8_t tmpl[FRAME6_LEN];
+static bool v6;			/* the IPv6 runs (fast6, newconn6) */
 static uint32_t now = 1000;
 static uint64_t seed = 0x9e3779b97f4a7c15ull;
 
@@ -98,6 +103,40 @@ static inline uint16_t
 flow_port(uint64_t id)
 {
 	return rte_cpu_to_be_16((uint16_t)(1024 + (id & 16383)));
+}
+
+/* IPv6 flows: client 2001:db8:1::<id / 16384>, the same ports as IPv4's. */
+static void
+make_template6(void)
+{
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)tmpl;
+	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eh + 1);
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+	const struct rte_ether_addr client = {{ 2, 0, 0, 0, 0, 0xc1 }};
+	const struct lb_conf_service *svc = NULL;
+	static const uint8_t net[8] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 };
+	uint32_t i;
+
+	for (i = 0; i < conf.n_services && svc == NULL; i++)
+		if (conf.services[i].af == AF_INET6)
+			svc = &conf.services[i];
+	if (svc == NULL) {
+		fprintf(stderr, "bench_pipeline: no IPv6 service in the configuration\n");
+		exit(1);
+	}
+	memset(tmpl, 0, sizeof(tmpl));
+	memcpy(&eh->dst_addr, conf.ports[0].mac, RTE_ETHER_ADDR_LEN);
+	eh->src_addr = client;
+	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	ip->vtc_flow = RTE_BE32(6u << 28);
+	ip->payload_len = RTE_BE16(sizeof(*th));
+	ip->proto = IPPROTO_TCP;
+	ip->hop_limits = 64;
+	memcpy(ip->src_addr, net, sizeof(net));
+	memcpy(ip->dst_addr, svc->vip.v6, 16);
+	th->dst_port = rte_cpu_to_be_16(svc->port);
+	th->data_off = 5 << 4;
+	th->rx_win = RTE_BE16(65535);
 }
 
 static void
@@ -129,6 +168,18 @@ build(struct rte_mbuf *m, uint64_t id, uint8_t flags)
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + sizeof(struct rte_ether_hdr));
 	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+
+	if (v6) {
+		struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)ip;
+		uint32_t host = (uint32_t)(id >> 14);
+
+		memcpy(d, tmpl, FRAME6_LEN);
+		th = (struct rte_tcp_hdr *)(ip6 + 1);
+		memcpy(&ip6->src_addr[12], &host, 4);
+		th->src_port = flow_port(id);
+		th->tcp_flags = flags;
+		return;
+	}
 
 	memcpy(d, tmpl, FRAME_LEN);
 	ip->src_addr = flow_addr(id);
@@ -261,7 +312,7 @@ test_fast(const char *name, uint32_t n, uint32_t cap, int reps, bool swcsum)
  * reported.
  */
 static void
-test_newconn(int reps)
+test_newconn(const char *name, int reps)
 {
 	struct lb_worker *wk = worker(NEW_CAP);
 	uint64_t id = 0;
@@ -287,7 +338,7 @@ test_newconn(int reps)
 		snprintf(extra, sizeof(extra), ", \"capacity\": %u, \"conns_per_s\": %.0f",
 				NEW_CAP, (double)rte_get_tsc_hz() * (double)pkts / (double)cyc);
 		if (rep > 0)
-			report("newconn", NEW_PKTS, rep, pkts, cyc, extra);
+			report(name, NEW_PKTS, rep, pkts, cyc, extra);
 		/* empty the table for the next one */
 		now += lb_snap_current->timeout[LB_S_SYN_RECV] + 1;
 		lb_core_expire(wk, now, UINT32_MAX);
@@ -468,10 +519,13 @@ setup(const char *path)
 		return -1;
 	for (i = 0; i < ROUND; i++) {
 		fr[i] = rte_pktmbuf_alloc(pool);
-		if (fr[i] == NULL || rte_pktmbuf_append(fr[i], FRAME_LEN) == NULL)
+		if (fr[i] == NULL || rte_pktmbuf_append(fr[i], v6 ? FRAME6_LEN : FRAME_LEN) == NULL)
 			return -1;
 	}
-	make_template();
+	if (v6)
+		make_template6();
+	else
+		make_template();
 	return 0;
 }
 
@@ -490,7 +544,8 @@ main(int argc, char **argv)
 	int i;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s CONF fast|fast-swcsum|newconn|mix|l2ref|memfloor [N [REPS [CAP]]]\n",
+		fprintf(stderr, "usage: %s CONF fast|fast-swcsum|fast6|newconn|newconn6|mix|l2ref|"
+				"memfloor [N [REPS [CAP]]]\n",
 				argv[0]);
 		return 2;
 	}
@@ -502,6 +557,7 @@ main(int argc, char **argv)
 		return 2;
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
 		return 1;
+	v6 = strcmp(test, "fast6") == 0 || strcmp(test, "newconn6") == 0;
 	if (setup(argv[1]) != 0) {
 		fprintf(stderr, "bench_pipeline: set-up failed\n");
 		return 1;
@@ -519,8 +575,10 @@ main(int argc, char **argv)
 		test_fast("fast", n, cap, reps, false);
 	else if (strcmp(test, "fast-swcsum") == 0)
 		test_fast("fast-swcsum", n, cap, reps, true);
-	else if (strcmp(test, "newconn") == 0)
-		test_newconn(reps);
+	else if (strcmp(test, "fast6") == 0)
+		test_fast("fast6", n, cap, reps, false);
+	else if (strcmp(test, "newconn") == 0 || strcmp(test, "newconn6") == 0)
+		test_newconn(test, reps);
 	else if (strcmp(test, "mix") == 0)
 		test_mix(reps);
 	else if (strcmp(test, "l2ref") == 0)
