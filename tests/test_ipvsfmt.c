@@ -23,8 +23,28 @@
 
 static const char *golden_dir;
 
-static uint32_t
+/* An address of either family, and its family: IPv6 when it has a ':'. */
+static uint8_t
+af_of(const char *s)
+{
+	return strchr(s, ':') != NULL ? AF_INET6 : AF_INET;
+}
+
+static union lb_ip
 ip(const char *s)
+{
+	union lb_ip a = { .w = { 0, 0 } };
+
+	if (af_of(s) == AF_INET6)
+		assert_int_equal(inet_pton(AF_INET6, s, a.v6), 1);
+	else
+		assert_int_equal(inet_pton(AF_INET, s, &a.v4), 1);
+	return a;
+}
+
+/* An IPv4 mask in network order, as lb_api_svc.netmask holds it. */
+static uint32_t
+mask4(const char *s)
 {
 	struct in_addr a;
 
@@ -54,6 +74,7 @@ put_svc(uint8_t proto, const char *vip, uint16_t port, const char *sched, uint32
 
 	memset(&s, 0, sizeof(s));
 	s.key.proto = proto;
+	s.key.af = af_of(vip);
 	s.key.vip = ip(vip);
 	s.key.port = port;
 	snprintf(s.sched, sizeof(s.sched), "%s", sched);
@@ -62,7 +83,8 @@ put_svc(uint8_t proto, const char *vip, uint16_t port, const char *sched, uint32
 		s.flags = LB_API_SVC_F_PERSISTENT;
 		s.timeout = persistent;
 	}
-	s.netmask = ip(mask);
+	/* IPv6: a prefix length, "64" */
+	s.netmask = s.key.af == AF_INET6 ? (uint32_t)atoi(mask) : mask4(mask);
 	s.n_dests = n_dests;
 	s.stats = stats(k);
 	memcpy(blob + blob_len, &s, sizeof(s));
@@ -76,6 +98,7 @@ put_dest(const char *addr, uint16_t port, uint32_t w, uint32_t ut, uint32_t lt, 
 	struct lb_api_dest d;
 
 	memset(&d, 0, sizeof(d));
+	d.af = af_of(addr);
 	d.addr = ip(addr);
 	d.port = port;
 	d.fwd = LB_API_FWD_ROUTE;
@@ -263,7 +286,7 @@ conn(size_t i)
 {
 	struct lb_api_conn c = {
 		.proto = conns[i].proto, .state = conns[i].state, .flags = conns[i].flags,
-		.caddr = ip(conns[i].c), .vaddr = ip(conns[i].v), .daddr = ip(conns[i].d),
+		.af = af_of(conns[i].c), .caddr = ip(conns[i].c), .vaddr = ip(conns[i].v), .daddr = ip(conns[i].d),
 		.cport = conns[i].cport, .vport = conns[i].vport, .dport = conns[i].dport,
 		.lcore = conns[i].lcore, .expire = conns[i].expire,
 	};

@@ -31,6 +31,7 @@ LBADM = os.path.join(BUILD, "lbadm")
 LB_MAC = lbdctl.LB_MAC
 SRV = {"10.0.0.11": "02:00:00:00:00:11", "10.0.0.12": "02:00:00:00:00:12"}
 VIP = "10.0.0.100"
+VIP6 = "2001:db8::100"
 N_FLOWS = 40
 
 CONF = """
@@ -75,7 +76,7 @@ def counters(sock):
 
 # ---- raw protocol ----
 
-MAGIC, VERSION = 0x4c424431, 5
+MAGIC, VERSION = 0x4c424431, 6
 T_INFO, T_SVC_LIST, T_SVC_ADD, T_SVC_EDIT, T_SVC_DEL, T_DEST_ADD = 1, 2, 3, 4, 5, 6
 T_CONN_LIST = 13
 EPROTO, EMSGSIZE, EINVAL, EBUSY, EPERM = 71, 90, 22, 16, 1
@@ -480,7 +481,7 @@ def test_bad_requests(sock, lbd):
           r3 and r3[0] == 0 and len(r3[2]) > 0,
           "unknown type and short body: EINVAL, then the same connection still works")
     # a service with nonsense fields (proto 99, unterminated scheduler name)
-    body = struct.pack("<BBHI", 99, 0, 80, 0x6400000a) + b"A" * 16 + bytes(200)
+    body = svc_key(99, AF_INET, 80, socket.inet_aton(VIP)) + b"A" * 16 + bytes(BODY[3] - 40)
     hdr_len = len(body)
     s.sendall(REQ.pack(MAGIC, VERSION, T_SVC_ADD, hdr_len, 4) + body)
     r4 = read_reply(s)
@@ -524,30 +525,42 @@ def test_bad_requests(sock, lbd):
     check(fwd1 > fwd0, "the dataplane kept forwarding meanwhile (%d -> %d)" % (fwd0, fwd1))
 
 
-# body sizes of control/lb_api.h, by request type
-BODY = {1: 0, 2: 8, 3: 128, 4: 128, 5: 8, 6: 120, 7: 120, 8: 120, 9: 0, 10: 8, 11: 0,
-        12: 12, 13: 16, 14: 0, 15: 0, 16: 16}
+# body sizes of control/lb_api.h (version 6), by request type
+BODY = {1: 0, 2: 24, 3: 144, 4: 144, 5: 24, 6: 152, 7: 152, 8: 152, 9: 0, 10: 24, 11: 0,
+        12: 12, 13: 16, 14: 0, 15: 0, 16: 32}
+AF_INET, AF_INET6 = socket.AF_INET, socket.AF_INET6
+
+
+def svc_key(proto, af, port, addr):
+    """struct lb_api_svc_key: proto, af, port, 4 bytes of padding, union lb_ip."""
+    return struct.pack("<BBH4x16s", proto, af, port, addr)
 
 
 def template(t, rnd):
     """A plausible body of type t, which the fuzzer then mutates."""
-    key = struct.pack("<BBHI", rnd.choice([6, 17, 0, 255]), 0, rnd.choice([80, 0, 65535]),
-                      rnd.choice([0x6400000a, 0, 0xffffffff, rnd.getrandbits(32)]))
+    af = rnd.choice([AF_INET, AF_INET6, 0, 255])
+    addr = rnd.choice([socket.inet_aton(VIP), socket.inet_pton(AF_INET6, VIP6), bytes(16),
+                       b"\xff" * 16, rnd.getrandbits(128).to_bytes(16, "little")])
+    key = svc_key(rnd.choice([6, 17, 0, 255]), af, rnd.choice([80, 0, 65535]), addr)
     if t in (3, 4):
         sched = rnd.choice([b"rr", b"wlc", b"mh", b"sh", b"nosuch", b"A" * 16])
         return key + sched.ljust(16, b"\0")[:16] + struct.pack(
             "<IIIIII", rnd.getrandbits(2), rnd.getrandbits(1), rnd.choice([0, 300, 1 << 31]),
-            rnd.choice([0xffffffff, 0x00ffffff, 0]), rnd.getrandbits(32), 0) + bytes(80)
+            rnd.choice([0xffffffff, 0x00ffffff, 0, 64, 128, 129]), rnd.getrandbits(32),
+            0) + bytes(80)
     if t in (6, 7, 8):
-        return key + struct.pack("<IHHIIIIIII", rnd.choice([0x0b00000a, rnd.getrandbits(32)]),
-                                 rnd.choice([80, 0]), rnd.getrandbits(2),
+        raddr = rnd.choice([socket.inet_aton("10.0.0.11"),
+                            socket.inet_pton(AF_INET6, "2001:db8::11"),
+                            rnd.getrandbits(128).to_bytes(16, "little")])
+        return key + struct.pack("<16sHHB3xIIIIII", raddr, rnd.choice([80, 0]),
+                                 rnd.getrandbits(2), rnd.choice([af, AF_INET, AF_INET6, 0]),
                                  rnd.choice([1, 0, 65535, 65536, 1 << 31]),
-                                 rnd.getrandbits(32), rnd.getrandbits(32), 0, 0, 0, 0) + bytes(80)
+                                 rnd.getrandbits(32), rnd.getrandbits(32), 0, 0, 0) + bytes(80)
     if t == 13:
         return struct.pack("<IIII", rnd.getrandbits(2), rnd.choice([0, 100, 1 << 31]),
                            rnd.choice([0, 1, 1 << 31]), rnd.getrandbits(32))
     if t == 16:
-        return struct.pack("<iiii", *(rnd.choice([-1, 0, 1, 2, -2 ** 31]) for _ in range(4)))
+        return struct.pack("<8i", *(rnd.choice([-1, 0, 1, 2, -2 ** 31]) for _ in range(8)))
     return bytes(rnd.getrandbits(8) for _ in range(BODY[t]))
 
 
