@@ -351,10 +351,20 @@ def test_ipv6(sock):
     rc, out, _ = one6(sock=sock)
     check(rc == 0 and out == EXPECT6_L, "IPv6: -L -n -t %s as ipvsadm prints it\n%s" % (SVC6, out))
 
+    # a service name past the 33-character column: IPv6 is not cut
+    long6 = "[2001:db8::1111:2222:3333:4444]:53"
+    rc, _, err = lbadm("-A", "-u", long6, "-s", "sh", "-p", sock=sock)
+    check(rc == 0 and err == "", "IPv6: -A -u %s -s sh -p %s" % (long6, err))
     rc, out, _ = lbadm("-Ln", sock=sock)
-    check(rc == 0 and out.endswith(EXPECT6_L.split("\n", 2)[2]) and
+    check(rc == 0 and out.endswith(EXPECT6_L.split("\n", 2)[2] +
+                                   "UDP  %s sh persistent 360\n" % long6) and
           out.index("UDP  10.0.0.100:53") < out.index("TCP  [2001:db8::100]:80"),
-          "IPv6: -Ln lists the IPv6 service after every IPv4 one\n" + out)
+          "IPv6: -Ln lists the IPv6 services after every IPv4 one, TCP before UDP\n" + out)
+    rc, out, _ = lbadm("-Ln", "--stats", sock=sock)
+    check(rc == 0 and out.endswith("%-33s" % ("UDP  " + long6) + "%9d" * 5 % (0, 0, 0, 0, 0) +
+                                   "\n"), "IPv6: --stats, a long service name\n" + out)
+    rc, _, err = lbadm("-D", "-u", long6, sock=sock)
+    check(rc == 0 and err == "", "IPv6: -D -u " + long6)
 
     # the other listings, from ipvsadm's printf formats: the long server
     # pushes every column (the counters are 0 here, no IPv6 traffic yet)
