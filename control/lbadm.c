@@ -159,6 +159,8 @@ usage_exit(int status)
 		"  %1$s --set tcp tcpfin udp\n"
 		"  %1$s -h\n\n"
 		"Options as ipvsadm's; lbd forwards by direct routing (-g) only.\n"
+		"service-address and server-address: host[:port], IPv6 as [address]:port\n"
+		"(-M of an IPv6 service: a prefix length, 1 to 128).\n"
 		"lbadm's own:\n"
 		"  --socket PATH      the daemon's socket (else $LBD_SOCKET, else " LB_CONF_DEFAULT_SOCKET ")\n"
 		"  --json             any listing as JSON\n"
@@ -1291,11 +1293,6 @@ run_command(int argc, char **argv, bool from_stdin)
 	if (c.cmd == CMD_NONE)
 		tryhelp_exit(255);
 	generic_opt_check(c.cmd, c.options);
-	if (c.cmd == CMD_ADDDEST || c.cmd == CMD_EDITDEST || c.cmd == CMD_DELDEST) {
-		/* As ipvsadm: with direct routing the server port is the service port. */
-		if (c.dest.fwd == LB_API_FWD_ROUTE || c.dest.fwd == LB_API_FWD_TUNNEL)
-			c.dest.port = c.svc.key.port;
-	}
 	/* ipvsadm checks this before asking the kernel, fwmark services too */
 	if ((c.cmd == CMD_ADDDEST || c.cmd == CMD_EDITDEST) && c.dest.af != c.svc.key.af &&
 			c.dest.fwd != LB_API_FWD_TUNNEL)
@@ -1321,6 +1318,11 @@ run_command(int argc, char **argv, bool from_stdin)
 			fail(2, "Zero port specified for non-persistent service");
 		if (c.svc.sched[0] == '\0')
 			snprintf(c.svc.sched, sizeof(c.svc.sched), "wlc");
+	}
+	if (c.cmd == CMD_ADDDEST || c.cmd == CMD_EDITDEST || c.cmd == CMD_DELDEST) {
+		/* As ipvsadm: with direct routing the server port is the service port. */
+		if (c.dest.fwd == LB_API_FWD_ROUTE || c.dest.fwd == LB_API_FWD_TUNNEL)
+			c.dest.port = c.svc.key.port;
 	}
 
 	switch (c.cmd) {
