@@ -139,7 +139,8 @@ struct svc_view {
 static struct svc_view *
 parse_services(const void *blob, size_t len, size_t *n)
 {
-	const uint8_t *p = blob, *end = p + len;
+	/* an empty table may come as NULL: no arithmetic on it */
+	const uint8_t *p = blob, *end = len != 0 ? p + len : p;
 	struct svc_view *v = NULL;
 	size_t cap = 0;
 

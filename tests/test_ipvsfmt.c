@@ -62,8 +62,9 @@ stats(uint64_t k)
 	return s;
 }
 
-/* The blob of a SVC_LIST reply, in the fixture's (unsorted) order. */
-static uint8_t blob[4096];
+/* The blob of a SVC_LIST reply, in the fixture's (unsorted) order; aligned
+ * as lbadm's malloc'd replies are (union lb_ip holds 64-bit words). */
+static uint8_t blob[4096] __attribute__((aligned(8)));
 static size_t blob_len;
 
 static void
