@@ -39,10 +39,33 @@ well_formed(const void *blob, size_t len)
 	return off == len;
 }
 
+#define ADDR_LEN	INET6_ADDRSTRLEN
+#define ADDRPORT_LEN	(ADDR_LEN + 8)	/* "[" addr "]:" port */
+
 static const char *
-addr_str(uint32_t a, char *buf)
+addr_str(uint8_t af, const union lb_ip *a, char *buf)
 {
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	if (af == AF_INET6)
+		return inet_ntop(AF_INET6, a->v6, buf, ADDR_LEN);
+	return inet_ntop(AF_INET, &a->v4, buf, ADDR_LEN);
+}
+
+/* Announcements are of IPv4 VIPs only (control/lb_api.h). */
+static const char *
+v4_str(uint32_t a, char *buf)
+{
+	return inet_ntop(AF_INET, &a, buf, ADDR_LEN);
+}
+
+/* "addr:port", "[addr]:port" for IPv6 as ipvsadm writes them. */
+static const char *
+addrport_str(uint8_t af, const union lb_ip *a, uint16_t port, char *buf)
+{
+	char t[ADDR_LEN];
+
+	snprintf(buf, ADDRPORT_LEN, af == AF_INET6 ? "[%s]:%u" : "%s:%u", addr_str(af, a, t),
+			port);
+	return buf;
 }
 
 static void
@@ -87,7 +110,7 @@ json_text(FILE *f, const char *s, size_t max)
 static void
 text(FILE *f, const struct lb_api_health_hdr *hdr, const uint8_t *p)
 {
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], ap[40], since[32];
+	char b[ADDR_LEN], ap[ADDRPORT_LEN], since[32];
 	uint32_t i, j;
 
 	fprintf(f, "Checker: %u server%s checked, %" PRIu64 " attempts in %.1f s, CPU %.2f s,"
@@ -105,7 +128,7 @@ text(FILE *f, const struct lb_api_health_hdr *hdr, const uint8_t *p)
 		char q[32];
 
 		p += sizeof(*s);
-		snprintf(ap, sizeof(ap), "%s:%u", addr_str(s->key.vip, a), s->key.port);
+		addrport_str(s->key.af, &s->key.vip, s->key.port, ap);
 		if (s->hysteresis)
 			snprintf(q, sizeof(q), "%u h%u %s", s->quorum, s->hysteresis,
 					s->quorum_up ? "up" : "LOST");
@@ -113,13 +136,14 @@ text(FILE *f, const struct lb_api_health_hdr *hdr, const uint8_t *p)
 			snprintf(q, sizeof(q), "%u %s", s->quorum, s->quorum_up ? "up" : "LOST");
 		fprintf(f, "%-4s %-24s %-15s %-8u %s\n",
 				s->key.proto == IPPROTO_UDP ? "UDP" : "TCP", ap, q, s->weight_up,
-				s->sorry_addr ? addr_str(s->sorry_addr, b) : "-");
+				lb_ip_is_zero(&s->sorry_addr) ? "-" :
+				addr_str(s->key.af, &s->sorry_addr, b));
 		for (j = 0; j < s->n_dests; j++) {
 			const struct lb_api_health_dest *d = (const void *)p;
 			char w[24], lat[16];
 
 			p += sizeof(*d);
-			snprintf(ap, sizeof(ap), "%s:%u", addr_str(d->addr, a), d->port);
+			addrport_str(s->key.af, &d->addr, d->port, ap);
 			when(d->check != LB_CHECK_NONE ? d->since : 0, since, sizeof(since));
 			snprintf(w, sizeof(w), "%u/%u%s", d->eff_weight, d->weight,
 					d->inhibit ? "i" : "");
@@ -140,7 +164,7 @@ text(FILE *f, const struct lb_api_health_hdr *hdr, const uint8_t *p)
 static void
 json(FILE *f, const struct lb_api_health_hdr *hdr, const uint8_t *p)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[ADDR_LEN];
 	uint32_t i, j;
 
 	fprintf(f, "{\"checker\":{\"checked\":%u,\"attempts\":%" PRIu64 ",\"running_ms\":%" PRIu64
@@ -156,11 +180,13 @@ json(FILE *f, const struct lb_api_health_hdr *hdr, const uint8_t *p)
 		fprintf(f, "%s{\"protocol\":\"%s\",\"vip\":\"%s\",\"port\":%u,\"quorum\":%u,"
 				"\"hysteresis\":%u,\"weight_up\":%u,\"quorum_up\":%s,"
 				"\"quorum_since\":%" PRId64 ",", i ? "," : "",
-				s->key.proto == IPPROTO_UDP ? "UDP" : "TCP", addr_str(s->key.vip, a),
+				s->key.proto == IPPROTO_UDP ? "UDP" : "TCP",
+				addr_str(s->key.af, &s->key.vip, a),
 				s->key.port, s->quorum, s->hysteresis, s->weight_up,
 				s->quorum_up ? "true" : "false", s->quorum_since);
-		if (s->sorry_addr)
-			fprintf(f, "\"sorry_server\":\"%s\",", addr_str(s->sorry_addr, a));
+		if (!lb_ip_is_zero(&s->sorry_addr))
+			fprintf(f, "\"sorry_server\":\"%s\",",
+					addr_str(s->key.af, &s->sorry_addr, a));
 		else
 			fprintf(f, "\"sorry_server\":null,");
 		fprintf(f, "\"sorry_active\":%s,\"servers\":[", s->sorry_active ? "true" : "false");
@@ -173,7 +199,8 @@ json(FILE *f, const struct lb_api_health_hdr *hdr, const uint8_t *p)
 					"\"in_scheduler\":%s,\"weight\":%u,\"effective_weight\":%u,"
 					"\"fails\":%u,\"latency_us\":%u,\"checks\":%" PRIu64 ","
 					"\"since\":%" PRId64 ",\"result\":", j ? "," : "",
-					addr_str(d->addr, a), d->port, lb_check_type_name(d->check),
+					addr_str(s->key.af, &d->addr, a), d->port,
+					lb_check_type_name(d->check),
 					d->state == LB_API_HEALTH_DOWN ? "down" : "up",
 					d->sorry ? "true" : "false", d->inhibit ? "true" : "false",
 					d->in_sched ? "true" : "false", d->weight, d->eff_weight,
@@ -223,7 +250,7 @@ lb_fmt_announce(FILE *f, const void *blob, size_t len, bool as_json)
 {
 	const struct lb_api_announce_hdr *hdr = blob;
 	const struct lb_api_announce *a = (const void *)(hdr + 1);
-	char ip[INET_ADDRSTRLEN], since[32];
+	char ip[ADDR_LEN], since[32];
 	uint32_t i;
 
 	if (len < sizeof(*hdr) || (len - sizeof(*hdr)) / sizeof(*a) != hdr->n ||
@@ -234,7 +261,7 @@ lb_fmt_announce(FILE *f, const void *blob, size_t len, bool as_json)
 				hdr->enabled ? "true" : "false", hdr->table, hdr->drain_seconds);
 		for (i = 0; i < hdr->n; i++) {
 			fprintf(f, "%s{\"vip\":\"%s\",\"announced\":%s,\"admin\":%s,"
-					"\"reason\":", i ? "," : "", addr_str(a[i].vip, ip),
+					"\"reason\":", i ? "," : "", v4_str(a[i].vip, ip),
 					a[i].announced ? "true" : "false", a[i].admin ? "true" : "false");
 			json_text(f, a[i].why == LB_API_ANN_OK ? "announced" : reason(&a[i]), 64);
 			fprintf(f, ",\"since\":%" PRId64 "}", a[i].since);
@@ -251,7 +278,7 @@ lb_fmt_announce(FILE *f, const void *blob, size_t len, bool as_json)
 	fprintf(f, "VIP              State      Since                Reason\n");
 	for (i = 0; i < hdr->n; i++) {
 		when(a[i].since, since, sizeof(since));
-		fprintf(f, "%-16s %-10s %-20s %s\n", addr_str(a[i].vip, ip),
+		fprintf(f, "%-16s %-10s %-20s %s\n", v4_str(a[i].vip, ip),
 				a[i].announced ? "announced" : "withdrawn", since, reason(&a[i]));
 	}
 	return 0;

@@ -39,46 +39,78 @@ lb_fmt_largenum(FILE *f, uint64_t v, unsigned int format)
 
 /*
  * Name resolution without -n, as ipvsadm: the host's name when the resolver
- * has one, else the address; the service's name from /etc/services, else the
- * number. A listing repeats the same few addresses, so a small cache keeps a
- * long -c from asking the resolver once per line.
+ * has one (IPv4 and IPv6 alike), else the address; the service's name from
+ * /etc/services, else the number. A listing repeats the same few addresses,
+ * so a small cache keeps a long -c from asking the resolver once per line.
  */
 #define NAME_CACHE	256
 
 struct name_slot {
-	uint32_t addr;
+	union lb_ip addr;
+	uint8_t af;
 	bool used;
 	char name[NI_MAXHOST];
 };
 
 static struct name_slot name_cache[NAME_CACHE];
 
+/* inet_ntop of an address of family af (anything but AF_INET6 is IPv4). */
 static const char *
-host_name(uint32_t addr_be)
+addr_text(uint8_t af, const union lb_ip *addr, char *buf, size_t size)
 {
-	struct name_slot *s = &name_cache[(ntohl(addr_be) * 2654435761u) >> 24];
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	if (af == AF_INET6)
+		return inet_ntop(AF_INET6, addr->v6, buf, (socklen_t)size);
+	return inet_ntop(AF_INET, &addr->v4, buf, (socklen_t)size);
+}
 
-	if (s->used && s->addr == addr_be)
+static const char *
+host_name(uint8_t af, const union lb_ip *addr)
+{
+	uint32_t h = ntohl(lb_ip_fold(af, addr)) * 2654435761u;
+	struct name_slot *s = &name_cache[h >> 24];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int rc;
+
+	if (s->used && s->af == af && lb_ip_eq(&s->addr, addr))
 		return s->name;
-	sin.sin_addr.s_addr = addr_be;
-	s->addr = addr_be;
+	memset(&ss, 0, sizeof(ss));
+	if (af == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, addr->v6, sizeof(sin6->sin6_addr));
+		sl = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = addr->v4;
+		sl = sizeof(*sin);
+	}
+	s->addr = *addr;
+	s->af = af;
 	s->used = true;
-	if (getnameinfo((struct sockaddr *)&sin, sizeof(sin), s->name, sizeof(s->name),
-			NULL, 0, NI_NAMEREQD) != 0)
-		inet_ntop(AF_INET, &addr_be, s->name, sizeof(s->name));
+	rc = getnameinfo((struct sockaddr *)&ss, sl, s->name, sizeof(s->name), NULL, 0,
+			NI_NAMEREQD);
+	if (rc != 0)
+		addr_text(af, addr, s->name, sizeof(s->name));
 	return s->name;
 }
 
 void
-lb_fmt_addrport(char *buf, size_t size, uint32_t addr_be, uint16_t port, uint8_t proto,
-		unsigned int format)
+lb_fmt_addrport(char *buf, size_t size, uint8_t af, const union lb_ip *addr, uint16_t port,
+		uint8_t proto, unsigned int format)
 {
-	if (format & LB_FMT_NUMERIC) {
-		char a[INET_ADDRSTRLEN];
+	/* ipvsadm brackets an IPv6 address whether it prints it or its name */
+	const char *lb = af == AF_INET6 ? "[" : "", *rb = af == AF_INET6 ? "]" : "";
+	char out[LB_FMT_ADDRPORT_MAX];
 
-		inet_ntop(AF_INET, &addr_be, a, sizeof(a));
-		snprintf(buf, size, "%s:%u", a, port);
+	if (format & LB_FMT_NUMERIC) {
+		char a[INET6_ADDRSTRLEN];
+
+		snprintf(out, sizeof(out), "%s%s%s:%u", lb, addr_text(af, addr, a, sizeof(a)),
+			rb, port);
 	} else {
 		const struct servent *se = NULL;
 
@@ -87,10 +119,13 @@ lb_fmt_addrport(char *buf, size_t size, uint32_t addr_be, uint16_t port, uint8_t
 		else if (proto == IPPROTO_UDP)
 			se = getservbyport(htons(port), "udp");
 		if (se != NULL)
-			snprintf(buf, size, "%s:%s", host_name(addr_be), se->s_name);
+			snprintf(out, sizeof(out), "%s%s%s:%s", lb, host_name(af, addr), rb,
+				se->s_name);
 		else
-			snprintf(buf, size, "%s:%u", host_name(addr_be), port);
+			snprintf(out, sizeof(out), "%s%s%s:%u", lb, host_name(af, addr), rb,
+				port);
 	}
+	snprintf(buf, size, "%s", out);
 }
 
 /* ---- services ---- */
@@ -104,7 +139,8 @@ struct svc_view {
 static struct svc_view *
 parse_services(const void *blob, size_t len, size_t *n)
 {
-	const uint8_t *p = blob, *end = p + len;
+	/* an empty table may come as NULL: no arithmetic on it */
+	const uint8_t *p = blob, *end = len != 0 ? p + len : p;
 	struct svc_view *v = NULL;
 	size_t cap = 0;
 
@@ -151,27 +187,50 @@ cmp_u32_as_int(uint32_t a, uint32_t b)
 	return (int)(a - b);
 }
 
+/* Two addresses of family af: IPv6 word by word, each word as above. */
+static int
+cmp_addr(uint8_t af, const union lb_ip *a, const union lb_ip *b)
+{
+	int r = 0, i;
+
+	if (af != AF_INET6)
+		return cmp_u32_as_int(ntohl(a->v4), ntohl(b->v4));
+	for (i = 0; r == 0 && i < 4; i++)
+		r = cmp_u32_as_int(ntohl(a->v6_32[i]), ntohl(b->v6_32[i]));
+	return r;
+}
+
+/* libipvs's service order: family (IPv4 first), protocol, address, port. */
+static int
+cmp_key(const struct lb_api_svc_key *x, const struct lb_api_svc_key *y)
+{
+	int r = (int)x->af - (int)y->af;
+
+	if (r != 0)
+		return r;
+	r = (int)x->proto - (int)y->proto;
+	if (r != 0)
+		return r;
+	r = cmp_addr(x->af, &x->vip, &y->vip);
+	if (r != 0)
+		return r;
+	return (int)x->port - (int)y->port;
+}
+
 static int
 cmp_svc(const void *a, const void *b)
 {
-	const struct lb_api_svc *x = ((const struct svc_view *)a)->svc;
-	const struct lb_api_svc *y = ((const struct svc_view *)b)->svc;
-	int r = (int)x->key.proto - (int)y->key.proto;
-
-	if (r != 0)
-		return r;
-	r = cmp_u32_as_int(ntohl(x->key.vip), ntohl(y->key.vip));
-	if (r != 0)
-		return r;
-	return (int)x->key.port - (int)y->key.port;
+	return cmp_key(&((const struct svc_view *)a)->svc->key,
+		&((const struct svc_view *)b)->svc->key);
 }
 
+/* libipvs's server order: address (in the family of the first), port. */
 static int
 cmp_dest(const void *a, const void *b)
 {
 	const struct lb_api_dest *x = *(const struct lb_api_dest *const *)a;
 	const struct lb_api_dest *y = *(const struct lb_api_dest *const *)b;
-	int r = cmp_u32_as_int(ntohl(x->addr), ntohl(y->addr));
+	int r = cmp_addr(x->af, &x->addr, &y->addr);
 
 	if (r != 0)
 		return r;
@@ -285,21 +344,85 @@ print_stats5(FILE *f, const struct lb_api_stats *st, unsigned int format, bool r
 	}
 }
 
+/*
+ * The persistence granularity after "-M " or " mask ", as ipvsadm prints it:
+ * IPv4's mask dotted, IPv6's prefix length; nothing when it is the whole
+ * address (/32, /128).
+ */
+static void
+print_netmask(FILE *f, const struct lb_api_svc *s, const char *what)
+{
+	if (s->key.af == AF_INET && s->netmask != 0xffffffffu) {
+		char m[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &s->netmask, m, sizeof(m));
+		fprintf(f, "%s%s", what, m);
+	} else if (s->key.af == AF_INET6 && s->netmask != 128) {
+		fprintf(f, "%s%i", what, (int)s->netmask);
+	}
+}
+
+static void
+print_dest(FILE *f, const struct lb_api_svc *s, const char *svc_name,
+		const struct lb_api_dest *e, unsigned int format)
+{
+	char dname[LB_FMT_ADDRPORT_MAX];
+
+	lb_fmt_addrport(dname, sizeof(dname), e->af, &e->addr, e->port, s->key.proto, format);
+	if (format & LB_FMT_RULE) {
+		/* ipvsadm saves no -x/-y either; --json has them */
+		fprintf(f, "-a %s -r %s %s -w %d\n", svc_name, dname, fwd_switch(e->fwd),
+			(int)e->weight);
+		return;
+	}
+	/* ipvsadm cuts an IPv4 server to its column; an IPv6 one pushes the rest */
+	if (e->af != AF_INET6)
+		dname[28] = '\0';
+	if (format & LB_FMT_STATS) {
+		fprintf(f, "  -> %-28s", dname);
+		print_stats5(f, &e->stats, format, false);
+		fputc('\n', f);
+	} else if (format & LB_FMT_RATE) {
+		fprintf(f, "  -> %-28s %8llu %8llu %8llu", dname,
+			(unsigned long long)e->stats.cps, (unsigned long long)e->stats.inpps,
+			(unsigned long long)e->stats.outpps);
+		lb_fmt_largenum(f, e->stats.inbps, format);
+		lb_fmt_largenum(f, e->stats.outbps, format);
+		fputc('\n', f);
+	} else if (format & LB_FMT_THRESHOLDS) {
+		fprintf(f, "  -> %-28s %-10u %-10u %-10u %-10u\n", dname, e->u_threshold,
+			e->l_threshold, e->active, e->inactive);
+	} else if (format & LB_FMT_PERSISTENTCONN) {
+		fprintf(f, "  -> %-28s %-9u %-11u %-10u %-10u\n", dname, e->weight,
+			e->persist, e->active, e->inactive);
+	} else if (format & LB_FMT_TUNINFO) {
+		/* TunnelInfo: "n/a", as for every server that is not a tunnel */
+		fprintf(f, "  -> %-28s %-7s %-13s %-6d %-10u %-10u\n", dname,
+			fwd_name(e->fwd), "n/a", (int)e->weight, e->active, e->inactive);
+	} else {
+		fprintf(f, "  -> %-28s %-7s %-6d %-10u %-10u\n", dname, fwd_name(e->fwd),
+			(int)e->weight, e->active, e->inactive);
+	}
+}
+
 static void
 print_service(FILE *f, const struct svc_view *v, unsigned int format)
 {
 	const struct lb_api_svc *s = v->svc;
 	const struct lb_api_dest **d;
-	char vname[128], svc_name[160], dname[128];
+	char vname[LB_FMT_ADDRPORT_MAX], svc_name[LB_FMT_ADDRPORT_MAX + 8];
 	uint32_t i;
 
-	lb_fmt_addrport(vname, sizeof(vname), s->key.vip, s->key.port, s->key.proto, format);
+	lb_fmt_addrport(vname, sizeof(vname), s->key.af, &s->key.vip, s->key.port,
+		s->key.proto, format);
 	if (format & LB_FMT_RULE) {
 		snprintf(svc_name, sizeof(svc_name), "%s %s",
 			s->key.proto == IPPROTO_UDP ? "-u" : "-t", vname);
 	} else {
 		snprintf(svc_name, sizeof(svc_name), "%s  %s", proto_name(s->key.proto), vname);
-		svc_name[33] = '\0';
+		/* IPv4 fits the column or is cut; IPv6 is not cut */
+		if (s->key.af != AF_INET6)
+			svc_name[33] = '\0';
 	}
 
 	if (format & LB_FMT_RULE) {
@@ -307,12 +430,7 @@ print_service(FILE *f, const struct svc_view *v, unsigned int format)
 		fprintf(f, "-A %s -s %s", svc_name, s->sched);
 		if (s->flags & LB_API_SVC_F_PERSISTENT) {
 			fprintf(f, " -p %u", s->timeout);
-			if (s->netmask != 0xffffffffu) {
-				char m[INET_ADDRSTRLEN];
-
-				inet_ntop(AF_INET, &s->netmask, m, sizeof(m));
-				fprintf(f, " -M %s", m);
-			}
+			print_netmask(f, s, " -M ");
 		}
 		if (s->sched_flags & (LB_SCHED_F_FALLBACK | LB_SCHED_F_PORT)) {
 			fputs(" -b ", f);
@@ -330,12 +448,7 @@ print_service(FILE *f, const struct svc_view *v, unsigned int format)
 		}
 		if (s->flags & LB_API_SVC_F_PERSISTENT) {
 			fprintf(f, " persistent %u", s->timeout);
-			if (s->netmask != 0xffffffffu) {
-				char m[INET_ADDRSTRLEN];
-
-				inet_ntop(AF_INET, &s->netmask, m, sizeof(m));
-				fprintf(f, " mask %s", m);
-			}
+			print_netmask(f, s, " mask ");
 		}
 	}
 	fputc('\n', f);
@@ -347,42 +460,8 @@ print_service(FILE *f, const struct svc_view *v, unsigned int format)
 		d[i] = &v->dests[i];
 	if (!(format & LB_FMT_NOSORT))
 		qsort(d, s->n_dests, sizeof(*d), cmp_dest);
-	for (i = 0; i < s->n_dests; i++) {
-		const struct lb_api_dest *e = d[i];
-
-		lb_fmt_addrport(dname, sizeof(dname), e->addr, e->port, s->key.proto, format);
-		if (format & LB_FMT_RULE) {
-			/* ipvsadm saves no -x/-y either; --json has them */
-			fprintf(f, "-a %s -r %s %s -w %d\n", svc_name, dname, fwd_switch(e->fwd),
-				(int)e->weight);
-			continue;
-		}
-		dname[28] = '\0';
-		if (format & LB_FMT_STATS) {
-			fprintf(f, "  -> %-28s", dname);
-			print_stats5(f, &e->stats, format, false);
-			fputc('\n', f);
-		} else if (format & LB_FMT_RATE) {
-			fprintf(f, "  -> %-28s %8u %8u %8u", dname, (unsigned int)e->stats.cps,
-				(unsigned int)e->stats.inpps, (unsigned int)e->stats.outpps);
-			lb_fmt_largenum(f, e->stats.inbps, format);
-			lb_fmt_largenum(f, e->stats.outbps, format);
-			fputc('\n', f);
-		} else if (format & LB_FMT_THRESHOLDS) {
-			fprintf(f, "  -> %-28s %-10u %-10u %-10u %-10u\n", dname, e->u_threshold,
-				e->l_threshold, e->active, e->inactive);
-		} else if (format & LB_FMT_PERSISTENTCONN) {
-			fprintf(f, "  -> %-28s %-9u %-11u %-10u %-10u\n", dname, e->weight,
-				e->persist, e->active, e->inactive);
-		} else if (format & LB_FMT_TUNINFO) {
-			/* TunnelInfo: "n/a", as for every server that is not a tunnel */
-			fprintf(f, "  -> %-28s %-7s %-13s %-6d %-10u %-10u\n", dname,
-				fwd_name(e->fwd), "n/a", (int)e->weight, e->active, e->inactive);
-		} else {
-			fprintf(f, "  -> %-28s %-7s %-6d %-10u %-10u\n", dname, fwd_name(e->fwd),
-				(int)e->weight, e->active, e->inactive);
-		}
-	}
+	for (i = 0; i < s->n_dests; i++)
+		print_dest(f, s, svc_name, d[i], format);
 	free(d);
 }
 
@@ -412,12 +491,11 @@ lb_fmt_services(FILE *f, const struct lb_api_info *info, const void *blob, size_
 /* ---- JSON ---- */
 
 static void
-json_addr(FILE *f, const char *key, uint32_t addr_be)
+json_addr(FILE *f, const char *key, uint8_t af, const union lb_ip *addr)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &addr_be, a, sizeof(a));
-	fprintf(f, "\"%s\":\"%s\"", key, a);
+	fprintf(f, "\"%s\":\"%s\"", key, addr_text(af, addr, a, sizeof(a)));
 }
 
 static void
@@ -453,9 +531,13 @@ lb_fmt_json_services(FILE *f, const struct lb_api_info *info, const void *blob, 
 		const struct lb_api_svc *s = v[i].svc;
 		char m[INET_ADDRSTRLEN];
 
-		inet_ntop(AF_INET, &s->netmask, m, sizeof(m));
+		/* as the configuration file takes it: a mask, or a prefix length */
+		if (s->key.af == AF_INET6)
+			snprintf(m, sizeof(m), "%u", s->netmask);
+		else
+			inet_ntop(AF_INET, &s->netmask, m, sizeof(m));
 		fprintf(f, "%s{\"protocol\":\"%s\",", i ? "," : "", proto_name(s->key.proto));
-		json_addr(f, "vip", s->key.vip);
+		json_addr(f, "vip", s->key.af, &s->key.vip);
 		fprintf(f, ",\"port\":%u,\"scheduler\":\"%.*s\",\"sched_flags\":[",
 			s->key.port, LB_API_SCHED_LEN, s->sched);
 		if (s->sched_flags & LB_SCHED_F_FALLBACK)
@@ -470,7 +552,7 @@ lb_fmt_json_services(FILE *f, const struct lb_api_info *info, const void *blob, 
 			const struct lb_api_dest *e = &v[i].dests[j];
 
 			fprintf(f, "%s{", j ? "," : "");
-			json_addr(f, "address", e->addr);
+			json_addr(f, "address", e->af, &e->addr);
 			fprintf(f, ",\"port\":%u,\"forward\":\"%s\",\"weight\":%u,"
 				"\"u_threshold\":%u,\"l_threshold\":%u,\"active_conns\":%u,"
 				"\"inactive_conns\":%u,\"persist_conns\":%u,",
@@ -520,11 +602,14 @@ conn_state_name(const struct lb_api_conn *c)
 void
 lb_fmt_conn(FILE *f, const struct lb_api_conn *c, unsigned int format)
 {
-	char cn[128], vn[128], dn[128], exp[24];
+	char cn[LB_FMT_ADDRPORT_MAX], vn[LB_FMT_ADDRPORT_MAX], dn[LB_FMT_ADDRPORT_MAX];
+	char exp[24];
 
-	lb_fmt_addrport(cn, sizeof(cn), c->caddr, c->cport, c->proto, format);
-	lb_fmt_addrport(vn, sizeof(vn), c->vaddr, c->vport, c->proto, format);
-	lb_fmt_addrport(dn, sizeof(dn), c->daddr, c->dport, c->proto, format);
+	/* an IPv6 entry's "[addr]:port" is wider than its column and pushes the
+	 * next ones, as in ipvsadm */
+	lb_fmt_addrport(cn, sizeof(cn), c->af, &c->caddr, c->cport, c->proto, format);
+	lb_fmt_addrport(vn, sizeof(vn), c->af, &c->vaddr, c->vport, c->proto, format);
+	lb_fmt_addrport(dn, sizeof(dn), c->af, &c->daddr, c->dport, c->proto, format);
 	snprintf(exp, sizeof(exp), "%02u:%02u", c->expire / 60, c->expire % 60);
 	if (format & LB_FMT_LCORE)
 		fprintf(f, "%-3s %-6s %-11s %-18s %-18s %-18s %u\n", proto_name(c->proto), exp,
@@ -545,11 +630,11 @@ lb_fmt_json_conn(FILE *f, const struct lb_api_conn *c, bool first)
 {
 	fprintf(f, "%s\n{\"protocol\":\"%s\",\"state\":\"%s\",\"expire\":%u,",
 		first ? "" : ",", proto_name(c->proto), conn_state_name(c), c->expire);
-	json_addr(f, "client", c->caddr);
+	json_addr(f, "client", c->af, &c->caddr);
 	fprintf(f, ",\"client_port\":%u,", c->cport);
-	json_addr(f, "vip", c->vaddr);
+	json_addr(f, "vip", c->af, &c->vaddr);
 	fprintf(f, ",\"vport\":%u,", c->vport);
-	json_addr(f, "server", c->daddr);
+	json_addr(f, "server", c->af, &c->daddr);
 	fprintf(f, ",\"server_port\":%u,\"lcore\":%u,\"template\":%s,\"origin\":\"%s\"}",
 		c->dport, c->lcore, (c->flags & LB_API_CONN_F_TEMPLATE) ? "true" : "false",
 		(c->flags & LB_API_CONN_F_SYNC) ? "sync" : "local");
@@ -588,9 +673,7 @@ static const uint8_t sum_states[] = {
 #define SUM_COLS	(sizeof(sum_states) + 1)	/* + OTHER */
 
 struct sum_row {
-	uint8_t proto;
-	uint16_t port;
-	uint32_t vip;
+	struct lb_api_svc_key key;
 	uint64_t total;
 	uint64_t templates;
 	uint64_t col[SUM_COLS];
@@ -616,12 +699,12 @@ lb_fmt_summary_free(struct lb_fmt_summary *s)
 }
 
 static struct sum_row *
-sum_row(struct lb_fmt_summary *s, uint8_t proto, uint32_t vip, uint16_t port)
+sum_row(struct lb_fmt_summary *s, const struct lb_api_svc_key *key)
 {
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		if (s->rows[i].proto == proto && s->rows[i].vip == vip && s->rows[i].port == port)
+		if (lb_api_svc_key_eq(&s->rows[i].key, key))
 			return &s->rows[i];
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
@@ -633,9 +716,7 @@ sum_row(struct lb_fmt_summary *s, uint8_t proto, uint32_t vip, uint16_t port)
 		s->cap = cap;
 	}
 	memset(&s->rows[s->n], 0, sizeof(s->rows[0]));
-	s->rows[s->n].proto = proto;
-	s->rows[s->n].vip = vip;
-	s->rows[s->n].port = port;
+	s->rows[s->n].key = *key;
 	return &s->rows[s->n++];
 }
 
@@ -645,7 +726,10 @@ lb_fmt_summary_add(struct lb_fmt_summary *s, const struct lb_api_conn *c, uint32
 	uint32_t i;
 
 	for (i = 0; i < n; i++) {
-		struct sum_row *r = sum_row(s, c[i].proto, c[i].vaddr, c[i].vport);
+		struct lb_api_svc_key key = {
+			.proto = c[i].proto, .af = c[i].af, .port = c[i].vport, .vip = c[i].vaddr,
+		};
+		struct sum_row *r = sum_row(s, &key);
 		unsigned int col = sizeof(sum_states);	/* OTHER */
 		unsigned int st = c[i].proto == IPPROTO_UDP ? LB_S_UDP : c[i].state;
 		size_t k;
@@ -665,18 +749,11 @@ lb_fmt_summary_add(struct lb_fmt_summary *s, const struct lb_api_conn *c, uint32
 	return 0;
 }
 
+/* in -L's order */
 static int
 cmp_row(const void *a, const void *b)
 {
-	const struct sum_row *x = a, *y = b;
-	int r = (int)x->proto - (int)y->proto;
-
-	if (r != 0)
-		return r;
-	r = cmp_u32_as_int(ntohl(x->vip), ntohl(y->vip));
-	if (r != 0)
-		return r;
-	return (int)x->port - (int)y->port;
+	return cmp_key(&((const struct sum_row *)a)->key, &((const struct sum_row *)b)->key);
 }
 
 static const char *
@@ -699,8 +776,7 @@ lb_fmt_summary_print(FILE *f, struct lb_fmt_summary *s, const void *svc_blob, si
 		if (v == NULL)
 			return -1;
 		for (i = 0; i < n; i++)
-			if (sum_row(s, v[i].svc->key.proto, v[i].svc->key.vip,
-					v[i].svc->key.port) == NULL) {
+			if (sum_row(s, &v[i].svc->key) == NULL) {
 				free(v);
 				return -1;
 			}
@@ -712,10 +788,11 @@ lb_fmt_summary_print(FILE *f, struct lb_fmt_summary *s, const void *svc_blob, si
 		for (i = 0; i < s->n; i++) {
 			const struct sum_row *r = &s->rows[i];
 
-			fprintf(f, "%s{\"protocol\":\"%s\",", i ? "," : "", proto_name(r->proto));
-			json_addr(f, "vip", r->vip);
+			fprintf(f, "%s{\"protocol\":\"%s\",", i ? "," : "",
+				proto_name(r->key.proto));
+			json_addr(f, "vip", r->key.af, &r->key.vip);
 			fprintf(f, ",\"port\":%u,\"total\":%llu,\"templates\":%llu,\"states\":{",
-				r->port, (unsigned long long)r->total,
+				r->key.port, (unsigned long long)r->total,
 				(unsigned long long)r->templates);
 			for (k = 0; k < SUM_COLS; k++)
 				fprintf(f, "%s\"%s\":%llu", k ? "," : "", sum_col_name(k),
@@ -731,10 +808,11 @@ lb_fmt_summary_print(FILE *f, struct lb_fmt_summary *s, const void *svc_blob, si
 	fprintf(f, " %9s\n", "Templates");
 	for (i = 0; i < s->n; i++) {
 		const struct sum_row *r = &s->rows[i];
-		char vn[64], name[80];
+		char vn[LB_FMT_ADDRPORT_MAX], name[LB_FMT_ADDRPORT_MAX + 8];
 
-		lb_fmt_addrport(vn, sizeof(vn), r->vip, r->port, r->proto, LB_FMT_NUMERIC);
-		snprintf(name, sizeof(name), "%s  %s", proto_name(r->proto), vn);
+		lb_fmt_addrport(vn, sizeof(vn), r->key.af, &r->key.vip, r->key.port,
+			r->key.proto, LB_FMT_NUMERIC);
+		snprintf(name, sizeof(name), "%s  %s", proto_name(r->key.proto), vn);
 		fprintf(f, "%-33s %9llu", name, (unsigned long long)r->total);
 		for (k = 0; k < SUM_COLS; k++)
 			fprintf(f, " %11llu", (unsigned long long)r->col[k]);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Printing lbd's listings the way ipvsadm 1.31 prints IPVS's, byte for byte
- * (widths, trailing spaces, K/M/G/T suffixes), and lbd's own additions:
+ * (widths, trailing spaces, K/M/G/T suffixes, IPv6 addresses in brackets
+ * that push the columns), and lbd's own additions:
  * JSON for every listing (schema in docs/cli.md), --summary, --lcore,
  * --counters. Plain C over the structs of control/lb_api.h, no socket and no
  * DPDK, so that the golden tests feed it fixtures directly.
@@ -31,9 +32,15 @@
 /* ipvsadm's print_largenum: %9llu, or K/M/G/T, or the exact figure. */
 void lb_fmt_largenum(FILE *f, uint64_t v, unsigned int format);
 
-/* "addr:port", numerically or (without LB_FMT_NUMERIC) by name as ipvsadm. */
-void lb_fmt_addrport(char *buf, size_t size, uint32_t addr_be, uint16_t port,
-		uint8_t proto, unsigned int format);
+/*
+ * ipvsadm's addrport_to_anyname: "addr:port" for AF_INET, "[addr]:port" for
+ * AF_INET6 (compressed, as inet_ntop writes it), numerically or (without
+ * LB_FMT_NUMERIC) by name. At most LB_FMT_ADDRPORT_MAX - 1 characters: that
+ * is where ipvsadm's buffer cuts a long name.
+ */
+#define LB_FMT_ADDRPORT_MAX	60
+void lb_fmt_addrport(char *buf, size_t size, uint8_t af, const union lb_ip *addr,
+		uint16_t port, uint8_t proto, unsigned int format);
 
 /*
  * A SVC_LIST reply: [lb_api_svc, lb_api_dest * n_dests]... Checks the blob

@@ -159,6 +159,8 @@ usage_exit(int status)
 		"  %1$s --set tcp tcpfin udp\n"
 		"  %1$s -h\n\n"
 		"Options as ipvsadm's; lbd forwards by direct routing (-g) only.\n"
+		"service-address and server-address: host[:port], IPv6 as [address]:port\n"
+		"(-M of an IPv6 service: a prefix length, 1 to 128).\n"
 		"lbadm's own:\n"
 		"  --socket PATH      the daemon's socket (else $LBD_SOCKET, else " LB_CONF_DEFAULT_SOCKET ")\n"
 		"  --json             any listing as JSON\n"
@@ -219,6 +221,7 @@ api_strerror(uint16_t type, int err)
 		{ 0, EINVAL, "Invalid operation.  Possibly wrong module version, address not unicast, ..." },
 		{ 0, ENOMEM, "Memory allocation problem" },
 		{ 0, EOPNOTSUPP, "lbd forwards by direct routing only (-g)" },
+		{ 0, EAFNOSUPPORT, "Operation not supported with specified address family" },
 		{ 0, ENETUNREACH, "Real server is on no subnet of lbd's ports" },
 		{ LB_API_SVC_ADD, ENOSPC, "Too many services: lbd holds at most "
 			RTE_STR(LB_MAX_SERVICES) },
@@ -320,35 +323,59 @@ host_to_addr(const char *name, uint32_t *addr)
 #define SERVICE_ADDR	0x1
 #define SERVICE_PORT	0x2
 
-/* "host[:port]" -> address and port; returns SERVICE_* bits, 0 on error. */
+/*
+ * ipvsadm's parse_service: "host[:port]", an IPv6 address alone, or
+ * "[IPv6]:port" -> family, address and port; returns SERVICE_* bits, 0 on
+ * error. An IPv6 address takes a port only in brackets, since
+ * "2001:db8::1:80" is an address of its own; a bracket must be followed by
+ * ':'. What stands in brackets and is no IPv6 address is read as IPv4 with
+ * the port after the bracket ignored ("[10.0.0.1]:80" is 10.0.0.1, no port),
+ * as ipvsadm reads it. Host names resolve to IPv4 only, as in ipvsadm.
+ */
 static int
-parse_service(const char *arg, uint8_t proto, uint32_t *addr, uint16_t *port)
+parse_service(const char *arg, uint8_t proto, uint8_t *af, union lb_ip *addr, uint16_t *port)
 {
-	char buf[256], *portp;
+	char buf[256], *host = buf, *portp = NULL;
+	struct in6_addr in6;
 	struct servent *se;
-	int n, r = 0;
+	uint32_t v4;
+	int n;
 
 	if (arg == NULL || str_is_digit(arg) || strlen(arg) >= sizeof(buf))
 		return 0;
 	snprintf(buf, sizeof(buf), "%s", arg);
-	portp = strrchr(buf, ':');
-	if (portp != NULL)
-		*portp++ = '\0';
-	if (host_to_addr(buf, addr) < 0)
-		return 0;
-	r |= SERVICE_ADDR;
-	if (portp != NULL) {
-		r |= SERVICE_PORT;
-		n = string_to_number(portp, 0, 65535);
-		if (n < 0) {
-			se = getservbyname(portp, proto == IPPROTO_UDP ? "udp" : "tcp");
-			if (se == NULL)
-				return 0;
-			n = ntohs((uint16_t)se->s_port);
-		}
-		*port = (uint16_t)n;
+	if (buf[0] == '[') {
+		char *end = strchr(buf + 1, ']');
+
+		if (end == NULL || end[1] != ':')
+			return 0;
+		*end = '\0';
+		host = buf + 1;
+		portp = end + 2;
 	}
-	return r;
+	if (inet_pton(AF_INET6, host, &in6) == 1) {
+		*af = AF_INET6;
+		*addr = lb_ip_from_v6(&in6);
+	} else {
+		portp = strrchr(host, ':');
+		if (portp != NULL)
+			*portp++ = '\0';
+		if (host_to_addr(host, &v4) < 0)
+			return 0;
+		*af = AF_INET;
+		*addr = lb_ip_from_v4(v4);
+	}
+	if (portp == NULL)
+		return SERVICE_ADDR;
+	n = string_to_number(portp, 0, 65535);
+	if (n < 0) {
+		se = getservbyname(portp, proto == IPPROTO_UDP ? "udp" : "tcp");
+		if (se == NULL)
+			return 0;
+		n = ntohs((uint16_t)se->s_port);
+	}
+	*port = (uint16_t)n;
+	return SERVICE_ADDR | SERVICE_PORT;
 }
 
 static int
@@ -473,7 +500,7 @@ static const struct opt opts[] = {
 	{ "persistent-conn", 0, ARG_NONE, TAG_PERSISTENTCONN },
 	{ "nosort", 0, ARG_NONE, TAG_NOSORT }, { "sort", 0, ARG_NONE, TAG_SORT },
 	{ "tun-info", 0, ARG_NONE, TAG_TUNINFO },
-	{ "exact", 'X', ARG_NONE, 'X' },
+	{ "exact", 'X', ARG_NONE, 'X' }, { "ipv6", '6', ARG_NONE, '6' },
 	{ "socket", 0, ARG_REQUIRED, TAG_SOCKET }, { "json", 0, ARG_NONE, TAG_JSON },
 	{ "summary", 0, ARG_NONE, TAG_SUMMARY }, { "lcore", 0, ARG_NONE, TAG_LCORE },
 	{ "counters", 0, ARG_NONE, TAG_COUNTERS },
@@ -571,13 +598,26 @@ apply(struct command *c, const struct opt *o, const char *arg)
 	case 'u':
 		set_option(c, OPT_SERVICE);
 		c->svc.key.proto = o->tag == 't' ? IPPROTO_TCP : IPPROTO_UDP;
-		r = parse_service(arg, c->svc.key.proto, &c->svc.key.vip, &c->svc.key.port);
+		r = parse_service(arg, c->svc.key.proto, &c->svc.key.af, &c->svc.key.vip,
+				&c->svc.key.port);
 		if (!(r & SERVICE_ADDR))
 			fail(2, "illegal virtual server address[:port] specified");
+		/* IPv6 persistence is a prefix length: the whole address unless -M
+		 * follows (a -M before -t is lost, as in ipvsadm) */
+		if (c->svc.key.af == AF_INET6)
+			c->svc.netmask = 128;
 		break;
 	case 'f':
 		set_option(c, OPT_SERVICE);
+		c->svc.key.af = AF_INET;	/* ipvsadm's, unless -6 follows */
 		c->fwmark = parse_fwmark(arg);
+		break;
+	case '6':
+		/* ipvsadm's -6 is for fwmark services only (and only after -f) */
+		if (c->fwmark == 0)
+			fail(2, "-6 used before -f\n");
+		c->svc.key.af = AF_INET6;
+		c->svc.netmask = 128;
 		break;
 	case 's':
 		set_option(c, OPT_SCHEDULER);
@@ -594,14 +634,21 @@ apply(struct command *c, const struct opt *o, const char *arg)
 		break;
 	case 'M':
 		set_option(c, OPT_NETMASK);
-		if (arg == NULL || host_to_addr(arg, &c->svc.netmask) < 0)
+		if (c->svc.key.af == AF_INET6) {
+			/* a prefix length, read with atoi as ipvsadm reads it
+			 * ("64x" is 64) */
+			c->svc.netmask = arg != NULL ? (uint32_t)atoi(arg) : 0;
+			if (c->svc.netmask < 1 || c->svc.netmask > 128)
+				fail(2, "illegal ipv6 netmask specified");
+		} else if (arg == NULL || host_to_addr(arg, &c->svc.netmask) < 0) {
 			fail(2, "illegal virtual server persistent mask specified");
+		}
 		break;
 	case 'r': {
 		uint16_t port = c->svc.key.port;
 
 		set_option(c, OPT_SERVER);
-		r = parse_service(arg, c->svc.key.proto, &c->dest.addr, &port);
+		r = parse_service(arg, c->svc.key.proto, &c->dest.af, &c->dest.addr, &port);
 		if (!(r & SERVICE_ADDR))
 			fail(2, "illegal real server address[:port] specified");
 		c->dest.port = port;
@@ -1137,6 +1184,10 @@ do_announce(const struct command *c)
 			(c->announce_arg != NULL && (c->extra & X_ANNOUNCED)))
 		fail(2, "--announced, --announce and --withdraw take no other command or option");
 	if (c->announce_arg != NULL) {
+		struct in6_addr in6;
+
+		if (inet_pton(AF_INET6, c->announce_arg, &in6) == 1)
+			fail(2, "lbd announces IPv4 VIPs only: `%s'", c->announce_arg);
 		if (inet_pton(AF_INET, c->announce_arg, &r.vip) != 1)
 			fail(2, "illegal virtual IP address `%s'", c->announce_arg);
 		r.on = c->announce_on;
@@ -1242,6 +1293,10 @@ run_command(int argc, char **argv, bool from_stdin)
 	if (c.cmd == CMD_NONE)
 		tryhelp_exit(255);
 	generic_opt_check(c.cmd, c.options);
+	/* ipvsadm checks this before asking the kernel, fwmark services too */
+	if ((c.cmd == CMD_ADDDEST || c.cmd == CMD_EDITDEST) && c.dest.af != c.svc.key.af &&
+			c.dest.fwd != LB_API_FWD_TUNNEL)
+		fail(2, "Different address family is allowed only for tunneling servers");
 
 	/*
 	 * lbd has no fwmark services: a command on one finds no such service,

@@ -23,8 +23,28 @@
 
 static const char *golden_dir;
 
-static uint32_t
+/* An address of either family, and its family: IPv6 when it has a ':'. */
+static uint8_t
+af_of(const char *s)
+{
+	return strchr(s, ':') != NULL ? AF_INET6 : AF_INET;
+}
+
+static union lb_ip
 ip(const char *s)
+{
+	union lb_ip a = { .w = { 0, 0 } };
+
+	if (af_of(s) == AF_INET6)
+		assert_int_equal(inet_pton(AF_INET6, s, a.v6), 1);
+	else
+		assert_int_equal(inet_pton(AF_INET, s, &a.v4), 1);
+	return a;
+}
+
+/* An IPv4 mask in network order, as lb_api_svc.netmask holds it. */
+static uint32_t
+mask4(const char *s)
 {
 	struct in_addr a;
 
@@ -42,8 +62,9 @@ stats(uint64_t k)
 	return s;
 }
 
-/* The blob of a SVC_LIST reply, in the fixture's (unsorted) order. */
-static uint8_t blob[4096];
+/* The blob of a SVC_LIST reply, in the fixture's (unsorted) order; aligned
+ * as lbadm's malloc'd replies are (union lb_ip holds 64-bit words). */
+static uint8_t blob[4096] __attribute__((aligned(8)));
 static size_t blob_len;
 
 static void
@@ -54,6 +75,7 @@ put_svc(uint8_t proto, const char *vip, uint16_t port, const char *sched, uint32
 
 	memset(&s, 0, sizeof(s));
 	s.key.proto = proto;
+	s.key.af = af_of(vip);
 	s.key.vip = ip(vip);
 	s.key.port = port;
 	snprintf(s.sched, sizeof(s.sched), "%s", sched);
@@ -62,7 +84,8 @@ put_svc(uint8_t proto, const char *vip, uint16_t port, const char *sched, uint32
 		s.flags = LB_API_SVC_F_PERSISTENT;
 		s.timeout = persistent;
 	}
-	s.netmask = ip(mask);
+	/* IPv6: a prefix length, "64" */
+	s.netmask = s.key.af == AF_INET6 ? (uint32_t)atoi(mask) : mask4(mask);
 	s.n_dests = n_dests;
 	s.stats = stats(k);
 	memcpy(blob + blob_len, &s, sizeof(s));
@@ -76,6 +99,7 @@ put_dest(const char *addr, uint16_t port, uint32_t w, uint32_t ut, uint32_t lt, 
 	struct lb_api_dest d;
 
 	memset(&d, 0, sizeof(d));
+	d.af = af_of(addr);
 	d.addr = ip(addr);
 	d.port = port;
 	d.fwd = LB_API_FWD_ROUTE;
@@ -109,6 +133,37 @@ build_blob(void)
 	put_svc(IPPROTO_TCP, "192.168.7.1", 443, "mh", 1800, "255.255.0.0",
 		LB_SCHED_F_FALLBACK | LB_SCHED_F_PORT, 100000000000000ULL, 1);
 	put_dest("192.168.8.10", 443, 65535, 0, 0, 4294967295u, 0, 0, 0);
+}
+
+/* write_fixtures.py's SERVICES6: IPv6 services, an IPv4 one among them. */
+static size_t svc6_at[6];
+
+static void
+build_blob6(void)
+{
+	blob_len = 0;
+	svc6_at[0] = blob_len;
+	put_svc(IPPROTO_UDP, "2001:db8::100", 53, "rr", 360, "64", 0, 99999999, 1);
+	put_dest("2001:db8::12", 53, 2, 0, 0, 0, 17, 3, 100000000ULL);
+	svc6_at[1] = blob_len;
+	put_svc(IPPROTO_TCP, "2001:db8::100", 80, "wlc", 0, "128", 0, 999999999ULL, 4);
+	put_dest("2001:db8::12", 80, 1, 100, 50, 3, 1, 0, 1000000000ULL);
+	put_dest("2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff", 80, 3, 0, 0, 12, 4, 0,
+		99999999999ULL);
+	put_dest("fd00::1", 80, 0, 0, 0, 0, 0, 0, 100000000000ULL);
+	put_dest("2001:db8::11", 80, 5, 7, 2, 1, 2, 9, 42);
+	svc6_at[2] = blob_len;
+	put_svc(IPPROTO_TCP, "10.0.0.100", 80, "wrr", 0, "255.255.255.255", 0, 7, 1);
+	put_dest("10.0.1.11", 80, 1, 0, 0, 0, 0, 0, 0);
+	svc6_at[3] = blob_len;
+	put_svc(IPPROTO_TCP, "fd00:1:2:3:4:5:6:7", 443, "mh", 1800, "128",
+		LB_SCHED_F_FALLBACK | LB_SCHED_F_PORT, 100000000000000ULL, 1);
+	put_dest("fd00:1:2:3:4:5:6:8", 443, 65535, 0, 0, 4294967295u, 0, 0, 0);
+	svc6_at[4] = blob_len;
+	put_svc(IPPROTO_TCP, "2001:db8:1234:5678:9abc:def0:1234:5678", 8080, "sh", 300, "48", 0,
+		123456789, 1);
+	put_dest("2001:db8:1234:5678:9abc:def0:1234:9999", 8080, 1, 0, 0, 0, 0, 1, 5);
+	svc6_at[5] = blob_len;
 }
 
 /* The header shows the IPVS version lbd implements, not lbd's own. */
@@ -172,15 +227,21 @@ check_golden(const char *name, char *got, size_t got_len)
 	assert_non_null(f)
 
 static void
-golden_list(const char *name, unsigned int format, bool version)
+golden_list_of(void (*build)(void), const char *name, unsigned int format, bool version)
 {
 	CAPTURE(f, buf, len);
 
-	build_blob();
+	build();
 	assert_int_equal(lb_fmt_services(f, &info, blob, blob_len, format | LB_FMT_NUMERIC,
 			version), 0);
 	fclose(f);
 	check_golden(name, buf, len);
+}
+
+static void
+golden_list(const char *name, unsigned int format, bool version)
+{
+	golden_list_of(build_blob, name, format, version);
 }
 
 static void test_list(void **s) { (void)s; golden_list("list.txt", 0, true); }
@@ -227,7 +288,7 @@ test_one_service(void **state)
 	check_golden("list_one_service.txt", buf, len);
 }
 
-static const struct {
+struct conn_row {
 	uint8_t proto, state;
 	uint16_t flags;
 	uint32_t expire;
@@ -237,7 +298,9 @@ static const struct {
 	uint16_t vport;
 	const char *d;
 	uint16_t dport, lcore;
-} conns[] = {
+};
+
+static const struct conn_row conns[] = {
 	{ IPPROTO_TCP, LB_S_ESTABLISHED, 0, 900, "192.0.2.1", 51234, "10.0.0.100", 80,
 		"10.0.1.11", 80, 1 },
 	{ IPPROTO_TCP, LB_S_SYN_RECV, 0, 59, "198.51.100.200", 1, "10.0.0.100", 80,
@@ -258,32 +321,67 @@ static const struct {
 };
 #define N_CONNS (sizeof(conns) / sizeof(conns[0]))
 
+/* write_fixtures.py's CONNS6: IPv6 entries, two IPv4 ones among them. */
+static const struct conn_row conns6[] = {
+	{ IPPROTO_TCP, LB_S_ESTABLISHED, 0, 900, "2001:db8:ffff::1", 51234, "2001:db8::100", 80,
+		"2001:db8::11", 80, 1 },
+	{ IPPROTO_TCP, LB_S_SYN_RECV, 0, 59, "2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff", 65535,
+		"2001:db8::100", 80, "2001:db8::12", 80, 2 },
+	{ IPPROTO_TCP, LB_S_ESTABLISHED, 0, 900, "192.0.2.1", 51234, "10.0.0.100", 80,
+		"10.0.1.11", 80, 1 },
+	{ IPPROTO_TCP, LB_S_FIN_WAIT, 0, 3725, "fe80::1", 1, "fd00:1:2:3:4:5:6:7", 443,
+		"fd00:1:2:3:4:5:6:8", 443, 1 },
+	{ IPPROTO_TCP, LB_S_NONE, LB_API_CONN_F_TEMPLATE, 0, "2001:db8:ffff::", 0,
+		"2001:db8::100", 80, "2001:db8::11", 80, 1 },
+	{ IPPROTO_TCP, LB_S_ESTABLISHED, 0, 12, "::ffff:192.0.2.1", 4000, "2001:db8::100", 80,
+		"2001:db8::11", 80, 2 },
+	{ IPPROTO_UDP, LB_S_UDP, 0, 300, "2001:db8:1::9", 5353, "2001:db8::100", 53,
+		"2001:db8::12", 53, 2 },
+	{ IPPROTO_UDP, LB_S_UDP, LB_API_CONN_F_TEMPLATE | LB_API_CONN_F_ASSURED, 1,
+		"2001:db8:1::", 0, "2001:db8::100", 53, "2001:db8::12", 53, 1 },
+	{ IPPROTO_UDP, LB_S_UDP, 0, 299, "203.0.113.9", 5353, "10.0.0.100", 53,
+		"10.0.1.12", 53, 2 },
+};
+#define N_CONNS6 (sizeof(conns6) / sizeof(conns6[0]))
+
 static struct lb_api_conn
-conn(size_t i)
+conn_of(const struct conn_row *r)
 {
 	struct lb_api_conn c = {
-		.proto = conns[i].proto, .state = conns[i].state, .flags = conns[i].flags,
-		.caddr = ip(conns[i].c), .vaddr = ip(conns[i].v), .daddr = ip(conns[i].d),
-		.cport = conns[i].cport, .vport = conns[i].vport, .dport = conns[i].dport,
-		.lcore = conns[i].lcore, .expire = conns[i].expire,
+		.proto = r->proto, .state = r->state, .flags = r->flags, .af = af_of(r->c),
+		.caddr = ip(r->c), .vaddr = ip(r->v), .daddr = ip(r->d),
+		.cport = r->cport, .vport = r->vport, .dport = r->dport,
+		.lcore = r->lcore, .expire = r->expire,
 	};
 	return c;
 }
 
+static struct lb_api_conn
+conn(size_t i)
+{
+	return conn_of(&conns[i]);
+}
+
 static void
-golden_conns(const char *name, unsigned int format)
+golden_conns_of(const struct conn_row *rows, size_t n, const char *name, unsigned int format)
 {
 	CAPTURE(f, buf, len);
 	size_t i;
 
 	lb_fmt_conn_header(f, format);
-	for (i = 0; i < N_CONNS; i++) {
-		struct lb_api_conn c = conn(i);
+	for (i = 0; i < n; i++) {
+		struct lb_api_conn c = conn_of(&rows[i]);
 
 		lb_fmt_conn(f, &c, format | LB_FMT_NUMERIC);
 	}
 	fclose(f);
 	check_golden(name, buf, len);
+}
+
+static void
+golden_conns(const char *name, unsigned int format)
+{
+	golden_conns_of(conns, N_CONNS, name, format);
 }
 
 static void test_conns(void **s) { (void)s; golden_conns("conns.txt", 0); }
@@ -292,6 +390,173 @@ static void test_conns_persistent_conn(void **s)
 {
 	(void)s;
 	golden_conns("conns_persistent_conn.txt", LB_FMT_PERSISTENTCONN);
+}
+
+/* ---- IPv6 ---- */
+
+static void test_list6(void **s) { (void)s; golden_list_of(build_blob6, "list6.txt", 0, true); }
+static void test_stats6(void **s)
+{
+	(void)s;
+	golden_list_of(build_blob6, "list6_stats.txt", LB_FMT_STATS, true);
+}
+static void test_stats6_exact(void **s)
+{
+	(void)s;
+	golden_list_of(build_blob6, "list6_stats_exact.txt", LB_FMT_STATS | LB_FMT_EXACT, true);
+}
+static void test_rate6(void **s)
+{
+	(void)s;
+	golden_list_of(build_blob6, "list6_rate.txt", LB_FMT_RATE, true);
+}
+static void test_rate6_exact(void **s)
+{
+	(void)s;
+	golden_list_of(build_blob6, "list6_rate_exact.txt", LB_FMT_RATE | LB_FMT_EXACT, true);
+}
+static void test_thresholds6(void **s)
+{
+	(void)s;
+	golden_list_of(build_blob6, "list6_thresholds.txt", LB_FMT_THRESHOLDS, true);
+}
+static void test_persistent_conn6(void **s)
+{
+	(void)s;
+	golden_list_of(build_blob6, "list6_persistent_conn.txt", LB_FMT_PERSISTENTCONN, true);
+}
+static void test_tun_info6(void **s)
+{
+	(void)s;
+	golden_list_of(build_blob6, "list6_tun_info.txt", LB_FMT_TUNINFO, true);
+}
+static void test_nosort6(void **s)
+{
+	(void)s;
+	golden_list_of(build_blob6, "list6_nosort.txt", LB_FMT_NOSORT, true);
+}
+static void test_save6(void **s) { (void)s; golden_list_of(build_blob6, "save6.txt", LB_FMT_RULE, false); }
+
+/* -L -t [2001:db8::100]:80 */
+static void
+test_one_service6(void **state)
+{
+	CAPTURE(f, buf, len);
+
+	(void)state;
+	build_blob6();
+	assert_int_equal(lb_fmt_services(f, &info, blob + svc6_at[1], svc6_at[2] - svc6_at[1],
+			LB_FMT_NUMERIC, false), 0);
+	fclose(f);
+	check_golden("list6_one_service.txt", buf, len);
+}
+
+static void test_conns6(void **s) { (void)s; golden_conns_of(conns6, N_CONNS6, "conns6.txt", 0); }
+static void test_conns6_lcore(void **s)
+{
+	(void)s;
+	golden_conns_of(conns6, N_CONNS6, "conns6_lcore.txt", LB_FMT_LCORE);
+}
+static void test_conns6_persistent_conn(void **s)
+{
+	(void)s;
+	golden_conns_of(conns6, N_CONNS6, "conns6_persistent_conn.txt", LB_FMT_PERSISTENTCONN);
+}
+
+/* Numeric addresses: the widest IPv6 one is whole, brackets and port. */
+static void
+test_addrport6(void **state)
+{
+	static const struct { const char *a; uint16_t port; const char *want; } cases[] = {
+		{ "10.0.0.1", 80, "10.0.0.1:80" },
+		{ "2001:db8::1", 80, "[2001:db8::1]:80" },
+		{ "::", 0, "[::]:0" },
+		{ "2001:0db8:0000:0000:0001:0000:0000:0001", 443, "[2001:db8::1:0:0:1]:443" },
+		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535,
+			"[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		union lb_ip a = ip(cases[i].a);
+		char buf[LB_FMT_ADDRPORT_MAX];
+
+		lb_fmt_addrport(buf, sizeof(buf), af_of(cases[i].a), &a, cases[i].port,
+			IPPROTO_TCP, LB_FMT_NUMERIC);
+		assert_string_equal(buf, cases[i].want);
+	}
+}
+
+/* --json: IPv6 addresses as text, the prefix length as the netmask. */
+static void
+test_json6(void **state)
+{
+	CAPTURE(f, buf, len);
+	struct lb_api_conn c = conn_of(&conns6[0]);
+
+	(void)state;
+	build_blob6();
+	assert_int_equal(lb_fmt_json_services(f, &info, blob, blob_len), 0);
+	lb_fmt_json_conns_begin(f);
+	lb_fmt_json_conn(f, &c, true);
+	lb_fmt_json_conns_end(f);
+	fclose(f);
+	assert_non_null(strstr(buf, "{\"protocol\":\"UDP\",\"vip\":\"2001:db8::100\",\"port\":53,"
+		"\"scheduler\":\"rr\",\"sched_flags\":[],\"persistence\":360,\"netmask\":\"64\","));
+	assert_non_null(strstr(buf, "\"vip\":\"2001:db8::100\",\"port\":80,\"scheduler\":\"wlc\","
+		"\"sched_flags\":[],\"persistence\":0,\"netmask\":\"128\","));
+	assert_non_null(strstr(buf, "{\"address\":\"2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff\","
+		"\"port\":80,\"forward\":\"Route\",\"weight\":3,"));
+	/* the IPv4 service still has its dotted mask, and comes first */
+	assert_non_null(strstr(buf, "\"services\":[{\"protocol\":\"TCP\",\"vip\":\"10.0.0.100\","
+		"\"port\":80,\"scheduler\":\"wrr\",\"sched_flags\":[],\"persistence\":0,"
+		"\"netmask\":\"255.255.255.255\","));
+	assert_non_null(strstr(buf, "\"client\":\"2001:db8:ffff::1\",\"client_port\":51234,"
+		"\"vip\":\"2001:db8::100\",\"vport\":80,\"server\":\"2001:db8::11\","
+		"\"server_port\":80,"));
+	free(buf);
+}
+
+/* --summary: an IPv6 service's entries under it, apart from the IPv4 one
+ * on the same port. */
+static void
+test_summary6(void **state)
+{
+	struct lb_api_conn c[N_CONNS6];
+	struct lb_fmt_summary *sum = lb_fmt_summary_new();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N_CONNS6; i++)
+		c[i] = conn_of(&conns6[i]);
+	assert_int_equal(lb_fmt_summary_add(sum, c, N_CONNS6), 0);
+	build_blob6();
+	{
+		CAPTURE(f, buf, len);
+
+		assert_int_equal(lb_fmt_summary_print(f, sum, blob, blob_len, false), 0);
+		fclose(f);
+		/* 4 entries: 2 ESTABLISHED (one of an IPv4-mapped client), 1 SYN_RECV,
+		 * 1 template; sorted after the IPv4 service */
+		assert_non_null(strstr(buf, "\nTCP  10.0.0.100:80                        1 "));
+		assert_non_null(strstr(buf, "\nTCP  [2001:db8::100]:80                   4"
+			"           2           1 "));
+		assert_true(strstr(buf, "TCP  10.0.0.100:80") < strstr(buf, "TCP  [2001:db8::100]:80"));
+		assert_non_null(strstr(buf, "\nTCP  [2001:db8:1234:5678:9abc:def0:1234:5678]:8080 "
+			"        0 "));
+		free(buf);
+	}
+	{
+		CAPTURE(f, buf, len);
+
+		assert_int_equal(lb_fmt_summary_print(f, sum, NULL, 0, true), 0);
+		fclose(f);
+		assert_non_null(strstr(buf, "{\"protocol\":\"UDP\",\"vip\":\"2001:db8::100\",\"port\":53,"
+			"\"total\":2,\"templates\":1,"));
+		free(buf);
+	}
+	lb_fmt_summary_free(sum);
 }
 
 /* --json names a template's state as -c does: NONE or ASSURED, also for UDP. */
@@ -437,6 +702,23 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_malformed_blob),
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_list6),
+		cmocka_unit_test(test_stats6),
+		cmocka_unit_test(test_stats6_exact),
+		cmocka_unit_test(test_rate6),
+		cmocka_unit_test(test_rate6_exact),
+		cmocka_unit_test(test_thresholds6),
+		cmocka_unit_test(test_persistent_conn6),
+		cmocka_unit_test(test_tun_info6),
+		cmocka_unit_test(test_nosort6),
+		cmocka_unit_test(test_one_service6),
+		cmocka_unit_test(test_save6),
+		cmocka_unit_test(test_conns6),
+		cmocka_unit_test(test_conns6_lcore),
+		cmocka_unit_test(test_conns6_persistent_conn),
+		cmocka_unit_test(test_addrport6),
+		cmocka_unit_test(test_json6),
+		cmocka_unit_test(test_summary6),
 	};
 
 	if (argc != 2) {

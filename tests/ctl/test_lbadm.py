@@ -31,10 +31,12 @@ LBADM = os.path.join(BUILD, "lbadm")
 LB_MAC = lbdctl.LB_MAC
 SRV = {"10.0.0.11": "02:00:00:00:00:11", "10.0.0.12": "02:00:00:00:00:12"}
 VIP = "10.0.0.100"
+VIP6 = "2001:db8::100"
 N_FLOWS = 40
 
 CONF = """
-ports = ( { device = "net_pcap0"; address = "10.0.0.2/24"; mac = "%s"; } );
+ports = ( { device = "net_pcap0"; address = "10.0.0.2/24"; address6 = "2001:db8::2/64";
+            mac = "%s"; } );
 services = (
   { protocol = "tcp"; vip = "10.0.0.100"; port = 80; scheduler = "wrr";
     real_servers = ( { address = "10.0.0.11"; weight = 3; mac = "%s"; },
@@ -75,10 +77,10 @@ def counters(sock):
 
 # ---- raw protocol ----
 
-MAGIC, VERSION = 0x4c424431, 5
+MAGIC, VERSION = 0x4c424431, 6
 T_INFO, T_SVC_LIST, T_SVC_ADD, T_SVC_EDIT, T_SVC_DEL, T_DEST_ADD = 1, 2, 3, 4, 5, 6
 T_CONN_LIST = 13
-EPROTO, EMSGSIZE, EINVAL, EBUSY, EPERM = 71, 90, 22, 16, 1
+EPROTO, EMSGSIZE, EINVAL, EBUSY, EPERM, EAFNOSUPPORT = 71, 90, 22, 16, 1, 97
 REQ = struct.Struct("<IHHII")
 RESP = struct.Struct("<IHHiIII")
 
@@ -262,6 +264,203 @@ def test_errors(sock):
     _, ln_after, _ = lbadm("-Ln", sock=sock)
     strip = lambda t: re.sub(r"Route   (\d+)\s+\d+\s+\d+", r"Route \1", t)
     check(strip(ln_before) == strip(ln_after), "refused commands changed nothing")
+
+
+# ---- IPv6 services, as ipvsadm 1.31 takes and prints them ----
+
+SVC6 = "[2001:db8::100]:80"
+# -L's order is libipvs's, quirk included: the third 32-bit word of
+# 2001:db8::aaaa:bbbb:cccc:dddd (0xaaaabbbb) minus 0 reads as a negative
+# int, so it sorts before ::11 and ::12. It is longer than the 28-character
+# column: ipvsadm does not cut IPv6, the rest of the line moves right.
+EXPECT6_L = """Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  [2001:db8::100]:80 wlc persistent 300 mask 64
+  -> [2001:db8::aaaa:bbbb:cccc:dddd]:80 Route   1      0          0         
+  -> [2001:db8::11]:80            Route   1      0          0         
+  -> [2001:db8::12]:80            Route   0      0          0         
+"""
+EXPECT6_S = """-A -t [2001:db8::100]:80 -s wlc -p 300 -M 64
+-a -t [2001:db8::100]:80 -r [2001:db8::aaaa:bbbb:cccc:dddd]:80 -g -w 1
+-a -t [2001:db8::100]:80 -r [2001:db8::11]:80 -g -w 1
+-a -t [2001:db8::100]:80 -r [2001:db8::12]:80 -g -w 0
+"""
+
+# (args, exit status, exact stderr): bad IPv6 input, ipvsadm's messages
+ERRORS6 = [
+    (["-A", "-t", "[2001:db8::100]"], 2, "illegal virtual server address[:port] specified\n"),
+    (["-A", "-t", "[2001:db8::100]:"], 2, "illegal virtual server address[:port] specified\n"),
+    (["-A", "-t", "[2001:db8::100:80"], 2, "illegal virtual server address[:port] specified\n"),
+    (["-A", "-t", "2001:db8::100]:80"], 2, "illegal virtual server address[:port] specified\n"),
+    (["-A", "-t", "[2001:db8::zz]:80"], 2, "illegal virtual server address[:port] specified\n"),
+    (["-A", "-t", "[2001:db8::100]:65536"], 2,
+     "illegal virtual server address[:port] specified\n"),
+    # without brackets the whole is an address, 2001:db8::100:81, with no port
+    (["-A", "-t", "2001:db8::100:81"], 2, "Zero port specified for non-persistent service\n"),
+    (["-A", "-t", "[2001:db8::100]:81", "-p", "-M", "129"], 2,
+     "illegal ipv6 netmask specified\n"),
+    (["-A", "-t", "[2001:db8::100]:81", "-p", "-M", "0"], 2, "illegal ipv6 netmask specified\n"),
+    (["-A", "-t", "[2001:db8::100]:81", "-p", "-M", "255.255.255.0"], 2,
+     "illegal ipv6 netmask specified\n"),
+    (["-a", "-t", SVC6, "-r", "[2001:db8::13]"], 2,
+     "illegal real server address[:port] specified\n"),
+    (["-a", "-t", SVC6, "-r", "10.0.0.11"], 2,
+     "Different address family is allowed only for tunneling servers\n"),
+    (["-e", "-t", SVC6, "-r", "10.0.0.11:80", "-w", "3"], 2,
+     "Different address family is allowed only for tunneling servers\n"),
+    (["-a", "-t", "10.0.0.100:80", "-r", "[2001:db8::11]:80"], 2,
+     "Different address family is allowed only for tunneling servers\n"),
+    (["-a", "-t", "10.0.0.100:80", "-r", "2001:db8::11"], 2,
+     "Different address family is allowed only for tunneling servers\n"),
+    # a tunnel may cross families in ipvsadm: lbd refuses the tunnel itself
+    (["-a", "-t", SVC6, "-r", "10.0.0.11", "-i"], 255,
+     "lbd forwards by direct routing only (-g)\n"),
+    (["-L", "-6"], 2, "-6 used before -f\n\n"),
+    (["-A", "-f", "1", "-6"], 2, "lbd has no fwmark services: use -t or -u\n"),
+    (["-L", "-n", "-f", "1", "-6"], 1, "No such service\n"),
+    (["-A", "-t", SVC6], 255, "Service already exists\n"),
+    (["-a", "-t", SVC6, "-r", "[2001:db8::11]:80"], 255, "Destination already exists\n"),
+    (["-a", "-t", SVC6, "-r", "[2001:db9::11]:80"], 255,
+     "Real server is on no subnet of lbd's ports\n"),
+    (["-a", "-t", "[2001:db8::101]:80", "-r", "[2001:db8::11]:80"], 255,
+     "Service not defined\n"),
+    (["-d", "-t", SVC6, "-r", "2001:db8::99"], 255, "No such destination\n"),
+    (["-L", "-n", "-t", "[2001:db8::101]:80"], 1, "No such service\n"),
+    (["-D", "-t", "[2001:db8::100]:81"], 255, "No such service\n"),
+    (["--withdraw", "2001:db8::100"], 2, "lbd announces IPv4 VIPs only: `2001:db8::100'\n"),
+]
+
+
+def one6(*extra, sock):
+    """lbadm -L -n -t [2001:db8::100]:80 with extra options."""
+    return lbadm("-L", "-n", "-t", SVC6, *extra, sock=sock)
+
+
+def test_ipv6(sock):
+    steps = [
+        ["-A", "-t", SVC6, "-s", "rr"],
+        ["-a", "-t", SVC6, "-r", "[2001:db8::11]:80"],
+        ["-a", "-t", SVC6, "-r", "2001:db8::12", "-w", "2"],     # no port: the service's
+        ["-a", "-t", SVC6, "-r", "[2001:db8::aaaa:bbbb:cccc:dddd]:80"],
+        ["-E", "-t", SVC6, "-s", "wlc", "-p", "300", "-M", "64"],
+        ["-e", "-t", SVC6, "-r", "[2001:db8::12]:80", "-w", "0"],
+    ]
+    for args in steps:
+        rc, _, err = lbadm(*args, sock=sock)
+        check(rc == 0 and err == "", "IPv6: lbadm %s (%d %r)" % (" ".join(args), rc, err))
+    rc, out, _ = one6(sock=sock)
+    check(rc == 0 and out == EXPECT6_L, "IPv6: -L -n -t %s as ipvsadm prints it\n%s" % (SVC6, out))
+
+    # a service name past the 33-character column: IPv6 is not cut
+    long6 = "[2001:db8::1111:2222:3333:4444]:53"
+    rc, _, err = lbadm("-A", "-u", long6, "-s", "sh", "-p", sock=sock)
+    check(rc == 0 and err == "", "IPv6: -A -u %s -s sh -p %s" % (long6, err))
+    rc, out, _ = lbadm("-Ln", sock=sock)
+    check(rc == 0 and out.endswith(EXPECT6_L.split("\n", 2)[2] +
+                                   "UDP  %s sh persistent 360\n" % long6) and
+          out.index("UDP  10.0.0.100:53") < out.index("TCP  [2001:db8::100]:80"),
+          "IPv6: -Ln lists the IPv6 services after every IPv4 one, TCP before UDP\n" + out)
+    rc, out, _ = lbadm("-Ln", "--stats", sock=sock)
+    check(rc == 0 and out.endswith("%-33s" % ("UDP  " + long6) + "%9d" * 5 % (0, 0, 0, 0, 0) +
+                                   "\n"), "IPv6: --stats, a long service name\n" + out)
+    rc, _, err = lbadm("-D", "-u", long6, sock=sock)
+    check(rc == 0 and err == "", "IPv6: -D -u " + long6)
+
+    # the other listings, from ipvsadm's printf formats: the long server
+    # pushes every column (the counters are 0 here, no IPv6 traffic yet)
+    svc, wide = "TCP  [2001:db8::100]:80", "[2001:db8::aaaa:bbbb:cccc:dddd]:80"
+    stats_svc = "%-33s" % svc + "%9d" * 5 % (0, 0, 0, 0, 0) + "\n"
+    for extra, svc_line, dest_line in [
+            (["--stats"], stats_svc, "  -> %-28s" % wide + "%9d" * 5 % (0, 0, 0, 0, 0) + "\n"),
+            (["--rate"], stats_svc, "  -> %-28s %8u %8u %8u" % (wide, 0, 0, 0) +
+             "%9d" * 2 % (0, 0) + "\n"),
+            (["--stats", "--exact"], stats_svc,
+             "  -> %-28s" % wide + "%9d" * 5 % (0, 0, 0, 0, 0) + "\n"),
+            (["--thresholds"], None, "  -> %-28s %-10u %-10u %-10u %-10u\n" % (wide, 0, 0, 0, 0)),
+            (["--persistent-conn"], None,
+             "  -> %-28s %-9u %-11u %-10u %-10u\n" % (wide, 1, 0, 0, 0)),
+            (["--tun-info"], None, "  -> %-28s %-7s %-13s %-6d %-10u %-10u\n" % (
+                wide, "Route", "n/a", 1, 0, 0))]:
+        rc, out, _ = one6(*extra, sock=sock)
+        check(rc == 0 and dest_line in out and (svc_line is None or svc_line in out),
+              "IPv6: -L -n %s\n%s" % (" ".join(extra), out))
+
+    # names, as ipvsadm resolves them (reverse lookup, else the address)
+    try:
+        name = socket.gethostbyaddr("2001:db8::100")[0]
+    except OSError:
+        name = "2001:db8::100"
+    rc, out, _ = lbadm("-L", "-t", SVC6, sock=sock)
+    check(rc == 0 and "\nTCP  [%s]:http wlc persistent 300 mask 64\n" % name in out,
+          "IPv6: -L without -n: [name]:service\n" + out)
+
+    rc, out, _ = lbadm("-L", "--json", sock=sock)
+    try:
+        svc = [x for x in json.loads(out)["services"] if x["vip"] == "2001:db8::100"][0]
+        ok = (svc["port"] == 80 and svc["netmask"] == "64" and svc["persistence"] == 300 and
+              sorted(d["address"] for d in svc["real_servers"]) ==
+              ["2001:db8::11", "2001:db8::12", "2001:db8::aaaa:bbbb:cccc:dddd"])
+    except (ValueError, KeyError, IndexError):
+        ok = False
+    check(rc == 0 and ok, "IPv6: -L --json has the service and its servers\n" + out)
+
+    rc, out, _ = lbadm("--health", "-t", SVC6, sock=sock)
+    check(rc == 0 and re.search(r"^TCP  \[2001:db8::100\]:80 +\S", out, re.M) and
+          re.search(r"^  -> \[2001:db8::11\]:80 +none +UP .* not checked$", out, re.M) and
+          "  -> [2001:db8::aaaa:bbbb:cccc:dddd]:80 none  UP" in out,
+          "IPv6: --health shows [addr]:port\n" + out)
+    rc, out, _ = lbadm("--health", "--json", "-t", SVC6, sock=sock)
+    try:
+        h = json.loads(out)["services"][0]
+        ok = h["vip"] == "2001:db8::100" and h["sorry_server"] is None and \
+            sorted(d["address"] for d in h["servers"])[0] == "2001:db8::11"
+    except (ValueError, KeyError, IndexError):
+        ok = False
+    check(rc == 0 and ok, "IPv6: --health --json\n" + out)
+    rc, out, _ = lbadm("--summary", sock=sock)
+    check(rc == 0 and re.search(r"^TCP  \[2001:db8::100\]:80 +0 ", out, re.M),
+          "IPv6: --summary lists the service\n" + out)
+    rc, _, err = lbadm("-Z", "-t", SVC6, sock=sock)
+    check(rc == 0 and err == "", "IPv6: -Z -t " + SVC6)
+
+    _, before, _ = lbadm("-S", "-n", sock=sock)
+    for args, status, msg in ERRORS6:
+        rc, out, err = lbadm(*args, sock=sock)
+        check(rc == status and err == msg,
+              "IPv6: lbadm %s -> %d %r (got %d %r)" % (" ".join(args), status, msg, rc, err))
+    # lbadm refuses the other family itself, as ipvsadm; lbd does too
+    s6 = raw_conn(sock)
+    req = svc_key(6, AF_INET6, 80, socket.inet_pton(AF_INET6, VIP6)) + struct.pack(
+        "<16sHHB3xIIIIII", socket.inet_aton("10.0.0.11"), 80, 0, AF_INET, 1, 0, 0, 0, 0, 0) + \
+        bytes(80)
+    s6.sendall(REQ.pack(MAGIC, VERSION, T_DEST_ADD, len(req), 61) + req)
+    r = read_reply(s6)
+    s6.close()
+    check(len(req) == BODY[T_DEST_ADD] and r is not None and r[0] == EAFNOSUPPORT,
+          "IPv6: lbd refuses an IPv4 server of an IPv6 service (status %s)" % (r and r[0]))
+    _, after, _ = lbadm("-S", "-n", sock=sock)
+    check(after == before, "IPv6: the refused commands changed nothing")
+
+    # -S and -R: the rule lines, and back
+    rc, saved, _ = lbadm("-S", "-n", sock=sock)
+    rules6 = "".join(l + "\n" for l in saved.splitlines() if "[2001:db8::100]" in l)
+    check(rc == 0 and rules6 == EXPECT6_S, "IPv6: -S -n\n" + rules6)
+    rc, _, err = lbadm("-D", "-t", SVC6, sock=sock)
+    _, out, _ = lbadm("-Ln", sock=sock)
+    check(rc == 0 and "2001:db8" not in out, "IPv6: -D removes the service " + err)
+    rc, _, err = lbadm("-R", stdin=rules6, sock=sock)
+    _, again, _ = lbadm("-S", "-n", sock=sock)
+    check(rc == 0 and err == "" and again == saved, "IPv6: -R of -S's lines restores it\n" + again)
+    rc, out, _ = one6(sock=sock)
+    check(out == EXPECT6_L, "IPv6: and -L lists it as before")
+
+    # a server out, then the service
+    rc, _, err = lbadm("-d", "-t", SVC6, "-r", "[2001:db8::aaaa:bbbb:cccc:dddd]:80", sock=sock)
+    _, out, _ = one6(sock=sock)
+    check(rc == 0 and "aaaa" not in out and "[2001:db8::11]:80" in out, "IPv6: -d " + err)
+    rc, _, err = lbadm("-D", "-t", SVC6, sock=sock)
+    _, out, _ = lbadm("-Ln", sock=sock)
+    check(rc == 0 and "2001:db8" not in out, "IPv6: -D " + err)
 
 
 def test_sync_daemon(sock):
@@ -480,7 +679,7 @@ def test_bad_requests(sock, lbd):
           r3 and r3[0] == 0 and len(r3[2]) > 0,
           "unknown type and short body: EINVAL, then the same connection still works")
     # a service with nonsense fields (proto 99, unterminated scheduler name)
-    body = struct.pack("<BBHI", 99, 0, 80, 0x6400000a) + b"A" * 16 + bytes(200)
+    body = svc_key(99, AF_INET, 80, socket.inet_aton(VIP)) + b"A" * 16 + bytes(BODY[3] - 40)
     hdr_len = len(body)
     s.sendall(REQ.pack(MAGIC, VERSION, T_SVC_ADD, hdr_len, 4) + body)
     r4 = read_reply(s)
@@ -524,30 +723,42 @@ def test_bad_requests(sock, lbd):
     check(fwd1 > fwd0, "the dataplane kept forwarding meanwhile (%d -> %d)" % (fwd0, fwd1))
 
 
-# body sizes of control/lb_api.h, by request type
-BODY = {1: 0, 2: 8, 3: 128, 4: 128, 5: 8, 6: 120, 7: 120, 8: 120, 9: 0, 10: 8, 11: 0,
-        12: 12, 13: 16, 14: 0, 15: 0, 16: 16}
+# body sizes of control/lb_api.h (version 6), by request type
+BODY = {1: 0, 2: 24, 3: 144, 4: 144, 5: 24, 6: 152, 7: 152, 8: 152, 9: 0, 10: 24, 11: 0,
+        12: 12, 13: 16, 14: 0, 15: 0, 16: 32}
+AF_INET, AF_INET6 = socket.AF_INET, socket.AF_INET6
+
+
+def svc_key(proto, af, port, addr):
+    """struct lb_api_svc_key: proto, af, port, 4 bytes of padding, union lb_ip."""
+    return struct.pack("<BBH4x16s", proto, af, port, addr)
 
 
 def template(t, rnd):
     """A plausible body of type t, which the fuzzer then mutates."""
-    key = struct.pack("<BBHI", rnd.choice([6, 17, 0, 255]), 0, rnd.choice([80, 0, 65535]),
-                      rnd.choice([0x6400000a, 0, 0xffffffff, rnd.getrandbits(32)]))
+    af = rnd.choice([AF_INET, AF_INET6, 0, 255])
+    addr = rnd.choice([socket.inet_aton(VIP), socket.inet_pton(AF_INET6, VIP6), bytes(16),
+                       b"\xff" * 16, rnd.getrandbits(128).to_bytes(16, "little")])
+    key = svc_key(rnd.choice([6, 17, 0, 255]), af, rnd.choice([80, 0, 65535]), addr)
     if t in (3, 4):
         sched = rnd.choice([b"rr", b"wlc", b"mh", b"sh", b"nosuch", b"A" * 16])
         return key + sched.ljust(16, b"\0")[:16] + struct.pack(
             "<IIIIII", rnd.getrandbits(2), rnd.getrandbits(1), rnd.choice([0, 300, 1 << 31]),
-            rnd.choice([0xffffffff, 0x00ffffff, 0]), rnd.getrandbits(32), 0) + bytes(80)
+            rnd.choice([0xffffffff, 0x00ffffff, 0, 64, 128, 129]), rnd.getrandbits(32),
+            0) + bytes(80)
     if t in (6, 7, 8):
-        return key + struct.pack("<IHHIIIIIII", rnd.choice([0x0b00000a, rnd.getrandbits(32)]),
-                                 rnd.choice([80, 0]), rnd.getrandbits(2),
+        raddr = rnd.choice([socket.inet_aton("10.0.0.11"),
+                            socket.inet_pton(AF_INET6, "2001:db8::11"),
+                            rnd.getrandbits(128).to_bytes(16, "little")])
+        return key + struct.pack("<16sHHB3xIIIIII", raddr, rnd.choice([80, 0]),
+                                 rnd.getrandbits(2), rnd.choice([af, AF_INET, AF_INET6, 0]),
                                  rnd.choice([1, 0, 65535, 65536, 1 << 31]),
-                                 rnd.getrandbits(32), rnd.getrandbits(32), 0, 0, 0, 0) + bytes(80)
+                                 rnd.getrandbits(32), rnd.getrandbits(32), 0, 0, 0) + bytes(80)
     if t == 13:
         return struct.pack("<IIII", rnd.getrandbits(2), rnd.choice([0, 100, 1 << 31]),
                            rnd.choice([0, 1, 1 << 31]), rnd.getrandbits(32))
     if t == 16:
-        return struct.pack("<iiii", *(rnd.choice([-1, 0, 1, 2, -2 ** 31]) for _ in range(4)))
+        return struct.pack("<8i", *(rnd.choice([-1, 0, 1, 2, -2 ** 31]) for _ in range(8)))
     return bytes(rnd.getrandbits(8) for _ in range(BODY[t]))
 
 
@@ -653,6 +864,7 @@ def main():
         test_zero(sock)
         test_errors(sock)
         test_edits(sock)
+        test_ipv6(sock)
         test_sync_daemon(sock)
         test_sysctl(sock)
         test_save_restore(sock)
