@@ -28,6 +28,7 @@ usage: compare.py BUILD_DIR SHIM_SO    (exit 77 when ipvsadm is unavailable)
 """
 import difflib
 import os
+import re
 import shutil
 import socket
 import struct
@@ -337,11 +338,11 @@ def run(cmd, sock, api=None):
     return r.returncode, r.stdout, r.stderr
 
 
-def diff(a, b, what):
+def diff(a, b, what, names=("ipvsadm", "lbadm")):
     a = a.decode(errors="backslashreplace")
     b = b.decode(errors="backslashreplace")
     return "".join(difflib.unified_diff(a.splitlines(True), b.splitlines(True),
-                                        "ipvsadm " + what, "lbadm " + what))
+                                        "%s %s" % (names[0], what), "%s %s" % (names[1], what)))
 
 
 def compare(ipvsadm, sock, args, api):
@@ -372,6 +373,69 @@ def entry_kinds(sock, af):
 
 
 NEED_KINDS = {"ESTABLISHED", "SYN_RECV", "UDP", "ASSURED", "TCP template", "UDP template"}
+
+
+PROC_HEADER = ("Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName "
+               "PEData\n")
+PROC_ADDR = {4: re.compile(r"[0-9A-F]{8}$"), 6: re.compile(r"([0-9a-f]{4}:){7}[0-9a-f]{4}$")}
+PROC_PORT = re.compile(r"[0-9A-F]{4}$")
+
+
+def proc_conn_format(sock, need6):
+    """/proc/net/ip_vs_conn as the shim writes it, line for line in the
+    kernel's format (ip_vs_conn_seq_show: %08X or %pI6, %04X ports, the
+    state in 11 columns, the expiry in 7). ipvsadm reads the addresses with
+    inet_pton, which takes other spellings as well: the comparison alone
+    would not see them."""
+    rc, out, err = run([shutil.which("cat") or "/bin/cat", "/proc/net/ip_vs_conn"], sock,
+                       "netlink")
+    lines = out.decode(errors="backslashreplace").splitlines(True)
+    if rc != 0 or not lines or lines[0] != PROC_HEADER:
+        print("FAIL the shim's /proc/net/ip_vs_conn: exit %d, %r, %r" % (rc, lines[:1], err))
+        return 1
+    bad, count = [], {4: 0, 6: 0}
+    for line in lines[1:]:
+        f = line.split()
+        fam = 6 if len(f) == 9 and ":" in f[1] else 4
+        if (len(f) == 9 and f[0] in ("TCP", "UDP") and f[8].isdigit() and
+                all(PROC_ADDR[fam].match(a) for a in f[1:6:2]) and
+                all(PROC_PORT.match(p) for p in f[2:7:2]) and
+                line == "%-3s %s %s %s %s %s %s %-11s %7s\n" % tuple(f)):
+            count[fam] += 1
+        else:
+            bad.append(line)
+    if bad or count[4] == 0 or (need6 and count[6] == 0):
+        print("FAIL the shim's /proc/net/ip_vs_conn: %d IPv4 and %d IPv6 lines, not in the"
+              " kernel's format:\n%s" % (count[4], count[6], "".join(bad[:5])))
+        return 1
+    print("ok   the shim's /proc/net/ip_vs_conn is in the kernel's format (%d IPv4, %d IPv6"
+          " entries)" % (count[4], count[6]))
+    return 0
+
+
+def sockopt_ipv4_only(ipvsadm, sock):
+    """The old interface carries IPv4 only (ip_vs_ctl.c counts and lists no
+    other service there): over it, ipvsadm lists the IPv4 services of a
+    mixed table as it does over netlink, and none of the IPv6 ones."""
+    for attempt in range(1, RETRIES + 1):
+        rc, out, err = run([ipvsadm, "-Ln"], sock, "netlink")
+        want, v6 = [], False
+        for line in out.decode().splitlines(True):
+            if line.startswith(("TCP  ", "UDP  ")):
+                v6 = line[5] == "["
+            elif not line.startswith("  -> "):
+                v6 = False
+            if not (v6 and line.startswith(("TCP  ", "UDP  ", "  -> "))):
+                want.append(line)
+        got = run([ipvsadm, "-Ln"], sock, "sockopt")
+        if rc == 0 and got == (0, "".join(want).encode(), b""):
+            print("ok   [sockopt] -Ln of the mixed table: its IPv4 services, as over netlink")
+            return 0
+        time.sleep(0.3)
+    print("FAIL [sockopt] -Ln of the mixed table is not its IPv4 part over netlink\n%s" %
+          diff("".join(want).encode(), got[1], "-Ln",
+               ("ipvsadm (netlink, IPv4 part)", "ipvsadm (sockopt)")))
+    return 1
 
 
 def shim_answers(ipvsadm, sock, api, needle):
@@ -430,18 +494,20 @@ def main():
         if not NEED_KINDS <= kinds:
             print("FAIL the traffic left too few kinds of entry: %s" % sorted(kinds))
             f += 1
+        f += proc_conn_format(lbd.sock, False)
         for api in ("netlink", "sockopt"):
             f += pass_listings(ipvsadm, lbd.sock, LISTINGS, api)
         return f
 
     def with_ipv6(lbd):
         f = shim_answers(ipvsadm, lbd.sock, "netlink", "[2001:db8::100]:443")
+        # the same kinds of entry from the IPv6 flows
         kinds = entry_kinds(lbd.sock, 6)
         if not NEED_KINDS <= kinds:
-            # IPv6 entries need lbd's IPv6 packet path; until it forwards,
-            # its listings are compared with the services alone
-            print("NOTE the IPv6 flows left %s of %s" % (sorted(kinds & NEED_KINDS),
-                                                      sorted(NEED_KINDS)))
+            print("FAIL the IPv6 traffic left too few kinds of entry: %s" % sorted(kinds))
+            f += 1
+        f += proc_conn_format(lbd.sock, True)
+        f += sockopt_ipv4_only(ipvsadm, lbd.sock)
         return f + pass_listings(ipvsadm, lbd.sock, LISTINGS + LISTINGS6, "netlink")
 
     failures = with_lbd(CONF4, flows(), ipv4_only)
