@@ -19,12 +19,13 @@
  *     and GET_DAEMON (dumps), with the attributes of ip_vs_ctl.c's
  *     ip_vs_genl_fill_*. Answers are the kernel's datagrams: a reply then
  *     its ACK, NLMSG_ERROR with the request echoed, dumps of NLM_F_MULTI
- *     messages packed a page at a time and closed by NLMSG_DONE on its own.
- *     They wait in a queue and go into the socketpair one at a time, as
- *     ipvsadm reads them (recvmsg, recvfrom, recv, read: MSG_PEEK and
- *     MSG_TRUNC as the kernel's), each with the kernel's sockaddr_nl as
- *     its source. The raw socket of the other interface is refused: a
- *     netlink answer libipvs did not like must fail, not fall back.
+ *     messages packed as netlink_dump packs them and closed by NLMSG_DONE
+ *     in a datagram of its own. They wait in a queue and go into the
+ *     socketpair one at a time, as ipvsadm reads them (recvmsg, recvfrom,
+ *     recv, read: MSG_PEEK and MSG_TRUNC as the kernel's), each with the
+ *     kernel's sockaddr_nl as its source. The raw socket of the other
+ *     interface is refused: a netlink answer libipvs did not like must
+ *     fail, not fall back.
  *
  *   - the old socket-option interface ($LBD_SHIM_IPVS=sockopt), kept for
  *     the IPv4 comparison: the netlink socket is refused, so that libipvs
@@ -1949,6 +1950,9 @@ nl_socket(int type)
 	}
 	lbd = lb_client_connect(lbd_socket_path());
 	if (lbd < 0) {
+		/* libipvs then tries the raw socket, refused: say why here */
+		fprintf(stderr, "ipvsadm shim: no lbd at %s: %s\n", lbd_socket_path(),
+				strerror(-lbd));
 		errno = -lbd;
 		return -1;
 	}
