@@ -261,7 +261,7 @@ def test_port_zero(d):
     check(len(tmpl) == 1 and tmpl[0][5] == "10.0.0.11:0", "and its template port 0: %s" % tmpl)
 
 
-MAGIC, VERSION = 0x4c424431, 5
+MAGIC, VERSION = 0x4c424431, 6
 T_INFO, T_SVC_EDIT, T_CONN_LIST = 1, 4, 13
 REQ = struct.Struct("<IHHII")
 RESP = struct.Struct("<IHHiIII")
@@ -349,8 +349,10 @@ def test_edit(d):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(d.sock)
     s.settimeout(10)
-    body = struct.pack("<BBH4s16sIIIIII", socket.IPPROTO_TCP, 0, 80, socket.inet_aton(A_VIP),
-                       b"rr", 0x4, 0, 0, 0xffffffff, 0, 0) + b"\0" * 80
+    # lb_api_svc: key (proto, af, port, pad, 16-byte address), sched, flags..., stats
+    body = struct.pack("<BBH4x16s16sIIIIII", socket.IPPROTO_TCP, socket.AF_INET, 80,
+                       socket.inet_aton(A_VIP), b"rr", 0x4, 0, 0, 0xffffffff, 0, 0) + b"\0" * 80
+    assert len(body) == 144
     s.sendall(REQ.pack(MAGIC, VERSION, T_SVC_EDIT, len(body), 9) + body)
     status, _, _ = read_reply(s)
     s.close()
