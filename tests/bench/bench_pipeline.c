@@ -285,8 +285,8 @@ test_fast(const char *name, uint32_t n, uint32_t cap, int reps, bool swcsum)
 	rss1 = resident_bytes();
 	/* at a full table: lbd allocates its capacity at start */
 	if (!swcsum && n == cap && rss0 > 0 && rss1 > 0)
-		printf("{\"test\": \"memory\", \"entries\": %u, \"bytes\": %ld, "
-				"\"bytes_per_conn\": %.1f}\n", n, rss1 - rss0,
+		printf("{\"test\": \"%s\", \"entries\": %u, \"bytes\": %ld, "
+				"\"bytes_per_conn\": %.1f}\n", v6 ? "memory6" : "memory", n, rss1 - rss0,
 				(double)(rss1 - rss0) / n);
 	for (rep = 1; rep <= reps; rep++) {
 		uint64_t cyc = 0, pkts;

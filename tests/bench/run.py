@@ -54,7 +54,8 @@ MB = 1 << 20
 # (test, live entries, capacity): capacity is lbd's default (1M) or the entries
 PIPELINE = [("fast", 1024, MB), ("fast", 65536, MB), ("fast", MB, MB),
             ("fast", 4 * MB, 4 * MB), ("fast-swcsum", MB, MB),
-            ("newconn", 0, 0), ("mix", 0, 0), ("l2ref", 0, 0),
+            ("fast6", 1024, MB), ("fast6", 65536, MB), ("fast6", MB, MB),
+            ("newconn", 0, 0), ("newconn6", 0, 0), ("mix", 0, 0), ("l2ref", 0, 0),
             ("memfloor", 1024, 0), ("memfloor", MB, 0)]
 PORT_FLOWS = [1024, 65536]
 PORT_WORKERS = [1, 2]
@@ -303,6 +304,7 @@ def summarize(pres, portres):
             if rs:
                 s[(name, n)] = rs
     s["memory"] = [r for r in pres if r["test"] == "memory"]
+    s["memory6"] = [r for r in pres if r["test"] == "memory6"]
     for workers in PORT_WORKERS:
         for flows in PORT_FLOWS:
             rs = [r for r in portres if r["workers"] == workers and r["flows"] == flows]
@@ -341,6 +343,17 @@ def table(s, quiet_note):
             fmt_n(n), fmt_n(s[k][0]["capacity"])),
             "%.1f cycles (%s), %.1f ns, %.1f Mpps%s" % (c, rng(cyc(k), "%.1f"), c / TSC_GHZ, m,
                                                        mark(s[k])), tgt, v))
+    for n in (1024, 65536, MB):
+        k, k4 = ("fast6", n), ("fast", n)
+        if k not in s:
+            continue
+        c, m = med(cyc(k)), med(mpps(k))
+        over = c / med(cyc(k4)) - 1
+        rows.append(("core, IPv6 fast path, %s live entries (capacity %s)" % (
+            fmt_n(n), fmt_n(s[k][0]["capacity"])),
+            "%.1f cycles (%s), %.1f Mpps, %+.0f%% against IPv4%s" % (
+                c, rng(cyc(k), "%.1f"), m, over * 100, mark(s[k])),
+            "<= 20% over IPv4", verdict(over <= 0.20, "%.0f%% over" % (over * 100))))
     k = ("fast-swcsum", MB)
     rows.append(("core, fast path, 1M, IPv4 checksum in software",
                  "%.1f cycles (%s), %.1f Mpps%s" % (med(cyc(k)), rng(cyc(k), "%.1f"),
@@ -352,6 +365,12 @@ def table(s, quiet_note):
                                                         mark(s[k])),
                  ">= 5 M conn/s", verdict(med(cps) >= 5, "%.0f%% short" % ((1 - med(cps) / 5) * 100))
                  + (" (%.1fx)" % (med(cps) / 5) if med(cps) >= 5 else "")))
+    k = ("newconn6", 0)
+    if k in s:
+        cps = [r["conns_per_s"] / 1e6 for r in s[k]]
+        rows.append(("core, new IPv6 connections (SYN, fresh 5-tuple)",
+                     "%.1f cycles (%s), %.2f M conn/s%s" % (med(cyc(k)), rng(cyc(k), "%.1f"),
+                                                            med(cps), mark(s[k])), "", ""))
     k = ("mix", 0)
     r0 = s[k][-1]
     rows.append(("core, mix: SYN, 8 ACKs, FIN, expiry on",
@@ -364,6 +383,10 @@ def table(s, quiet_note):
     rows.append(("memory per live connection (table + entry + timer)",
                  ", ".join("%.1f B at %s" % (r["bytes_per_conn"], fmt_n(r["entries"])) for r in mem),
                  "<= 128 B", verdict(worst <= 128, "%.0f B over" % (worst - 128))))
+    if s["memory6"]:
+        rows.append(("memory per live IPv6 connection (table + entry + addresses + timer)",
+                     ", ".join("%.1f B at %s" % (r["bytes_per_conn"], fmt_n(r["entries"]))
+                               for r in s["memory6"]), "", ""))
     k = ("l2ref", 0)
     rows.append(("reference: MAC rewrite only, in-process",
                  "%.1f cycles (%s)" % (med(cyc(k)), rng(cyc(k), "%.1f")), "", ""))
@@ -621,7 +644,9 @@ def render(s, tab, pcmds, m, prof, elapsed, made, portres, pres, today, hc=None)
       "round, untimed, which leaves them in L1 as a software driver that has just copied them "
       "does; they carry the NIC's \"IPv4 checksum good\" flag except in the `fast-swcsum` "
       "run. Every frame must come out forwarded or the run fails. Fast path: ACKs of random "
-      "established flows. New connections: each SYN of a 5-tuple never seen, 2M of them into "
+      "established flows; `fast6` and `newconn6` do the same over IPv6 (74-byte frames, "
+      "the service's IPv6 twin in `bench.conf`, IPv6 keys with their addresses in the "
+      "table's side array). New connections: each SYN of a 5-tuple never seen, 2M of them into "
       "an empty table of 4M entries, which expiry empties again between repetitions "
       "(untimed); the first repetition, which touches the memory, is not reported. Mix: 65,536 concurrent flows of "
       "SYN, 8 ACKs and FIN, picked at random and replaced by a fresh flow when they end; the "
@@ -638,21 +663,21 @@ def render(s, tab, pcmds, m, prof, elapsed, made, portres, pres, today, hc=None)
     w("| run | entries | capacity | cycles/packet, per repetition | Mpps | other |")
     w("|---|---:|---:|---|---:|---|")
     for r in pres:
-        if r["test"] == "memory":
+        if r["test"] in ("memory", "memory6"):
             continue
         extra = ""
         if r["test"] == "mix":
             extra = "created %s, expired %s, backlog %d" % (fmt_n(r["created"]),
                                                               fmt_n(r["expired"]), r["backlog"])
-        elif r["test"] == "newconn":
+        elif r["test"] in ("newconn", "newconn6"):
             extra = "%.2f M conn/s" % (r["conns_per_s"] / 1e6)
         w("| %s | %s | %s | %.1f | %.2f | %s |" % (
             r["test"], "{:,}".format(r["entries"]) if r["entries"] else "",
             fmt_n(r["capacity"]) if r.get("capacity") else "", r["cycles"], r["mpps"], extra))
-    for r in s["memory"]:
-        w("| memory | %s | %s | %s bytes resident: %.1f per entry | | |" % (
-            "{:,}".format(r["entries"]), fmt_n(r["entries"]), "{:,}".format(r["bytes"]),
-            r["bytes_per_conn"]))
+    for r in s["memory"] + s["memory6"]:
+        w("| %s | %s | %s | %s bytes resident: %.1f per entry | | |" % (
+            r["test"], "{:,}".format(r["entries"]), fmt_n(r["entries"]),
+            "{:,}".format(r["bytes"]), r["bytes_per_conn"]))
     w("")
     if any(os.path.basename(p) == "bench-fastpath.svg" for p in made):
         w("![fast path cycles per packet against live entries](img/bench-fastpath.svg)")
