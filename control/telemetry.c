@@ -51,13 +51,14 @@ fail:
 	return -1;
 }
 
+/* "TCP:10.0.0.100:80", "TCP:[2001:db8::100]:80": what /lbd/services takes too. */
 static void
 svc_name(const struct lb_api_svc_key *k, char *buf, size_t len)
 {
-	char v[INET_ADDRSTRLEN];
+	char v[LB_ADDRPORT_STRLEN];
 
-	inet_ntop(AF_INET, &k->vip, v, sizeof(v));
-	snprintf(buf, len, "%s:%s:%u", lb_proto_name(k->proto), v, k->port);
+	snprintf(buf, len, "%s:%s", lb_proto_name(k->proto),
+			lb_addrport_str(k->af, &k->vip, k->port, v, sizeof(v)));
 }
 
 /* Service s as a dict of scalars; NULL out of memory. */
@@ -67,7 +68,7 @@ svc_dict(const struct lb_api_svc *s)
 	const struct lb_api_dest *d = (const struct lb_api_dest *)(s + 1);
 	struct rte_tel_data *t = rte_tel_data_alloc();
 	uint64_t active = 0, inactive = 0;
-	char name[64];
+	char name[80];
 	uint32_t j;
 
 	if (t == NULL)
@@ -98,12 +99,12 @@ static struct rte_tel_data *
 dest_dict(const struct lb_api_dest *d)
 {
 	struct rte_tel_data *t = rte_tel_data_alloc();
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 
 	if (t == NULL)
 		return NULL;
 	rte_tel_data_start_dict(t);
-	inet_ntop(AF_INET, &d->addr, a, sizeof(a));
+	lb_ip_str(d->af, &d->addr, a, sizeof(a));
 	rte_tel_data_add_dict_string(t, "address", a);
 	rte_tel_data_add_dict_u64(t, "port", d->port);
 	rte_tel_data_add_dict_u64(t, "weight", d->weight);
@@ -135,7 +136,7 @@ cmd_services(const char *cmd, const char *params, struct rte_tel_data *d)
 	struct lb_obs o;
 	uint32_t at = 0, n = 0, j;
 	bool found = false;
-	char name[64];
+	char name[80];
 
 	if (fetch(&o) < 0) {
 		lb_obs_free(&o);

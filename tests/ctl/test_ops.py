@@ -61,6 +61,10 @@ SERVICES = {
          '    real_servers = ( { address = "10.0.0.21"; mac = "02:00:00:00:00:21"; %s } ); }',
     "C": '{ protocol = "tcp"; vip = "10.0.0.101"; port = 443; scheduler = "sh";\n'
          '    real_servers = ( { address = "10.0.0.31"; mac = "02:00:00:00:00:31"; } ); }',
+    # D: IPv6, in every file: its labels and telemetry name carry IPv6's forms
+    "D": '{ protocol = "tcp"; vip = "2001:db8::100"; port = 80; scheduler = "rr";\n'
+         '    real_servers = ( { address = "2001:db8::41"; weight = 2;'
+         ' mac = "02:00:00:00:00:41"; } ); }',
 }
 
 
@@ -75,8 +79,10 @@ def conf(a_sched="wrr", a_servers=((11, 3), (12, 1), (13, 1)), with_c=False,
             SERVICES["B"] % b_check]
     if with_c:
         svcs.append(SERVICES["C"])
+    svcs.append(SERVICES["D"])
     return """
-ports = ( { device = "net_pcap0"; address = "10.0.0.2/24"; mac = "%s"; } );
+ports = ( { device = "net_pcap0"; address = "10.0.0.2/24"; address6 = "2001:db8::2/64";
+            mac = "%s"; } );
 services = ( %s );
 timeouts = { established = %d; };
 dataplane = { mbufs = 4096; connections = %d; };
@@ -117,6 +123,11 @@ def samples(text):
         labels = frozenset(re.findall(r'(\w+)="([^"]*)"', m.group(3) or ""))
         out[(m.group(1), labels)] = float(m.group(4))
     return out
+
+
+def ipvsadm_form(addr, port):
+    """A label's address and port as ipvsadm prints them ([addr]:port for IPv6)."""
+    return ("[%s]:%s" if ":" in addr else "%s:%s") % (addr, port)
 
 
 def backend(vip, vport, proto, rip, rport):
@@ -169,12 +180,14 @@ def phase_metrics(lbd):
     s = samples(text)
     check(not any(k[0] == "unparsed" for k in s), "every sample line parses")
     rows = listing(lbd)
-    check(len(rows) == 4, "lbadm -Ln: 4 servers (%d)" % len(rows))
+    check(len(rows) == 5, "lbadm -Ln: 5 servers (%d)" % len(rows))
+    check(("TCP", "[2001:db8::100]:80", "[2001:db8::41]:80") in rows, "the IPv6 one among them")
     same = True
     for (proto, vs, rs), (weight, active, inactive) in rows.items():
+        # node_exporter labels an IPv6 address without ipvsadm's brackets
         vip, vport = vs.rsplit(":", 1)
         rip, rport = rs.rsplit(":", 1)
-        lab = backend(vip, vport, proto, rip, rport)
+        lab = backend(vip.strip("[]"), vport, proto, rip.strip("[]"), rport)
         got = (s.get(("node_ipvs_backend_weight", lab)),
                s.get(("node_ipvs_backend_connections_active", lab)),
                s.get(("node_ipvs_backend_connections_inactive", lab)))
@@ -281,9 +294,9 @@ def phase_prometheus(lbd, tmp):
         check(up and up[0]["value"][1] == "1", "Prometheus: up{job=\"lbd\"} 1")
         rows = listing(lbd)
         act = prom_query("node_ipvs_backend_connections_active")
-        got = {(r["metric"]["proto"], "%s:%s" % (r["metric"]["local_address"],
-                                                 r["metric"]["local_port"]),
-                "%s:%s" % (r["metric"]["remote_address"], r["metric"]["remote_port"])):
+        got = {(r["metric"]["proto"], ipvsadm_form(r["metric"]["local_address"],
+                                                   r["metric"]["local_port"]),
+                ipvsadm_form(r["metric"]["remote_address"], r["metric"]["remote_port"])):
                int(float(r["value"][1])) for r in act or []}
         want = {k: v[1] for k, v in rows.items()}
         check(got == want and sum(want.values()) == N_FLOWS,
@@ -318,12 +331,14 @@ def telemetry(prefix, *cmds):
 
 def phase_telemetry(lbd):
     t = telemetry(lbd.prefix, "/", "/lbd/services", "/lbd/counters", "/lbd/conns_summary",
-                  "/lbd/services,TCP:10.0.0.100:80", "/lbd/services,TCP:10.9.9.9:1")
+                  "/lbd/services,TCP:10.0.0.100:80", "/lbd/services,TCP:10.9.9.9:1",
+                  "/lbd/services,TCP:[2001:db8::100]:80")
     check("/lbd/services" in t.get("/", []) and "/lbd/conns_summary" in t.get("/", []),
           "the command list names /lbd/ commands")
     svcs = t.get("/lbd/services")
     names = sorted(v["service"] for v in (svcs or {}).values())
-    check(names == ["TCP:10.0.0.100:80", "UDP:10.0.0.100:53"], "/lbd/services: %s" % names)
+    check(names == ["TCP:10.0.0.100:80", "TCP:[2001:db8::100]:80", "UDP:10.0.0.100:53"],
+          "/lbd/services: %s" % names)
     a = [v for v in (svcs or {}).values() if v["service"] == "TCP:10.0.0.100:80"]
     check(a and a[0]["active"] == N_FLOWS and a[0]["scheduler"] == "wrr",
           "/lbd/services: A is wrr with %d active" % N_FLOWS)
@@ -339,10 +354,14 @@ def phase_telemetry(lbd):
     servers = sorted((v["address"], v["active"]) for v in
                      (t.get("/lbd/services,TCP:10.0.0.100:80") or {}).values())
     rows = listing(lbd)
-    want = sorted((k[2].split(":")[0], v[1]) for k, v in rows.items() if k[0] == "TCP")
+    want = sorted((k[2].split(":")[0], v[1]) for k, v in rows.items()
+                  if k[:2] == ("TCP", "10.0.0.100:80"))
     check(servers == want, "/lbd/services,TCP:10.0.0.100:80: servers %s" % servers)
     check("/lbd/services,TCP:10.9.9.9:1" in t and t["/lbd/services,TCP:10.9.9.9:1"] is None,
           "/lbd/services of an unknown service: null")
+    six = [(v["address"], v["weight"]) for v in
+           (t.get("/lbd/services,TCP:[2001:db8::100]:80") or {}).values()]
+    check(six == [("2001:db8::41", 2)], "/lbd/services,TCP:[2001:db8::100]:80: %s" % six)
 
 
 def hup(lbd, path, text, mark):
