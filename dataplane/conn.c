@@ -119,25 +119,32 @@ lb_conn_hash(const struct lb_conn_key *k)
 	uint32_t h1, h2;
 
 	memcpy(w, k, sizeof(w));
-	h1 = rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0x9747b28c));
-	/*
-	 * Not the same CRC with another seed: CRC is linear, so h2 would be h1
-	 * xor a constant, and all the keys of a bucket would share one second
-	 * bucket (16 slots for them, not two choices). Multiplying the words
-	 * first (not linear over GF(2)) makes the second choice independent.
-	 */
-	h2 = rte_hash_crc_8byte(w[1] * 0x9e3779b97f4a7c15ull,
-			rte_hash_crc_8byte(w[0] * 0xc2b2ae3d27d4eb4full, 0x2f5a1b3d));
 	if (unlikely(lb_conn_key_is_v6(k))) {
-		/* the folds in w[] lose which bits differ: hash the addresses too */
+		/*
+		 * The address words hold folds of the addresses: hash the
+		 * addresses themselves instead (the folds lose which bits
+		 * differ), with the ports and the rest of w[1]: four CRCs a
+		 * chain, the two chains independent as IPv4's are.
+		 */
 		const struct lb_conn_key6 *k6 = (const struct lb_conn_key6 *)k;
+		uint64_t c0 = k6->caddr.w[0] ^ w[1], c1 = k6->caddr.w[1];
+		uint64_t v0 = k6->vaddr.w[0], v1 = k6->vaddr.w[1];
 
-		h1 = rte_hash_crc_8byte(k6->caddr.w[0], rte_hash_crc_8byte(k6->caddr.w[1],
-				rte_hash_crc_8byte(k6->vaddr.w[0],
-					rte_hash_crc_8byte(k6->vaddr.w[1], h1))));
-		h2 = rte_hash_crc_8byte(k6->caddr.w[0] * 0x9e3779b97f4a7c15ull,
-				rte_hash_crc_8byte(k6->vaddr.w[1] * 0xc2b2ae3d27d4eb4full, h2)) ^
-			(uint32_t)((k6->caddr.w[1] ^ k6->vaddr.w[0]) * 0xff51afd7ed558ccdull >> 32);
+		h1 = rte_hash_crc_8byte(v1, rte_hash_crc_8byte(v0, rte_hash_crc_8byte(c1,
+				rte_hash_crc_8byte(c0, 0x9747b28c))));
+		h2 = rte_hash_crc_8byte(v1 * 0x9e3779b97f4a7c15ull,
+				rte_hash_crc_8byte((c1 ^ v0) * 0xff51afd7ed558ccdull,
+					rte_hash_crc_8byte(c0 * 0xc2b2ae3d27d4eb4full, 0x2f5a1b3d)));
+	} else {
+		h1 = rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0x9747b28c));
+		/*
+		 * Not the same CRC with another seed: CRC is linear, so h2 would be h1
+		 * xor a constant, and all the keys of a bucket would share one second
+		 * bucket (16 slots for them, not two choices). Multiplying the words
+		 * first (not linear over GF(2)) makes the second choice independent.
+		 */
+		h2 = rte_hash_crc_8byte(w[1] * 0x9e3779b97f4a7c15ull,
+				rte_hash_crc_8byte(w[0] * 0xc2b2ae3d27d4eb4full, 0x2f5a1b3d));
 	}
 	if (h1 == 0)
 		h1 = 1;

@@ -489,29 +489,45 @@ handle_arp(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 
 /* ---- ICMP to our addresses ---- */
 
+/* One's-complement add of delta to a checksum field in network order (RFC 1624). */
+static inline uint16_t
+cksum_add(uint16_t cksum_be, uint16_t delta)
+{
+	uint32_t sum = (uint32_t)rte_be_to_cpu_16(cksum_be) + delta;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	return rte_cpu_to_be_16((uint16_t)sum);
+}
+
+/* m, rewritten into a reply in place, goes back to its sender. */
+static inline void
+reply_out(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *m, struct lb_out *out)
+{
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	rte_ether_addr_copy(&eh->src_addr, &eh->dst_addr);
+	rte_ether_addr_copy(&snap->port[rx_port].mac, &eh->src_addr);
+	wk->stats.reply++;
+	emit(out, m, rx_port);
+}
+
 static void
 echo_reply(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		struct rte_mbuf *m, const struct lb_pkt *p, struct lb_out *out)
 {
-	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = ip_of(m, p);
 	struct rte_icmp_hdr *ic = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *, p->l4_off);
-	uint32_t sum;
 
 	ip->dst_addr = p->saddr;
 	ip->src_addr = p->daddr;
 	ip->time_to_live = 64;
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	/* type 8 -> 0: the checksum grows by 0x0800 (RFC 1624). */
+	/* type 8 -> 0: the checksum grows by 0x0800. */
 	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
-	sum = (uint32_t)rte_be_to_cpu_16(ic->icmp_cksum) + 0x0800;
-	sum = (sum & 0xffff) + (sum >> 16);
-	ic->icmp_cksum = rte_cpu_to_be_16((uint16_t)sum);
-	rte_ether_addr_copy(&eh->src_addr, &eh->dst_addr);
-	rte_ether_addr_copy(&snap->port[rx_port].mac, &eh->src_addr);
-	wk->stats.reply++;
-	emit(out, m, rx_port);
+	ic->icmp_cksum = cksum_add(ic->icmp_cksum, 0x0800);
+	reply_out(wk, snap, rx_port, m, out);
 }
 
 /* ---- DR transmit ---- */
@@ -1108,17 +1124,37 @@ live_dest(uint32_t dest, uint32_t expire, uint32_t now)
 	return dest != LB_CONN_NONE && (int32_t)(expire - now) > 0 && !lb_dests[dest].removed;
 }
 
+/*
+ * The live server of the flow of key, in this worker's table or, when it has
+ * no entry at all, another's: RSS spreads ICMP by address pair, the flow by
+ * its ports, so the entry is usually another worker's. Its table is read in
+ * place, as the listing does. LB_CONN_NONE when there is none.
+ */
+static uint32_t
+flow_dest(struct lb_worker *wk, const struct lb_conn_key *key, uint32_t now)
+{
+	uint64_t h = lb_conn_hash(key);
+	struct lb_conn *c = lb_conn_lookup(wk->ct, key, h), copy;
+	uint16_t w;
+
+	if (c != NULL)
+		return live_dest(c->dest, c->expire, now) ? c->dest : LB_CONN_NONE;
+	for (w = 0; w < wk->n_peers; w++)
+		if (wk->peers[w] != wk && lb_conn_peek(wk->peers[w]->ct, key, h, &copy) &&
+				live_dest(copy.dest, copy.expire, now))
+			return copy.dest;
+	return LB_CONN_NONE;
+}
+
 /* An ICMP error about a packet VIP -> client: forward it to that flow's server. */
 static void
 handle_icmp_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		struct rte_mbuf *m, const struct lb_pkt *p, uint32_t now, struct lb_out *out)
 {
 	const struct rte_ipv4_hdr *in;
-	uint16_t ports[2], w;
+	uint16_t ports[2];
 	struct lb_conn_key key;
-	struct lb_conn *c, copy;
-	uint32_t dest = LB_CONN_NONE;
-	uint64_t h;
+	uint32_t dest;
 	uint16_t off = p->l4_off + sizeof(struct rte_icmp_hdr);
 
 	if (p->l4_len < sizeof(struct rte_icmp_hdr) + sizeof(*in) + 4 ||
@@ -1136,16 +1172,7 @@ handle_icmp_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t r
 	memcpy(ports, in + 1, sizeof(ports));
 	lb_conn_key_set(&key, in->dst_addr, in->src_addr, ports[1], ports[0],
 			in->next_proto_id, 0);
-	h = lb_conn_hash(&key);
-	c = lb_conn_lookup(wk->ct, &key, h);
-	if (c != NULL && live_dest(c->dest, c->expire, now))
-		dest = c->dest;
-	/* RSS spreads ICMP by address pair, the flow by its ports: the entry is
-	 * usually another worker's. Its table is read in place, as the listing does. */
-	for (w = 0; dest == LB_CONN_NONE && c == NULL && w < wk->n_peers; w++)
-		if (wk->peers[w] != wk && lb_conn_peek(wk->peers[w]->ct, &key, h, &copy) &&
-				live_dest(copy.dest, copy.expire, now))
-			dest = copy.dest;
+	dest = flow_dest(wk, &key, now);
 	if (dest == LB_CONN_NONE) {
 		drop(wk, m, LB_DROP_icmp_no_conn);
 		return;
@@ -1351,12 +1378,10 @@ static void
 echo_reply6(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		struct rte_mbuf *m, const struct lb_pkt *p, struct lb_out *out)
 {
-	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv6_hdr *ip = ip6_of(m, p);
 	uint8_t *ic = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l4_off);
 	uint8_t a[16];
 	uint16_t c;
-	uint32_t sum;
 
 	if (rte_pktmbuf_data_len(m) < p->l4_off + p->l4_len) {
 		drop(wk, m, LB_DROP_l4_short);	/* a request spread over segments */
@@ -1367,21 +1392,16 @@ echo_reply6(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		return;
 	}
 	/* Swapped addresses keep the pseudo-header's sum; type 128 -> 129
-	 * adds 0x0100 to the first word, so the checksum loses it (RFC 1624). */
+	 * adds 0x0100 to the first word, so the checksum loses it: + ~0x0100. */
 	memcpy(a, ip->src_addr, 16);
 	memcpy(ip->src_addr, ip->dst_addr, 16);
 	memcpy(ip->dst_addr, a, 16);
 	ip->hop_limits = 64;
 	ic[0] = LB_ICMP6_ECHO_REPLY;
 	memcpy(&c, ic + 2, 2);
-	sum = (uint32_t)rte_be_to_cpu_16(c) + 0xfeff;
-	sum = (sum & 0xffff) + (sum >> 16);
-	c = rte_cpu_to_be_16((uint16_t)sum);
+	c = cksum_add(c, 0xfeff);
 	memcpy(ic + 2, &c, 2);
-	rte_ether_addr_copy(&eh->src_addr, &eh->dst_addr);
-	rte_ether_addr_copy(&snap->port[rx_port].mac, &eh->src_addr);
-	wk->stats.reply++;
-	emit(out, m, rx_port);
+	reply_out(wk, snap, rx_port, m, out);
 }
 
 /*
@@ -1394,14 +1414,12 @@ static void
 handle_icmp6_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		struct rte_mbuf *m, const struct lb_pkt *p, uint32_t now, struct lb_out *out)
 {
-	uint16_t off = p->l4_off + 8, end = p->l4_off + p->l4_len, w;
+	uint16_t off = p->l4_off + 8, end = p->l4_off + p->l4_len;
 	const uint8_t *in;
 	struct lb_conn_key6 key;
-	struct lb_conn *c, copy;
-	uint32_t dest = LB_CONN_NONE;
+	uint32_t dest;
 	uint16_t ports[2];
 	uint8_t nh;
-	uint64_t h;
 	unsigned int n;
 
 	if (end > rte_pktmbuf_data_len(m))
@@ -1432,14 +1450,7 @@ handle_icmp6_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t 
 	}
 	memcpy(ports, rte_pktmbuf_mtod_offset(m, const void *, off), sizeof(ports));
 	lb_conn_key6_set(&key, in + 24, in + 8, ports[1], ports[0], nh, 0);
-	h = lb_conn_hash(&key.k);
-	c = lb_conn_lookup(wk->ct, &key.k, h);
-	if (c != NULL && live_dest(c->dest, c->expire, now))
-		dest = c->dest;
-	for (w = 0; dest == LB_CONN_NONE && c == NULL && w < wk->n_peers; w++)
-		if (wk->peers[w] != wk && lb_conn_peek(wk->peers[w]->ct, &key.k, h, &copy) &&
-				live_dest(copy.dest, copy.expire, now))
-			dest = copy.dest;
+	dest = flow_dest(wk, &key.k, now);
 	if (dest == LB_CONN_NONE) {
 		drop(wk, m, LB_DROP_icmp_no_conn);
 		return;
