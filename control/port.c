@@ -92,8 +92,9 @@ setup_port(const struct lb_conf_port *cp, uint16_t pid, uint16_t nq,
 	 * (33:33:ff:xx:xx:xx), one per VIP and changing with them: take every
 	 * multicast frame rather than program a list. */
 	if (rte_eth_allmulticast_enable(pid) != 0 && rte_eth_allmulticast_get(pid) != 1)
-		RTE_LOG(WARNING, USER1, "port '%s': cannot receive all multicast: IPv6"
-				" neighbour solicitations for VIPs may not arrive\n", cp->device);
+		RTE_LOG(INFO, USER1, "port '%s': no all-multicast mode in its driver:"
+				" solicitations for IPv6 VIPs arrive only if it does not filter"
+				" multicast (af_packet, pcap and tap do not)\n", cp->device);
 	info->port_id = pid;
 	lb_model_port_info(cp, &mac, info);
 	return 0;

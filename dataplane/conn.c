@@ -112,6 +112,19 @@ lb_conn_count(const struct lb_conn_table *ct)
 	return ct->count;
 }
 
+/* The family byte (pad[1]) from the key's second word, already in a register. */
+static inline bool
+key_v6(const struct lb_conn_key *k, uint64_t w1)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	RTE_SET_USED(k);
+	return (uint8_t)(w1 >> 48) == LB_CONN_KEY_V6;
+#else
+	RTE_SET_USED(w1);
+	return lb_conn_key_is_v6(k);
+#endif
+}
+
 uint64_t
 lb_conn_hash(const struct lb_conn_key *k)
 {
@@ -119,22 +132,20 @@ lb_conn_hash(const struct lb_conn_key *k)
 	uint32_t h1, h2;
 
 	memcpy(w, k, sizeof(w));
-	if (unlikely(lb_conn_key_is_v6(k))) {
+	if (unlikely(key_v6(k, w[1]))) {
 		/*
-		 * The address words hold folds of the addresses: hash the
-		 * addresses themselves instead (the folds lose which bits
-		 * differ), with the ports and the rest of w[1]: four CRCs a
-		 * chain, the two chains independent as IPv4's are.
+		 * The address words are 0: the addresses are hashed, four words
+		 * mixed into two (a multiply each: not linear, so unlike a xor two
+		 * flows cannot cancel out by swapping words), then two CRCs a
+		 * chain as for IPv4, with the ports and the rest of w[1].
 		 */
 		const struct lb_conn_key6 *k6 = (const struct lb_conn_key6 *)k;
-		uint64_t c0 = k6->caddr.w[0] ^ w[1], c1 = k6->caddr.w[1];
-		uint64_t v0 = k6->vaddr.w[0], v1 = k6->vaddr.w[1];
+		uint64_t a = k6->caddr.w[0] ^ k6->caddr.w[1] * 0xff51afd7ed558ccdull ^ w[1];
+		uint64_t b = k6->vaddr.w[0] ^ k6->vaddr.w[1] * 0xc4ceb9fe1a85ec53ull;
 
-		h1 = rte_hash_crc_8byte(v1, rte_hash_crc_8byte(v0, rte_hash_crc_8byte(c1,
-				rte_hash_crc_8byte(c0, 0x9747b28c))));
-		h2 = rte_hash_crc_8byte(v1 * 0x9e3779b97f4a7c15ull,
-				rte_hash_crc_8byte((c1 ^ v0) * 0xff51afd7ed558ccdull,
-					rte_hash_crc_8byte(c0 * 0xc2b2ae3d27d4eb4full, 0x2f5a1b3d)));
+		h1 = rte_hash_crc_8byte(b, rte_hash_crc_8byte(a, 0x9747b28c));
+		h2 = rte_hash_crc_8byte(b * 0x9e3779b97f4a7c15ull,
+				rte_hash_crc_8byte(a * 0xc2b2ae3d27d4eb4full, 0x2f5a1b3d));
 	} else {
 		h1 = rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0x9747b28c));
 		/*

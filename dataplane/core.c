@@ -89,8 +89,7 @@ flow_key(const struct lb_pkt *p, struct lb_conn_key6 *k)
 	if (p->kind == LB_PKT_IPV6) {
 		memcpy(k->caddr.v6, p->saddr6, 16);
 		memcpy(k->vaddr.v6, p->daddr6, 16);
-		lb_conn_key_fill(&k->k, p->saddr, p->daddr, p->sport, p->dport, p->proto, 0,
-				LB_CONN_KEY_V6);
+		lb_conn_key_fill(&k->k, 0, 0, p->sport, p->dport, p->proto, 0, LB_CONN_KEY_V6);
 	} else {
 		lb_conn_key_set(&k->k, p->saddr, p->daddr, p->sport, p->dport, p->proto, 0);
 	}
@@ -611,6 +610,18 @@ conn_timeout(const struct lb_snap *snap, unsigned int state)
 	return snap->timeout[state];
 }
 
+/* The client as schedulers hash it; an IPv6 one folded as IPVS folds it. */
+static inline uint32_t
+client_word(const struct lb_pkt *p)
+{
+	union lb_ip a;
+
+	if (p->kind != LB_PKT_IPV6)
+		return p->saddr;
+	memcpy(a.v6, p->saddr6, 16);
+	return lb_ip_fold(AF_INET6, &a);
+}
+
 /* A real server for a new connection of svc, or LB_CONN_NONE. */
 static uint32_t
 schedule(struct lb_worker *wk, const struct lb_svc *svc, const struct lb_pkt *p)
@@ -639,7 +650,7 @@ schedule(struct lb_worker *wk, const struct lb_svc *svc, const struct lb_pkt *p)
 	default:
 		break;
 	}
-	pos = lb_sched_pick(&svc->sched, &slot->st, cnt, p->saddr, p->sport);
+	pos = lb_sched_pick(&svc->sched, &slot->st, cnt, client_word(p), p->sport);
 	return pos < 0 ? LB_CONN_NONE : svc->dest_ids[pos];
 }
 
@@ -985,7 +996,7 @@ stateless(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 	wk->stats.fwd_stateless += wk->stats.fwd - fwd;	/* not if dropped (TTL, MTU) */
 }
 
-static void
+static __rte_always_inline void
 handle_l4(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		struct rte_mbuf *m, const struct lb_pkt *p, const struct lb_svc *svc,
 		const struct flow *f, uint32_t now, struct lb_out *out)
@@ -1466,14 +1477,15 @@ handle_ipv6(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 	const struct lb_port_info *pi = &snap->port[rx_port];
 	union lb_ip dst = ip6_load(p->daddr6);
 	bool icmp = p->proto == IPPROTO_ICMPV6 && !p->is_frag;
-	const struct lb_svc *svc;
 	bool vip;
 
 	/* The fast path first: a flow of a service (the parser refused ::
-	 * and the other martian sources) */
+	 * and the other martian sources), or of the VIP's every-port one */
 	if (f->hash != 0) {
 		const struct lb_svc_key6 *k = lb_snap_find6(snap, p->proto, &dst, p->dport);
 
+		if (k == NULL)
+			k = lb_snap_find6(snap, p->proto, &dst, 0);
 		if (k != NULL) {
 			handle_l4(wk, snap, rx_port, m, p, &snap->svcs[k->idx], f, now, out);
 			return;
@@ -1504,9 +1516,7 @@ handle_ipv6(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
 		return;
 	}
 	if (vip && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
-		/* the every-port service, or none (the fast path found no other) */
-		svc = lb_snap_service6(snap, p->proto, &dst, 0);
-		handle_l4(wk, snap, rx_port, m, p, svc, f, now, out);
+		drop(wk, m, LB_DROP_no_service);	/* the fast path found none */
 		return;
 	}
 	if (p->proto != IPPROTO_ICMPV6) {

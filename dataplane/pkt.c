@@ -125,15 +125,6 @@ parse_ipv4(const struct rte_mbuf *m, const uint8_t *data, uint16_t seg_len,
 	return parse_l4(data + p->l4_off, avail, p);
 }
 
-static inline uint32_t
-fold6(const uint8_t *a)
-{
-	uint32_t w[4];
-
-	memcpy(w, a, sizeof(w));
-	return w[0] ^ w[1] ^ w[2] ^ w[3];
-}
-
 static unsigned int
 parse_ipv6(const struct rte_mbuf *m, const uint8_t *data, uint16_t seg_len,
 		struct lb_pkt *p)
@@ -168,10 +159,9 @@ parse_ipv6(const struct rte_mbuf *m, const uint8_t *data, uint16_t seg_len,
 				       RTE_BE64(0x0000ffff00000000ull))))
 		return LB_DROP_ip_martian;
 	p->kind = LB_PKT_IPV6;
+	/* saddr and daddr stay 0: every IPv6 path reads the addresses */
 	p->saddr6 = ip->src_addr;
 	p->daddr6 = ip->dst_addr;
-	p->saddr = fold6(ip->src_addr);
-	p->daddr = fold6(ip->dst_addr);
 	p->hop_limit = ip->hop_limits;
 
 	/* extension headers: within the packet and the first segment */

@@ -45,8 +45,8 @@ struct lb_pkt {
 	uint32_t daddr;
 	uint16_t sport;		/* network order; ICMP: 0 */
 	uint16_t dport;
-	/* IPv6 (saddr/daddr then hold the addresses' folds, dataplane/addr.h):
-	 * the addresses in the frame (unaligned: read with memcpy) */
+	/* IPv6 (saddr and daddr are then 0): the addresses in the frame
+	 * (unaligned: read with memcpy) */
 	const uint8_t *saddr6;
 	const uint8_t *daddr6;
 	uint8_t hop_limit;

@@ -894,7 +894,7 @@ key6_of(uint32_t id)
 /*
  * IPv6 keys share the table with IPv4 ones: found by their full addresses,
  * never confused with an IPv4 key of the same 16 bytes or with another IPv6
- * key whose addresses fold to the same words (the side array decides), read
+ * key of the same 16 bytes (the side array decides), read
  * back with their addresses, and unindexed on expiry.
  */
 static void
@@ -908,7 +908,7 @@ test_ipv6_keys(void **state)
 	struct lb_conn *c, *d, out;
 	uint32_t i;
 
-	/* same folds, other addresses: swap two 32-bit words of the client */
+	/* the same 16 bytes, other addresses: two 32-bit words of the client swapped */
 	memcpy(&twin.caddr.v6_32[0], &k6.caddr.v6_32[1], 4);
 	memcpy(&twin.caddr.v6_32[1], &k6.caddr.v6_32[0], 4);
 	lb_conn_key6_set(&twin, twin.caddr.v6, twin.vaddr.v6, k6.k.cport, k6.k.vport, 6, 0);
@@ -917,7 +917,7 @@ test_ipv6_keys(void **state)
 	/* an IPv4 key with the same address words */
 	lb_conn_key_set(&four, k6.k.caddr, k6.k.vaddr, k6.k.cport, k6.k.vport, 6, 0);
 	assert_int_not_equal(lb_conn_hash(&four), lb_conn_hash(&k6.k));
-	/* the hash reads the addresses, not only their folds: twins spread */
+	/* the hash reads the addresses: twins spread */
 	assert_int_not_equal(lb_conn_hash(&twin.k), lb_conn_hash(&k6.k));
 
 	c = lb_conn_insert(ct, &k6.k, lb_conn_hash(&k6.k), T0, T0 + 5);
