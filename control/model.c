@@ -881,7 +881,7 @@ snap_build(const struct change *ch)
 	static int32_t cur_at[LB_MAX_SERVICES];
 	const struct lb_snap *cur = lb_snap_current;
 	struct lb_snap *s = calloc(1, sizeof(*s));
-	uint32_t i, n = view_n(ch), size = 16;
+	uint32_t i, n = view_n(ch), n6 = 0, size = 16, size6 = 16;
 
 	if (s == NULL)
 		return NULL;
@@ -901,13 +901,19 @@ snap_build(const struct change *ch)
 	s->am_droprate = ch->params.defense.am_droprate;
 	memcpy(s->vip_owned, ch->params.vip_owned, sizeof(s->vip_owned));
 
-	/* Services and VIP markers at most half fill the table: probes stay short. */
-	while (size < 4 * (n + 1))
+	/* Services and VIP markers at most half fill each family's table:
+	 * probes stay short, and an IPv4-only model allocates (and a change
+	 * zeroes) no IPv6 table to speak of. */
+	for (i = 0; i < n; i++)
+		n6 += view_at(ch, i)->cfg.af == AF_INET6;
+	while (size < 4 * (n - n6 + 1))
 		size <<= 1;
+	while (size6 < 4 * (n6 + 1))
+		size6 <<= 1;
 	s->lk_mask = size - 1;
 	s->lk = calloc(size, sizeof(*s->lk));
-	s->lk6_mask = size - 1;
-	s->lk6 = calloc(size, sizeof(*s->lk6));
+	s->lk6_mask = size6 - 1;
+	s->lk6 = calloc(size6, sizeof(*s->lk6));
 	s->svcs = calloc(n + 1, sizeof(*s->svcs));
 	if (s->lk == NULL || s->lk6 == NULL || s->svcs == NULL)
 		goto fail;
