@@ -122,7 +122,10 @@ def lbadm(build, *args, stdin=None, user=None, env_sock=None, sock=None):
         env["LBD_SOCKET"] = env_sock
     elif sock is not None:
         env["LBD_SOCKET"] = sock
-    r = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env, timeout=30)
+    # a guard against a hang, not a bound on speed: under ASan a batch of
+    # thousands of changes (each a whole snapshot) runs several times slower
+    r = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env,
+                       timeout=120 if os.environ.get("LB_SANITIZED") else 30)
     return r.returncode, r.stdout, r.stderr
 
 
