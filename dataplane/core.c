@@ -1157,6 +1157,20 @@ flow_dest(struct lb_worker *wk, const struct lb_conn_key *key, uint32_t now)
 	return LB_CONN_NONE;
 }
 
+/* m (an error about the flow of key) to that flow's server, or dropped. */
+static void
+to_flow(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
+		struct rte_mbuf *m, const struct lb_pkt *p, const struct lb_conn_key *key,
+		uint32_t now, struct lb_out *out)
+{
+	uint32_t dest = flow_dest(wk, key, now);
+
+	if (dest == LB_CONN_NONE)
+		drop(wk, m, LB_DROP_icmp_no_conn);
+	else
+		dr_forward(wk, snap, rx_port, m, p, &lb_dests[dest], now, out);
+}
+
 /* An ICMP error about a packet VIP -> client: forward it to that flow's server. */
 static void
 handle_icmp_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t rx_port,
@@ -1165,7 +1179,6 @@ handle_icmp_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t r
 	const struct rte_ipv4_hdr *in;
 	uint16_t ports[2];
 	struct lb_conn_key key;
-	uint32_t dest;
 	uint16_t off = p->l4_off + sizeof(struct rte_icmp_hdr);
 
 	if (p->l4_len < sizeof(struct rte_icmp_hdr) + sizeof(*in) + 4 ||
@@ -1183,12 +1196,7 @@ handle_icmp_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t r
 	memcpy(ports, in + 1, sizeof(ports));
 	lb_conn_key_set(&key, in->dst_addr, in->src_addr, ports[1], ports[0],
 			in->next_proto_id, 0);
-	dest = flow_dest(wk, &key, now);
-	if (dest == LB_CONN_NONE) {
-		drop(wk, m, LB_DROP_icmp_no_conn);
-		return;
-	}
-	dr_forward(wk, snap, rx_port, m, p, &lb_dests[dest], now, out);
+	to_flow(wk, snap, rx_port, m, p, &key, now, out);
 }
 
 static void
@@ -1428,7 +1436,6 @@ handle_icmp6_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t 
 	uint16_t off = p->l4_off + 8, end = p->l4_off + p->l4_len;
 	const uint8_t *in;
 	struct lb_conn_key6 key;
-	uint32_t dest;
 	uint16_t ports[2];
 	uint8_t nh;
 	unsigned int n;
@@ -1461,12 +1468,7 @@ handle_icmp6_related(struct lb_worker *wk, const struct lb_snap *snap, uint16_t 
 	}
 	memcpy(ports, rte_pktmbuf_mtod_offset(m, const void *, off), sizeof(ports));
 	lb_conn_key6_set(&key, in + 24, in + 8, ports[1], ports[0], nh, 0);
-	dest = flow_dest(wk, &key.k, now);
-	if (dest == LB_CONN_NONE) {
-		drop(wk, m, LB_DROP_icmp_no_conn);
-		return;
-	}
-	dr_forward(wk, snap, rx_port, m, p, &lb_dests[dest], now, out);
+	to_flow(wk, snap, rx_port, m, p, &key.k, now, out);
 }
 
 static void
