@@ -89,7 +89,7 @@ create_workers(struct daemon *d, const struct lb_conf *conf)
 {
 	uint32_t cap = conf->connections / d->n_workers, now = lb_clock_now();
 	size_t qsz = rte_rcu_qsbr_get_memsize(d->n_workers);
-	uint16_t i, p;
+	uint16_t i;
 	char name[32];
 
 	if (cap < 16)
@@ -123,14 +123,6 @@ create_workers(struct daemon *d, const struct lb_conf *conf)
 		if (wk->to_ctl == NULL || wk->from_ctl == NULL || wk->to_host == NULL ||
 				wk->sync_out == NULL || wk->sync_in == NULL)
 			return -ENOMEM;
-		for (p = 0; p < d->n_ports; p++) {
-			wk->txb[p] = rte_zmalloc("lb_txb", RTE_ETH_TX_BUFFER_SIZE(LB_MAX_BURST), 0);
-			if (wk->txb[p] == NULL)
-				return -ENOMEM;
-			rte_eth_tx_buffer_init(wk->txb[p], wk->burst);
-			rte_eth_tx_buffer_set_err_callback(wk->txb[p],
-					rte_eth_tx_buffer_count_callback, &wk->stats.tx_dropped);
-		}
 		if (rte_rcu_qsbr_thread_register(d->qsbr, i) != 0)
 			return -EINVAL;
 	}
@@ -145,7 +137,7 @@ static void
 free_workers(struct daemon *d)
 {
 	struct rte_mbuf *m;
-	uint16_t i, p;
+	uint16_t i;
 
 	for (i = 0; i < d->n_workers; i++) {
 		struct lb_worker *wk = d->workers[i];
@@ -163,8 +155,6 @@ free_workers(struct daemon *d)
 		rte_ring_free(wk->to_host);
 		rte_ring_free(wk->sync_out);
 		rte_ring_free(wk->sync_in);
-		for (p = 0; p < LB_MAX_PORTS; p++)
-			rte_free(wk->txb[p]);
 		lb_worker_free(wk);
 	}
 	rte_free(d->qsbr);

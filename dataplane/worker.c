@@ -2,11 +2,11 @@
 /*
  * The worker lcore's poll loop (see worker.h).
  *
- * One iteration: for each port, one RX burst through the packet core into
- * per-port TX buffers; frames the control plane asked this worker to send;
- * buffered frames flushed once they have waited LB_TX_DRAIN_US; a bounded
- * slice of expiry work; a quiescent-state report so the control plane can
- * free old snapshots. The snapshot pointer is loaded once per iteration.
+ * One iteration: for each port, one RX burst through the packet core and
+ * out again as one TX burst per port; frames the control plane asked this
+ * worker to send; a bounded slice of expiry work; a quiescent-state report
+ * so the control plane can free old snapshots. The snapshot pointer and the
+ * clock are read once per iteration.
  *
  * With idle_sleep_us, a worker that found nothing to do for LB_IDLE_POLLS
  * iterations in a row sleeps that long after each further empty one, so
@@ -22,7 +22,6 @@
 
 #include "dataplane/worker.h"
 
-#define LB_TX_DRAIN_US	100
 #define LB_IDLE_POLLS	100
 
 static uint64_t clock_tsc0;
@@ -90,23 +89,60 @@ lb_worker_free(struct lb_worker *wk)
 	rte_free(wk);
 }
 
+/*
+ * Sends n frames on port index p: what the TX queue does not take is freed
+ * and counted, as any forwarder's full ring drops. No buffering: each RX
+ * burst leaves as one TX burst, so a frame never waits for the next one
+ * (rte_eth_tx_buffer here cost about 5 cycles a frame on the port path, in
+ * its length store and reload, and held a lone frame up to 100 us).
+ */
+static inline void
+send_burst(struct lb_worker *wk, const struct lb_snap *snap, uint16_t p,
+		struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t sent = 0;
+
+	if (likely(!snap->port[p].link_down))	/* else no peer to take them */
+		sent = rte_eth_tx_burst(snap->port[p].port_id, wk->index, pkts, n);
+	if (unlikely(sent < n)) {
+		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+		wk->stats.tx_dropped += n - sent;
+	}
+}
+
 static void
 transmit(struct lb_worker *wk, const struct lb_snap *snap, struct lb_out *out)
 {
-	uint16_t i;
+	struct rte_mbuf *sub[LB_MAX_BURST];
+	uint16_t i, k, p, n = out->n, first = out->port[0], left;
+	uint16_t same = 0;
 
-	wk->stats.tx += out->n;
-	for (i = 0; i < out->n; i++) {
-		uint16_t p = out->port[i];
-
-		if (unlikely(snap->port[p].link_down)) {
-			rte_pktmbuf_free(out->pkts[i]);	/* no peer to take it */
-			wk->stats.tx_dropped++;
-			continue;
-		}
-		rte_eth_tx_buffer(snap->port[p].port_id, wk->index, wk->txb[p], out->pkts[i]);
-	}
+	if (n == 0)
+		return;
 	out->n = 0;
+	wk->stats.tx += n;
+	for (i = 0; i < n; i++)
+		same += out->port[i] == first;
+	if (likely(same == n && first < snap->n_ports)) {
+		send_burst(wk, snap, first, out->pkts, n);
+		return;
+	}
+	/* several ports: one burst each, frames in their order */
+	left = n;
+	for (p = 0; p < snap->n_ports && left != 0; p++) {
+		for (i = k = 0; i < n; i++)
+			if (out->port[i] == p)
+				sub[k++] = out->pkts[i];
+		if (k != 0)
+			send_burst(wk, snap, p, sub, k);
+		left -= k;
+	}
+	if (unlikely(left != 0)) {	/* a port index the snapshot no longer has */
+		for (i = 0; i < n; i++)
+			if (out->port[i] >= snap->n_ports)
+				rte_pktmbuf_free(out->pkts[i]);
+		wk->stats.tx_dropped += left;
+	}
 }
 
 int
@@ -114,20 +150,31 @@ lb_worker_loop(void *arg)
 {
 	struct lb_worker *wk = arg;
 	struct rte_mbuf *pkts[LB_MAX_BURST];
-	uint64_t drain_tsc = rte_get_tsc_hz() / 1000000 * LB_TX_DRAIN_US;
-	uint64_t last_drain = rte_rdtsc();
 	struct lb_out out = { .n = 0 };
 	uint16_t step = wk->n_peers > 0 ? wk->n_peers : 1;
-	uint32_t idle = 0;
+	uint64_t next_second = 0, prev = 0;
+	uint32_t idle = 0, now = 0;
 	uint16_t p, q, n;
 
 	rte_rcu_qsbr_thread_online(wk->qsbr, wk->index);
 	while (!wk->stop) {
 		const struct lb_snap *snap = __atomic_load_n(&lb_snap_current, __ATOMIC_ACQUIRE);
-		uint64_t tsc, start = rte_rdtsc();	/* now and the iteration's start: one read */
-		uint32_t now = clock_at(start);
+		/* One clock read per iteration: the second (a division only when
+		 * it changes) and the length of the previous iteration. */
+		uint64_t start = rte_rdtsc();
 		uint32_t got = 0;
 
+		if (unlikely(start >= next_second)) {
+			now = clock_at(start);
+			next_second = clock_tsc0 + (uint64_t)(now + 1) * clock_hz;
+		}
+		if (unlikely(wk->loop_reset != wk->loop_reset_seen)) {
+			wk->loop_reset_seen = wk->loop_reset;
+			wk->stats.loop_max_tsc = 0;
+		} else if (prev != 0 && unlikely(start - prev > wk->stats.loop_max_tsc)) {
+			wk->stats.loop_max_tsc = start - prev;
+		}
+		prev = start;
 		for (p = 0; p < snap->n_ports; p++) {
 			if (unlikely(snap->port[p].link_down))
 				continue;	/* its peer is gone: lb_ports_poll */
@@ -149,17 +196,12 @@ lb_worker_loop(void *arg)
 					wk->burst, NULL);
 			got += n;
 			for (p = 0; p < n; p++) {
-				uint16_t port = pkts[p]->hash.usr;	/* lb_snap.port[] index */
-
-				if (port >= snap->n_ports) {
-					rte_pktmbuf_free(pkts[p]);
-					continue;
-				}
-				wk->stats.sent_control++;
-				wk->stats.tx++;
-				rte_eth_tx_buffer(snap->port[port].port_id, wk->index,
-						wk->txb[port], pkts[p]);
+				out.port[p] = pkts[p]->hash.usr;	/* lb_snap.port[] index */
+				out.pkts[p] = pkts[p];
 			}
+			out.n = n;
+			wk->stats.sent_control += n;
+			transmit(wk, snap, &out);
 		}
 		/* Connections a backup daemon received (dataplane/sync.h). */
 		if (wk->sync_in != NULL) {
@@ -171,14 +213,6 @@ lb_worker_loop(void *arg)
 			for (p = 0; p < n; p++)
 				lb_core_sync_apply(wk, snap, &recs[p], now);
 		}
-		tsc = rte_rdtsc();
-		if (tsc - last_drain >= drain_tsc) {
-			for (p = 0; p < snap->n_ports; p++)
-				if (likely(!snap->port[p].link_down))
-					rte_eth_tx_buffer_flush(snap->port[p].port_id, wk->index,
-							wk->txb[p]);
-			last_drain = tsc;
-		}
 		lb_core_expire(wk, now, LB_EXPIRE_BUDGET);
 		if (unlikely(snap->drop_entry | snap->drop_packet | snap->stateless_mh))
 			lb_core_defend(wk, snap, now);
@@ -187,26 +221,14 @@ lb_worker_loop(void *arg)
 			wk->drop_rate = 0;
 		}
 		rte_rcu_qsbr_quiescent(wk->qsbr, wk->index);
-		tsc = rte_rdtsc() - start;
-		if (unlikely(wk->loop_reset != wk->loop_reset_seen)) {
-			wk->loop_reset_seen = wk->loop_reset;
-			wk->stats.loop_max_tsc = 0;
-		} else if (unlikely(tsc > wk->stats.loop_max_tsc)) {
-			wk->stats.loop_max_tsc = tsc;
-		}
 		wk->loops++;
-		/* after the measure: a pause is not work */
 		if (got != 0) {
 			idle = 0;
 		} else if (wk->idle_sleep_us != 0 && ++idle >= LB_IDLE_POLLS) {
-			for (p = 0; p < snap->n_ports; p++)
-				rte_eth_tx_buffer_flush(snap->port[p].port_id, wk->index,
-						wk->txb[p]);
 			rte_delay_us_sleep(wk->idle_sleep_us);
+			prev = 0;	/* a pause is not work */
 		}
 	}
-	for (p = 0; p < lb_snap_current->n_ports; p++)
-		rte_eth_tx_buffer_flush(lb_snap_current->port[p].port_id, wk->index, wk->txb[p]);
 	rte_rcu_qsbr_thread_offline(wk->qsbr, wk->index);
 	return 0;
 }

@@ -84,7 +84,6 @@ struct lb_worker {
 	uint16_t n_peers;
 	/* the loop's */
 	struct rte_rcu_qsbr *qsbr;
-	struct rte_eth_dev_tx_buffer *txb[LB_MAX_PORTS];
 	uint16_t burst;
 	uint32_t idle_sleep_us;		/* 0: poll without pause */
 	volatile uint64_t loops;	/* iterations: the control plane's watchdog */

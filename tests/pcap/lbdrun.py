@@ -25,22 +25,33 @@ def run(lbd, conf_text, frames, seconds=2.0, extra_eal=(), queues=None, lcores=(
     With queues=[frames of queue 0, frames of queue 1, ...] instead of frames,
     the port gets one RX and one TX pcap per queue, so one worker per queue
     (net_pcap has no RSS: each queue reads its own file)."""
+    outs, counters, log = run_ports(lbd, conf_text, [queues if queues is not None else [frames]],
+                                    seconds, extra_eal, lcores)
+    return outs[0], counters, log
+
+
+def run_ports(lbd, conf_text, ports, seconds=2.0, extra_eal=(), lcores=("-l", "0-1")):
+    """lbd on len(ports) net_pcap ports (net_pcap0, net_pcap1, ...); ports[i] is
+    a list of frames per queue of port i. Returns ([output frames of each
+    port], counters dict, log text)."""
     d = tempfile.mkdtemp(prefix="lbd-pcap-")
     conf = os.path.join(d, "lbd.conf")
     with open(conf, "w") as f:
         f.write(conf_text.replace("@DIR@", d))
-    if queues is None:
-        queues = [frames]
-    args, outs = [], []
-    for q, qframes in enumerate(queues):
-        inp = os.path.join(d, "in%d.pcap" % q)
-        out = os.path.join(d, "out%d.pcap" % q)
-        wrpcap(inp, qframes, linktype=1)  # DLT_EN10MB, even for raw runts
-        args.append("rx_pcap=%s,tx_pcap=%s" % (inp, out))
-        outs.append(out)
+    vdevs, outs = [], []
+    for i, queues in enumerate(ports):
+        args, outs_i = [], []
+        for q, qframes in enumerate(queues):
+            inp = os.path.join(d, "in%d_%d.pcap" % (i, q))
+            out = os.path.join(d, "out%d_%d.pcap" % (i, q))
+            wrpcap(inp, qframes, linktype=1)  # DLT_EN10MB, even for raw runts
+            args.append("rx_pcap=%s,tx_pcap=%s" % (inp, out))
+            outs_i.append(out)
+        vdevs.append("--vdev=net_pcap%d,%s" % (i, ",".join(args)))
+        outs.append(outs_i)
     prefix = "lbdpcap%d" % os.getpid()
     cmd = [lbd, *lcores, "--no-huge", "--no-pci", "--file-prefix", prefix,
-           "--vdev=net_pcap0," + ",".join(args), *extra_eal, "--", "-f", conf]
+           *vdevs, *extra_eal, "--", "-f", conf]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(seconds)
     p.send_signal(signal.SIGINT)
@@ -59,8 +70,8 @@ def run(lbd, conf_text, frames, seconds=2.0, extra_eal=(), queues=None, lcores=(
     assert counters.get("mbufs_in_use") == 0, "mbufs in use at exit: %s" % counters.get(
         "mbufs_in_use")
     frames_out = []
-    for out in outs:
-        frames_out.extend(rdpcap(out))
+    for outs_i in outs:
+        frames_out.append([f for out in outs_i for f in rdpcap(out)])
     shutil.rmtree(d, ignore_errors=True)
     return frames_out, counters, log
 
