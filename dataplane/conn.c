@@ -19,8 +19,48 @@
 
 struct bucket {
 	uint32_t sig[BUCKET_SLOTS];	/* low half of the hash, never 0; 0 = empty */
-	uint32_t idx[BUCKET_SLOTS];
+	uint32_t idx[BUCKET_SLOTS];	/* entry index; idx[0]'s top bits: overflow */
 } __rte_cache_aligned;
+
+/*
+ * A key goes to its first bucket while that one has fewer than PRIMARY_MAX
+ * slots used; past that, to the emptier of its two (two choices, which keep a
+ * full table from ever finding both buckets full). Entry indexes are below
+ * 2^28 (lb_conn_table_create), so the top 4 bits of a bucket's idx[0] count
+ * the keys whose first bucket it is that went to their second one
+ * ("overflow"), saturating at OVF_MAX, where the count stays (lookups then
+ * always look at the second bucket too: slower, never wrong). While it is 0,
+ * a key absent from its first bucket is absent: a lookup reads one bucket
+ * line and one entry line, not two and one. A table at its capacity has 2
+ * keys per bucket on average, and overflows 1 to 2% of its keys.
+ */
+#define IDX_BITS	28
+#define IDX_MASK	((1u << IDX_BITS) - 1)
+#define OVF_MAX		15u
+#define PRIMARY_MAX	6
+
+static inline uint32_t
+slot_idx(const struct bucket *b, int s)
+{
+	return b->idx[s] & IDX_MASK;
+}
+
+static inline uint32_t
+overflow(const struct bucket *b)
+{
+	return b->idx[0] >> IDX_BITS;
+}
+
+static inline void
+overflow_add(struct bucket *b, int d)
+{
+	uint32_t o = overflow(b);
+
+	if (o == OVF_MAX)
+		return;		/* saturated: kept */
+	o += d;
+	b->idx[0] = (b->idx[0] & IDX_MASK) | (o << IDX_BITS);
+}
 
 struct lb_conn_table {
 	struct bucket *buckets;
@@ -177,8 +217,8 @@ bucket2(const struct lb_conn_table *ct, uint64_t hash)
 void
 lb_conn_prefetch(const struct lb_conn_table *ct, uint64_t hash)
 {
+	/* the second bucket only matters once the first overflowed: read then */
 	rte_prefetch0(&ct->buckets[bucket1(ct, hash)]);
-	rte_prefetch0(&ct->buckets[bucket2(ct, hash)]);
 }
 
 static inline bool
@@ -228,7 +268,7 @@ find_in(struct lb_conn_table *ct, const struct bucket *b, uint32_t sig,
 	uint32_t m = sig_match(b, sig);
 
 	while (m != 0) {
-		uint32_t idx = b->idx[__builtin_ctz(m)];
+		uint32_t idx = slot_idx(b, __builtin_ctz(m));
 
 		if (entry_eq(ct, idx, k))
 			return &ct->conns[idx];
@@ -244,12 +284,14 @@ lb_conn_candidate(const struct lb_conn_table *ct, uint64_t hash)
 	uint32_t m = sig_match(b, (uint32_t)hash), idx;
 
 	if (m == 0) {
+		if (likely(overflow(b) == 0))
+			return LB_CONN_NONE;
 		b = &ct->buckets[bucket2(ct, hash)];
 		m = sig_match(b, (uint32_t)hash);
 		if (m == 0)
 			return LB_CONN_NONE;
 	}
-	idx = b->idx[__builtin_ctz(m)];
+	idx = slot_idx(b, __builtin_ctz(m));
 	rte_prefetch0(&ct->conns[idx]);
 	return idx;
 }
@@ -281,11 +323,12 @@ lb_conn_lookup_at(struct lb_conn_table *ct, const struct lb_conn_key *k, uint64_
 struct lb_conn *
 lb_conn_lookup(struct lb_conn_table *ct, const struct lb_conn_key *k, uint64_t hash)
 {
+	const struct bucket *b = &ct->buckets[bucket1(ct, hash)];
 	uint32_t sig = (uint32_t)hash;
 	struct lb_conn *c;
 
-	c = find_in(ct, &ct->buckets[bucket1(ct, hash)], sig, k);
-	if (c == NULL)
+	c = find_in(ct, b, sig, k);
+	if (c == NULL && overflow(b) != 0)
 		c = find_in(ct, &ct->buckets[bucket2(ct, hash)], sig, k);
 	return c;
 }
@@ -377,14 +420,16 @@ lb_conn_insert(struct lb_conn_table *ct, const struct lb_conn_key *k, uint64_t h
 {
 	struct bucket *b1 = &ct->buckets[bucket1(ct, hash)];
 	struct bucket *b2 = &ct->buckets[bucket2(ct, hash)];
-	struct bucket *b;
+	struct bucket *b = b1;
 	struct lb_conn *c;
 	uint32_t idx;
-	int s;
+	int s, u1;
 
 	if (ct->free_head == LB_CONN_NONE)
 		return NULL;
-	b = used_slots(b2) < used_slots(b1) ? b2 : b1;
+	u1 = used_slots(b1);
+	if (u1 >= PRIMARY_MAX && b2 != b1 && used_slots(b2) < u1)
+		b = b2;
 	s = free_slot(b);
 	if (s < 0)
 		return NULL;	/* both full: not seen below the table's capacity */
@@ -413,8 +458,11 @@ lb_conn_insert(struct lb_conn_table *ct, const struct lb_conn_key *k, uint64_t h
 	lb_conn_write_end(c);
 
 	/* Published to lookups only once the entry is whole (same thread, but
-	 * the order keeps a reader's view of the index sane too). */
-	b->idx[s] = idx;
+	 * the order keeps a reader's view of the index sane too), and in a
+	 * second bucket only once the first one says to look there. */
+	if (b != b1)
+		overflow_add(b1, 1);
+	b->idx[s] = (b->idx[s] & ~IDX_MASK) | idx;
 	rte_smp_wmb();
 	b->sig[s] = (uint32_t)hash;
 	wheel_link(ct, c, idx);
@@ -438,8 +486,11 @@ unindex(struct lb_conn_table *ct, struct lb_conn *c, uint32_t idx)
 	for (pass = 0; pass < 2; pass++) {
 		b = &ct->buckets[pass == 0 ? bucket1(ct, hash) : bucket2(ct, hash)];
 		for (i = 0; i < BUCKET_SLOTS; i++)
-			if (b->sig[i] == (uint32_t)hash && b->idx[i] == idx) {
+			if (b->sig[i] == (uint32_t)hash && slot_idx(b, i) == idx) {
 				b->sig[i] = 0;
+				if (pass == 1)	/* (a second bucket that is the first
+						 * one matches at pass 0) */
+					overflow_add(&ct->buckets[bucket1(ct, hash)], -1);
 				return;
 			}
 	}
@@ -548,9 +599,11 @@ lb_conn_peek(const struct lb_conn_table *ct, const struct lb_conn_key *k, uint64
 	int b, i;
 
 	for (b = 0; b < 2; b++) {
+		if (b == 1 && __atomic_load_n(&bs[0]->idx[0], __ATOMIC_ACQUIRE) >> IDX_BITS == 0)
+			break;	/* nothing overflowed from the first bucket */
 		for (i = 0; i < BUCKET_SLOTS; i++) {
 			uint32_t sig = __atomic_load_n(&bs[b]->sig[i], __ATOMIC_ACQUIRE);
-			uint32_t idx = __atomic_load_n(&bs[b]->idx[i], __ATOMIC_RELAXED);
+			uint32_t idx = __atomic_load_n(&bs[b]->idx[i], __ATOMIC_RELAXED) & IDX_MASK;
 
 			if (sig != (uint32_t)hash || idx >= ct->capacity)
 				continue;

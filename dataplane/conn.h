@@ -10,11 +10,15 @@
  *
  * Layout: a fixed pool of 64-byte entries (one cache line each) and an index
  * of 64-byte buckets holding 8 (signature, entry) pairs. A key hashes to two
- * buckets; an insert goes to the emptier one ("two choices"), so with as many
- * bucket slots as 4x the capacity a full table still never finds both buckets
- * full in practice. A lookup costs two bucket lines and one entry line, all
- * of which the caller prefetches a burst ahead. Per live connection: 64 bytes
- * of entry + 32 bytes of index = 96 bytes, the timer included (below).
+ * buckets. An insert goes to the first while it has fewer than 6 keys, then
+ * to the emptier of the two ("two choices"), so with as many bucket slots as
+ * 4x the capacity a full table still never finds both buckets full in
+ * practice; each bucket counts the keys that went on to their second bucket,
+ * and while that count is 0 a lookup need not read the second one. A lookup
+ * so costs one bucket line and one entry line (at capacity, 1 to 2% of keys
+ * need a second bucket line), which the caller prefetches a burst ahead. Per
+ * live connection: 64 bytes of entry + 32 bytes of index = 96 bytes, the
+ * timer included (below).
  *
  * Expiry is a wheel of one-second slots, lazy in the way nginx's timers are:
  * a packet that extends an entry's life only writes the new expiry second; the
@@ -37,13 +41,14 @@
  * one line and 96 bytes a connection; an IPv6 connection costs 128.
  *
  * Why not rte_hash: measured by tests/bench/bench_conn.c on this project's
- * 2-core test machine, 1M live entries, random lookups in bursts of 32, each
- * side on its best bulk path and counting the read of the entry itself:
- * this table 132-141 cycles per lookup, rte_hash 154-162 (with or without
- * RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF), i.e. 11-20% slower; at 4M
- * entries 157 against 169. rte_hash also needs its key store (about 40
- * bytes per entry) on top of our 64-byte entry, where this index costs 32,
- * and keeps no timer. docs/benchmarks.md has the table.
+ * 2-core test machine, random lookups in bursts of 32, each side on its best
+ * bulk path and counting the read of the entry itself: at 1M live entries
+ * this table 91-95 cycles per lookup, rte_hash 115 (with or without
+ * RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF); at 4M 115 against 127; at 64K
+ * 17 against 29. (Reading both buckets of every key, as this table did
+ * first, it was level with rte_hash.) rte_hash also needs its key store
+ * (about 40 bytes per entry) on top of our 64-byte entry, where this index
+ * costs 32, and keeps no timer. docs/benchmarks.md has the table.
  */
 #ifndef LB_CONN_H
 #define LB_CONN_H

@@ -3,7 +3,7 @@
  * The packet core of an LVS-DR director (see worker.h).
  *
  * A burst is handled in three passes. The first parses every frame and, for
- * TCP and UDP, hashes the 5-tuple and prefetches its two index buckets; the
+ * TCP and UDP, hashes the 5-tuple and prefetches its first index bucket; the
  * second finds each frame's candidate entry and prefetches it; the third
  * handles each frame, by which time those lines are (mostly) in cache. Each frame gets exactly one outcome: forwarded, replied,
  * handed to the control plane, or dropped under a named reason; lbd's own

@@ -264,19 +264,42 @@ test_fill_large_table(void **state)
 	}
 }
 
+/* Every way of looking key id up finds c (NULL: finds nothing). */
+static void
+assert_found(struct lb_conn_table *ct, uint32_t id, struct lb_conn *c)
+{
+	struct lb_conn_key k = key_of(id);
+	uint64_t h = lb_conn_hash(&k);
+	struct lb_conn out;
+
+	lb_conn_prefetch(ct, h);
+	assert_ptr_equal(lb_conn_lookup(ct, &k, h), c);
+	assert_ptr_equal(lb_conn_lookup_at(ct, &k, h, lb_conn_candidate(ct, h)), c);
+	assert_int_equal(lb_conn_peek(ct, &k, h, &out), c != NULL);
+	if (c != NULL)
+		assert_int_equal(out.dest, id);
+}
+
 /*
  * Keys whose first bucket is the same (a hot bucket) must still have second
  * buckets of their own: 64 of them all fit in a table of 4096. conn.c takes
  * the first bucket from the low bits of the hash's low half, for a table of
- * 4096 the low 11 bits (2048 buckets of 8).
+ * 4096 the low 11 bits (2048 buckets of 8). The first PRIMARY_MAX (6) stay
+ * in it; the others are found only through its overflow count, which 64
+ * saturates and 12 does not: every way of looking a key up must find each
+ * of them while they are there, and not once they are gone, also after the
+ * first bucket's own keys left (a count that went down for those would
+ * hide the others).
  */
 static void
-test_two_choices_are_independent(void **state)
+hot_bucket(uint32_t want)
 {
-	const uint32_t cap = 4096, mask = 2047, want = 64;
+	const uint32_t cap = 4096, mask = 2047;
 	struct lb_conn_table *ct = table(cap, T0);
-	uint32_t id, n = 0, first = UINT32_MAX;
+	uint32_t id, n = 0, first = UINT32_MAX, ids[64], i, round;
+	struct lb_conn *cs[64];
 
+	assert_true(want <= RTE_DIM(ids));
 	for (id = 0; n < want; id++) {
 		struct lb_conn_key k = key_of(id);
 		uint64_t h = lb_conn_hash(&k);
@@ -285,13 +308,45 @@ test_two_choices_are_independent(void **state)
 			first = (uint32_t)h & mask;
 		if (((uint32_t)h & mask) != first)
 			continue;
-		if (lb_conn_insert(ct, &k, h, T0, T0 + 60) == NULL)
+		cs[n] = insert(ct, id, T0, T0 + 60);
+		if (cs[n] == NULL)
 			fail_msg("key %u of %u sharing a first bucket refused by a table "
 					"holding %u of %u", n + 1, want, lb_conn_count(ct), cap);
-		n++;
+		ids[n++] = id;
 	}
 	assert_int_equal(lb_conn_count(ct), want);
+	/* round 0: all there; round 1: the first bucket's 6 gone; round 2:
+	 * every other one of the rest gone too */
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < want; i++) {
+			bool there = round == 0 || (i >= 6 && (round == 1 || i % 2 == 0));
+
+			assert_found(ct, ids[i], there ? cs[i] : NULL);
+		}
+		for (i = 0; i < want; i++)
+			if (round == 0 ? i < 6 : (round == 1 && i >= 6 && i % 2 == 1))
+				lb_conn_evict(ct, cs[i]);
+	}
+	/* the freed slots take new keys of that first bucket again */
+	for (n = 0; n < 6; id++) {
+		struct lb_conn_key k = key_of(id);
+		uint64_t h = lb_conn_hash(&k);
+
+		if (((uint32_t)h & mask) != first)
+			continue;
+		assert_found(ct, id, insert(ct, id, T0, T0 + 60));
+		n++;
+	}
+	for (i = 6; i < want; i += 2)
+		assert_found(ct, ids[i], cs[i]);
 	lb_conn_table_free(ct);
+}
+
+static void
+test_two_choices_are_independent(void **state)
+{
+	hot_bucket(64);
+	hot_bucket(12);
 }
 
 /* ---- 3. exact expiry ---- */
