@@ -8,7 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "control/lbadm_client.h"
+#include "control/lbadm/client.h"
 #include "control/obs.h"
 
 void

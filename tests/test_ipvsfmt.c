@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Golden tests of lbadm's listings: control/ipvsfmt.c fed the data that
+ * Golden tests of lbadm's listings: control/lbadm/ipvsfmt.c fed the data that
  * tests/golden/write_fixtures.py renders from ipvsadm's printf formats, and
  * compared byte for byte (trailing spaces included) with the .txt files of tests/golden.
  *   test_ipvsfmt GOLDEN_DIR
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "control/ipvsfmt.h"
+#include "control/lbadm/ipvsfmt.h"
 #include "dataplane/sched.h"
 #include "dataplane/tcp_state.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * libFuzzer target over lbadm's command line: an input is its arguments,
- * NUL-separated, given to lbadm's main (control/lbadm.c, built with main
+ * NUL-separated, given to lbadm's main (control/lbadm/lbadm.c, built with main
  * renamed, exit() turned into a jump back here and gethostbyname() into a
  * lookup that finds nothing). The socket is one that
  * does not exist, so every command ends at the latest when lbadm would talk

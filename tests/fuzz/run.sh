@@ -47,7 +47,7 @@ core_src="dataplane/tcp_state.c dataplane/sched.c dataplane/counters.c dataplane
 	control/check.c control/config.c control/limits.c control/model.c"
 # everything lbd links but its main and daemon
 ctl_src="$core_src control/announce.c control/ctl.c control/health.c
-	control/health_http.c control/host.c control/lbadm_client.c control/metrics.c
+	control/health_http.c control/host.c control/lbadm/client.c control/metrics.c
 	control/neigh.c control/notify.c control/obs.c control/port.c control/promfmt.c
 	control/reload.c control/sync.c control/sync_wire.c control/telemetry.c
 	control/vipown.c"
@@ -55,7 +55,7 @@ config_src="control/check.c control/config.c control/limits.c dataplane/tcp_stat
 	dataplane/sched.c control/keepalived/checker.c control/keepalived/convert.c
 	control/keepalived/emit.c control/keepalived/msg.c control/keepalived/read.c
 	control/keepalived/server.c control/keepalived/value.c"
-lbadm_src="control/lbadm_client.c control/check.c control/healthfmt.c control/ipvsfmt.c
+lbadm_src="control/lbadm/client.c control/check.c control/lbadm/healthfmt.c control/lbadm/ipvsfmt.c
 	control/sync_wire.c dataplane/tcp_state.c dataplane/sched.c dataplane/counters.c
 	control/config.c control/limits.c"
 
@@ -71,7 +71,7 @@ build() {
 	objs=""
 	for s in $srcs; do objs="$objs $(obj "$s")"; done
 	# lbadm's main renamed, its exit() a jump back to the fuzzer, no DNS
-	[ "$t" = lbadm ] && objs="$objs $(obj control/lbadm.c \
+	[ "$t" = lbadm ] && objs="$objs $(obj control/lbadm/lbadm.c \
 		'-Dmain=lbadm_main -Dexit=lb_fuzz_exit -Dgethostbyname=lb_fuzz_gethostbyname')"
 	objs="$objs $(obj "tests/fuzz/fuzz_$t.c")"
 	case $t in core|ctl) objs="$objs $(obj tests/fuzz/fuzz_model.c)" ;; esac

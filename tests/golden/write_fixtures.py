@@ -3,7 +3,7 @@
 """
 Writes the golden files of tests/test_ipvsfmt.c from ipvsadm 1.31's printf
 formats (as quoted in docs/cli.md), applied with Python's % operator to the
-same data the C test builds. It shares no code with control/ipvsfmt.c: two
+same data the C test builds. It shares no code with control/lbadm/ipvsfmt.c: two
 independent renderings of the reference that must agree byte for byte.
 The IPv6 connection rows (conns6*.txt) take ipvsadm's own road: a line of
 /proc/net/ip_vs_conn as the kernel writes it, read back and printed as

@@ -74,7 +74,7 @@
 #include <linux/netlink.h>
 
 #include "control/lb_api.h"
-#include "control/lbadm_client.h"
+#include "control/lbadm/client.h"
 #include "dataplane/sched.h"
 #include "dataplane/tcp_state.h"
 

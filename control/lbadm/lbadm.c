@@ -26,10 +26,10 @@
 #include <unistd.h>
 
 #include "control/config.h"
-#include "control/healthfmt.h"
-#include "control/ipvsfmt.h"
+#include "control/lbadm/healthfmt.h"
+#include "control/lbadm/ipvsfmt.h"
 #include "control/lb_api.h"
-#include "control/lbadm_client.h"
+#include "control/lbadm/client.h"
 #include "control/sync_wire.h"
 #include "dataplane/counters.h"
 #include "dataplane/limits.h"

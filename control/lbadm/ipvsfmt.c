@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "control/ipvsfmt.h"
+#include "control/lbadm/ipvsfmt.h"
 #include "dataplane/sched.h"
 #include "dataplane/tcp_state.h"
 

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "control/check.h"
-#include "control/healthfmt.h"
+#include "control/lbadm/healthfmt.h"
 
 static bool
 well_formed(const void *blob, size_t len)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* lbadm's socket client (see lbadm_client.h). */
+/* lbadm's socket client (see client.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "control/lbadm_client.h"
+#include "control/lbadm/client.h"
 
 int
 lb_client_connect(const char *path)
