@@ -44,7 +44,8 @@ obj() {
 
 core_src="dataplane/tcp_state.c dataplane/sched.c dataplane/counters.c dataplane/pkt.c dataplane/nd.c
 	dataplane/conn.c dataplane/core.c dataplane/worker.c
-	control/check.c control/config.c control/limits.c control/model.c"
+	control/check.c control/config.c control/limits.c control/model.c
+	control/model_admin.c control/model_health.c control/model_reload.c"
 # everything lbd links but its main and daemon
 ctl_src="$core_src control/announce.c control/ctl.c control/health.c
 	control/health_http.c control/host.c control/lbadm/client.c control/metrics.c
