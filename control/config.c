@@ -23,21 +23,10 @@
 
 #include <rte_ether.h>
 
-#include "control/config.h"
+#include "control/config_int.h"
 #include "control/limits.h"
 #include "dataplane/sched.h"
 
-/* K_SECS: seconds, an integer or a fraction (min, max in milliseconds);
- * K_CODES: HTTP statuses, [ 200, 204 ] or [ "200-299", "301" ] */
-enum kind { K_INT, K_STR, K_BOOL, K_STRS, K_LIST, K_GROUP, K_SECS, K_CODES };
-
-struct key {
-	const char *name;
-	enum kind kind;
-	bool required;
-	long long min, max;		/* K_INT */
-	const struct key *sub;		/* K_LIST (of groups), K_GROUP */
-};
 
 static const struct key host_keys[] = {
 	{ "ifname", K_STR, true, 0, 0, NULL },
@@ -55,7 +44,7 @@ static const struct key port_keys[] = {
 	{ NULL, 0, false, 0, 0, NULL },
 };
 
-static const struct key check_keys[] = {
+const struct key conf_check_keys[] = {
 	{ "type", K_STR, false, 0, 0, NULL },
 	{ "delay_loop", K_SECS, false, 10, LB_CHECK_MAX_MS, NULL },
 	{ "connect_timeout", K_SECS, false, 10, LB_CHECK_MAX_MS, NULL },
@@ -76,18 +65,18 @@ static const struct key check_keys[] = {
 	{ NULL, 0, false, 0, 0, NULL },
 };
 
-static const struct key dest_keys[] = {
+const struct key conf_dest_keys[] = {
 	{ "address", K_STR, true, 0, 0, NULL },
 	{ "port", K_INT, false, 0, 65535, NULL },
 	{ "weight", K_INT, false, 0, 65535, NULL },
 	{ "mac", K_STR, false, 0, 0, NULL },
 	{ "upper_threshold", K_INT, false, 0, INT32_MAX, NULL },
 	{ "lower_threshold", K_INT, false, 0, INT32_MAX, NULL },
-	{ "check", K_GROUP, false, 0, 0, check_keys },
+	{ "check", K_GROUP, false, 0, 0, conf_check_keys },
 	{ NULL, 0, false, 0, 0, NULL },
 };
 
-static const struct key service_keys[] = {
+const struct key conf_service_keys[] = {
 	{ "protocol", K_STR, true, 0, 0, NULL },
 	{ "vip", K_STR, true, 0, 0, NULL },
 	{ "port", K_INT, true, 0, 65535, NULL },
@@ -99,8 +88,8 @@ static const struct key service_keys[] = {
 	{ "quorum", K_INT, false, 1, INT32_MAX, NULL },
 	{ "hysteresis", K_INT, false, 0, INT32_MAX, NULL },
 	{ "sorry_server", K_STR, false, 0, 0, NULL },
-	{ "check", K_GROUP, false, 0, 0, check_keys },
-	{ "real_servers", K_LIST, false, 0, 0, dest_keys },
+	{ "check", K_GROUP, false, 0, 0, conf_check_keys },
+	{ "real_servers", K_LIST, false, 0, 0, conf_dest_keys },
 	{ NULL, 0, false, 0, 0, NULL },
 };
 
@@ -172,32 +161,16 @@ static const struct key top_keys[] = {
 	{ "sync", K_LIST, false, 0, 0, sync_keys },
 	{ "metrics", K_GROUP, false, 0, 0, metrics_keys },
 	{ "ports", K_LIST, true, 0, 0, port_keys },
-	{ "services", K_LIST, false, 0, 0, service_keys },
+	{ "services", K_LIST, false, 0, 0, conf_service_keys },
 	{ "timeouts", K_GROUP, false, 0, 0, timeout_keys },
 	{ "dataplane", K_GROUP, false, 0, 0, dataplane_keys },
 	{ "control", K_GROUP, false, 0, 0, control_keys },
 	{ NULL, 0, false, 0, 0, NULL },
 };
 
-/* Problems are kept and printed in line order once the whole file is read. */
-struct problem {
-	int line;
-	int seq;
-	char *text;
-};
 
-struct loader {
-	const char *path;
-	FILE *errs;
-	int n_errs;
-	uint64_t n_dests;	/* real servers over all services so far */
-	struct problem *problems;
-	int n_kept;
-	int cap;
-};
-
-static void __attribute__((format(printf, 3, 4)))
-report(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+void __attribute__((format(printf, 3, 4)))
+conf_report(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
 	const char *file = s != NULL ? config_setting_source_file(s) : NULL;
 	int line = s != NULL ? (int)config_setting_source_line(s) : 0;
@@ -236,12 +209,12 @@ report(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 }
 
 /* Reports item s, the n-th of kind l, when it is one too many; true then. */
-static bool
-over_limit(struct loader *ld, const config_setting_t *s, enum lb_limit l, uint64_t n)
+bool
+conf_over_limit(struct loader *ld, const config_setting_t *s, enum lb_limit l, uint64_t n)
 {
 	if (lb_limit_check(l, n) == 0)
 		return false;
-	report(ld, s, "more than %u %s: lbd holds at most %u", lb_limit_max(l),
+	conf_report(ld, s, "more than %u %s: lbd holds at most %u", lb_limit_max(l),
 			lb_limit_what(l), lb_limit_max(l));
 	return true;
 }
@@ -339,8 +312,8 @@ kind_matches(const config_setting_t *s, const struct key *k)
 }
 
 /* A K_SECS value in milliseconds, rounded up (a fraction of a ms is a ms). */
-static long long
-secs_ms(const config_setting_t *s)
+long long
+conf_secs_ms(const config_setting_t *s)
 {
 	double v;
 
@@ -379,14 +352,14 @@ check_setting(struct loader *ld, const config_setting_t *s, const struct key *k,
 	int i, n;
 
 	if (!kind_matches(s, k)) {
-		report(ld, s, "'%s' in %s must be %s", k->name, where, kind_name(k->kind));
+		conf_report(ld, s, "'%s' in %s must be %s", k->name, where, kind_name(k->kind));
 		return;
 	}
 	switch (k->kind) {
 	case K_INT:
 		v = config_setting_get_int64(s);
 		if (v < k->min || v > k->max)
-			report(ld, s, "'%s' = %lld is out of range [%lld, %lld]",
+			conf_report(ld, s, "'%s' = %lld is out of range [%lld, %lld]",
 					k->name, v, k->min, k->max);
 		break;
 	case K_LIST:
@@ -395,7 +368,7 @@ check_setting(struct loader *ld, const config_setting_t *s, const struct key *k,
 			const config_setting_t *e = config_setting_get_elem(s, i);
 
 			if (config_setting_type(e) != CONFIG_TYPE_GROUP)
-				report(ld, e, "each entry of '%s' must be a group, { ... }",
+				conf_report(ld, e, "each entry of '%s' must be a group, { ... }",
 						k->name);
 			else
 				check_group(ld, e, k->sub, k->name);
@@ -405,9 +378,9 @@ check_setting(struct loader *ld, const config_setting_t *s, const struct key *k,
 		check_group(ld, s, k->sub, k->name);
 		break;
 	case K_SECS:
-		v = secs_ms(s);
+		v = conf_secs_ms(s);
 		if (v < k->min || v > k->max)
-			report(ld, s, "'%s' is out of range [%g, %g] seconds", k->name,
+			conf_report(ld, s, "'%s' is out of range [%g, %g] seconds", k->name,
 					(double)k->min / 1000, (double)k->max / 1000);
 		break;
 	default:
@@ -428,18 +401,18 @@ check_group(struct loader *ld, const config_setting_t *g, const struct key *keys
 
 		k = find_key(keys, name);
 		if (k == NULL)
-			report(ld, s, "unknown key '%s' in %s", name, where);
+			conf_report(ld, s, "unknown key '%s' in %s", name, where);
 		else
 			check_setting(ld, s, k, where);
 	}
 	for (k = keys; k->name != NULL; k++)
 		if (k->required && config_setting_get_member(g, k->name) == NULL)
-			report(ld, g, "missing '%s' in %s", k->name, where);
+			conf_report(ld, g, "missing '%s' in %s", k->name, where);
 }
 
 /* Pass two helpers: the setting if present and valid per the schema, else NULL. */
-static const config_setting_t *
-valid(const config_setting_t *g, const struct key *keys, const char *name)
+const config_setting_t *
+conf_valid(const config_setting_t *g, const struct key *keys, const char *name)
 {
 	const config_setting_t *s = config_setting_get_member(g, name);
 	const struct key *k = find_key(keys, name);
@@ -453,18 +426,18 @@ valid(const config_setting_t *g, const struct key *keys, const char *name)
 			return NULL;
 	}
 	if (k->kind == K_SECS) {
-		v = secs_ms(s);
+		v = conf_secs_ms(s);
 		if (v < k->min || v > k->max)
 			return NULL;
 	}
 	return s;
 }
 
-static bool
-get_u32(const config_setting_t *g, const struct key *keys, const char *name,
+bool
+conf_get_u32(const config_setting_t *g, const struct key *keys, const char *name,
 		uint32_t *v)
 {
-	const config_setting_t *s = valid(g, keys, name);
+	const config_setting_t *s = conf_valid(g, keys, name);
 
 	if (s == NULL)
 		return false;
@@ -472,18 +445,18 @@ get_u32(const config_setting_t *g, const struct key *keys, const char *name,
 	return true;
 }
 
-static const char *
-get_str(const config_setting_t *g, const struct key *keys, const char *name)
+const char *
+conf_get_str(const config_setting_t *g, const struct key *keys, const char *name)
 {
-	const config_setting_t *s = valid(g, keys, name);
+	const config_setting_t *s = conf_valid(g, keys, name);
 
 	return s != NULL ? config_setting_get_string(s) : NULL;
 }
 
-static bool
-get_bool(const config_setting_t *g, const struct key *keys, const char *name, bool def)
+bool
+conf_get_bool(const config_setting_t *g, const struct key *keys, const char *name, bool def)
 {
-	const config_setting_t *s = valid(g, keys, name);
+	const config_setting_t *s = conf_valid(g, keys, name);
 
 	return s != NULL ? config_setting_get_bool(s) != 0 : def;
 }
@@ -581,8 +554,8 @@ unicast_ip(uint8_t af, const union lb_ip *a)
  * Parse str (setting s) as an address of family want (0: either) for what
  * ("vip", "real server"...): true with *af and *a set, or false, reported.
  */
-static bool
-get_ip(struct loader *ld, const config_setting_t *s, const char *str, uint8_t want,
+bool
+conf_get_ip(struct loader *ld, const config_setting_t *s, const char *str, uint8_t want,
 		uint8_t *af, union lb_ip *a)
 {
 	uint8_t got;
@@ -590,14 +563,14 @@ get_ip(struct loader *ld, const config_setting_t *s, const char *str, uint8_t wa
 
 	if (rc == 0 && !unicast_ip(got, a)) {
 		/* a real address, but no host's: say which family it is */
-		report(ld, s, got == AF_INET ? "bad IPv4 address '%s'" : "bad IPv6 address '%s'"
+		conf_report(ld, s, got == AF_INET ? "bad IPv4 address '%s'" : "bad IPv6 address '%s'"
 				" (not a unicast address a host may hold)", str);
 	} else if (rc < 0) {
-		report(ld, s, want == AF_INET ? "bad IPv4 address '%s'" : want == AF_INET6 ?
+		conf_report(ld, s, want == AF_INET ? "bad IPv4 address '%s'" : want == AF_INET6 ?
 				"bad IPv6 address '%s'" : "bad IP address '%s' (neither IPv4 nor IPv6)",
 				str);
 	} else if (want != 0 && got != want) {
-		report(ld, s, "%s is an %s address in an %s service: direct routing cannot"
+		conf_report(ld, s, "%s is an %s address in an %s service: direct routing cannot"
 				" change the family", str, got == AF_INET ? "IPv4" : "IPv6",
 				want == AF_INET ? "IPv4" : "IPv6");
 	} else {
@@ -608,20 +581,20 @@ get_ip(struct loader *ld, const config_setting_t *s, const char *str, uint8_t wa
 	return false;
 }
 
-static void
-get_mac(struct loader *ld, const config_setting_t *g, const struct key *keys,
+void
+conf_get_mac(struct loader *ld, const config_setting_t *g, const struct key *keys,
 		bool *has, uint8_t mac[6])
 {
-	const char *s = get_str(g, keys, "mac");
+	const char *s = conf_get_str(g, keys, "mac");
 
 	*has = false;
 	if (s == NULL)
 		return;
 	if (lb_parse_mac(s, mac) < 0)
-		report(ld, config_setting_get_member(g, "mac"),
+		conf_report(ld, config_setting_get_member(g, "mac"),
 				"bad MAC address '%s' (expected xx:xx:xx:xx:xx:xx)", s);
 	else if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
-		report(ld, config_setting_get_member(g, "mac"),
+		conf_report(ld, config_setting_get_member(g, "mac"),
 				"MAC address '%s' is not a unicast address", s);
 	else
 		*has = true;
@@ -653,12 +626,12 @@ load_host(struct loader *ld, const config_setting_t *g, struct lb_conf_port *p)
 
 	if (g == NULL)
 		return;
-	ifname = get_str(g, host_keys, "ifname");
-	backend = get_str(g, host_keys, "backend");
+	ifname = conf_get_str(g, host_keys, "ifname");
+	backend = conf_get_str(g, host_keys, "backend");
 	if (ifname == NULL)
 		return;	/* reported by the schema pass */
 	if (!good_ifname(ifname)) {
-		report(ld, config_setting_get_member(g, "ifname"),
+		conf_report(ld, config_setting_get_member(g, "ifname"),
 				"bad interface name '%s' (1 to %d characters, no '/', ':' or"
 				" blanks)", ifname, LB_HOST_IFNAME_LEN - 1);
 		return;
@@ -669,7 +642,7 @@ load_host(struct loader *ld, const config_setting_t *g, struct lb_conf_port *p)
 			if (strcmp(backend, backends[i]) == 0)
 				break;
 		if (i == RTE_DIM(backends)) {
-			report(ld, config_setting_get_member(g, "backend"),
+			conf_report(ld, config_setting_get_member(g, "backend"),
 					"unknown host backend '%s' (expected \"auto\", \"tap\" or"
 					" \"virtio_user\")", backend);
 			return;
@@ -683,14 +656,14 @@ load_host(struct loader *ld, const config_setting_t *g, struct lb_conf_port *p)
 static void
 load_port(struct loader *ld, const config_setting_t *g, struct lb_conf_port *p)
 {
-	const char *dev = get_str(g, port_keys, "device");
-	const char *addr = get_str(g, port_keys, "address");
+	const char *dev = conf_get_str(g, port_keys, "device");
+	const char *addr = conf_get_str(g, port_keys, "address");
 	uint32_t mtu = 1500;
 
 	p->line = (int)config_setting_source_line(g);
 	if (dev != NULL) {
 		if (dev[0] == '\0')
-			report(ld, config_setting_get_member(g, "device"),
+			conf_report(ld, config_setting_get_member(g, "device"),
 					"'device' must not be empty");
 		p->device = strdup(dev);
 	}
@@ -701,7 +674,7 @@ load_port(struct loader *ld, const config_setting_t *g, struct lb_conf_port *p)
 		snprintf(buf, sizeof(buf), "%s", addr);
 		slash = strchr(buf, '/');
 		if (slash == NULL) {
-			report(ld, config_setting_get_member(g, "address"),
+			conf_report(ld, config_setting_get_member(g, "address"),
 					"port address '%s' needs a prefix length, as in 192.0.2.2/24",
 					addr);
 		} else {
@@ -709,16 +682,16 @@ load_port(struct loader *ld, const config_setting_t *g, struct lb_conf_port *p)
 			errno = 0;
 			prefix = strtol(slash + 1, &end, 10);
 			if (lb_parse_ipv4(buf, &p->addr) < 0 || !unicast_host(p->addr))
-				report(ld, config_setting_get_member(g, "address"),
+				conf_report(ld, config_setting_get_member(g, "address"),
 						"bad IPv4 address '%s'", buf);
 			else if (slash[1] == '\0' || *end != '\0' || prefix < 1 || prefix > 32)
-				report(ld, config_setting_get_member(g, "address"),
+				conf_report(ld, config_setting_get_member(g, "address"),
 						"bad prefix length '/%s' (expected 1..32)", slash + 1);
 			else
 				p->prefix = (uint8_t)prefix;
 		}
 	}
-	addr = get_str(g, port_keys, "address6");
+	addr = conf_get_str(g, port_keys, "address6");
 	if (addr != NULL) {
 		const config_setting_t *s = config_setting_get_member(g, "address6");
 		char buf[64], *slash, *end;
@@ -728,546 +701,42 @@ load_port(struct loader *ld, const config_setting_t *g, struct lb_conf_port *p)
 		snprintf(buf, sizeof(buf), "%s", addr);
 		slash = strchr(buf, '/');
 		if (slash == NULL) {
-			report(ld, s, "port address6 '%s' needs a prefix length, as in"
+			conf_report(ld, s, "port address6 '%s' needs a prefix length, as in"
 					" 2001:db8::2/64", addr);
 		} else {
 			*slash = '\0';
 			prefix = strtol(slash + 1, &end, 10);
-			if (!get_ip(ld, s, buf, AF_INET6, &af, &p->addr6))
+			if (!conf_get_ip(ld, s, buf, AF_INET6, &af, &p->addr6))
 				;
 			else if (slash[1] == '\0' || *end != '\0' || prefix < 1 || prefix > 128)
-				report(ld, s, "bad prefix length '/%s' (expected 1..128)", slash + 1);
+				conf_report(ld, s, "bad prefix length '/%s' (expected 1..128)", slash + 1);
 			else {
 				p->prefix6 = (uint8_t)prefix;
 				p->has_addr6 = true;
 			}
 		}
 	}
-	get_mac(ld, g, port_keys, &p->has_mac, p->mac);
-	get_u32(g, port_keys, "mtu", &mtu);
+	conf_get_mac(ld, g, port_keys, &p->has_mac, p->mac);
+	conf_get_u32(g, port_keys, "mtu", &mtu);
 	p->mtu = (uint16_t)mtu;
-	load_host(ld, valid(g, port_keys, "host"), p);
+	load_host(ld, conf_valid(g, port_keys, "host"), p);
 }
 
-static bool
-in_subnet(uint32_t addr, const struct lb_conf_port *p)
+bool
+conf_in_subnet(uint32_t addr, const struct lb_conf_port *p)
 {
 	uint32_t mask = p->prefix == 0 ? 0 : htonl(~0u << (32 - p->prefix));
 
 	return p->prefix != 0 && (addr & mask) == (p->addr & mask);
 }
 
-/* ---- health checks (control/check.h) ---- */
-
-static bool
-get_ms(const config_setting_t *g, const char *name, uint32_t *ms)
-{
-	const config_setting_t *s = valid(g, check_keys, name);
-
-	if (s == NULL)
-		return false;
-	*ms = (uint32_t)secs_ms(s);
-	return true;
-}
-
-/* A text sent on the wire or to a shell must hold no control character. */
-static bool
-printable(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < ' ' || *s == 0x7f)
-			return false;
-	return true;
-}
-
-static bool
-copy_text(struct loader *ld, const config_setting_t *g, const char *name, char *dst,
-		size_t size, bool quiet)
-{
-	const char *v = get_str(g, check_keys, name);
-
-	if (v == NULL)
-		return false;
-	if (strlen(v) >= size || !printable(v)) {
-		if (!quiet)
-			report(ld, config_setting_get_member(g, name),
-					"'%s' must be 1 to %zu printable characters", name,
-					size - 1);
-		return false;
-	}
-	snprintf(dst, size, "%s", v);
-	return true;
-}
-
-static void
-load_codes(struct loader *ld, const config_setting_t *s, struct lb_check_conf *c, bool quiet)
-{
-	int i, n = config_setting_length(s);
-
-	c->n_codes = 0;
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, i);
-		long lo, hi;
-		char *end;
-
-		if (config_setting_type(e) == CONFIG_TYPE_INT) {
-			lo = hi = config_setting_get_int(e);
-		} else {
-			const char *v = config_setting_get_string(e);
-
-			lo = hi = strtol(v, &end, 10);
-			if (end != v && *end == '-')
-				hi = strtol(end + 1, &end, 10);
-			if (end == v || *end != '\0')
-				lo = -1;
-		}
-		if (lo < 100 || hi > 599 || lo > hi) {
-			if (!quiet)
-				report(ld, e, "bad status code in 'status_code' (expected 100..599"
-						" or a range such as \"200-299\")");
-			continue;
-		}
-		if (c->n_codes == LB_CHECK_MAX_CODES) {
-			if (!quiet)
-				report(ld, e, "more than %d entries in 'status_code'",
-						LB_CHECK_MAX_CODES);
-			break;
-		}
-		c->code_lo[c->n_codes] = (uint16_t)lo;
-		c->code_hi[c->n_codes] = (uint16_t)hi;
-		c->n_codes++;
-	}
-}
-
-int
-lb_hex_digit(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Group g's keys over c; quiet: g was reported already (a service's, seen again). */
-static void
-apply_check(struct loader *ld, const config_setting_t *g, struct lb_check_conf *c, bool quiet)
-{
-	const config_setting_t *s;
-	const char *v;
-	uint32_t u;
-	int i;
-
-	get_ms(g, "delay_loop", &c->delay_loop_ms);
-	get_ms(g, "connect_timeout", &c->connect_timeout_ms);
-	get_u32(g, check_keys, "retry", &c->retry);
-	get_ms(g, "delay_before_retry", &c->delay_before_retry_ms);
-	get_ms(g, "warmup", &c->warmup_ms);
-	get_ms(g, "timeout", &c->timeout_ms);
-	c->alpha = get_bool(g, check_keys, "alpha", c->alpha);
-	c->inhibit = get_bool(g, check_keys, "inhibit_on_failure", c->inhibit);
-	c->dynamic = get_bool(g, check_keys, "dynamic", c->dynamic);
-	if (get_u32(g, check_keys, "connect_port", &u))
-		c->connect_port = (uint16_t)u;
-	v = get_str(g, check_keys, "connect_ip");
-	/* loopback allowed: a check may go through a local agent */
-	if (v != NULL && (lb_parse_ipv4(v, &c->connect_ip) < 0 || c->connect_ip == 0 ||
-				(ntohl(c->connect_ip) >> 28) >= 0xe)) {
-		if (!quiet)
-			report(ld, config_setting_get_member(g, "connect_ip"),
-					"bad IPv4 address '%s'", v);
-		c->connect_ip = 0;
-	}
-	if (copy_text(ld, g, "path", c->path, sizeof(c->path), quiet) && c->path[0] != '/') {
-		if (!quiet)
-			report(ld, config_setting_get_member(g, "path"),
-					"'path' must start with '/'");
-		snprintf(c->path, sizeof(c->path), "/");
-	}
-	copy_text(ld, g, "virtualhost", c->virtualhost, sizeof(c->virtualhost), quiet);
-	copy_text(ld, g, "command", c->command, sizeof(c->command), quiet);
-	s = valid(g, check_keys, "status_code");
-	if (s != NULL)
-		load_codes(ld, s, c, quiet);
-	v = get_str(g, check_keys, "digest");
-	if (v != NULL) {
-		c->has_digest = false;
-		for (i = 0; i < 16 && strlen(v) == 32; i++) {
-			int hi = lb_hex_digit(v[2 * i]), lo = lb_hex_digit(v[2 * i + 1]);
-
-			if (hi < 0 || lo < 0)
-				break;
-			c->digest[i] = (uint8_t)(hi << 4 | lo);
-		}
-		if (i == 16)
-			c->has_digest = true;
-		else if (v[0] != '\0' && !quiet)
-			report(ld, config_setting_get_member(g, "digest"),
-					"bad digest '%s' (expected the 32 hex digits of an MD5, as"
-					" genhash prints it)", v);
-	}
-}
-
-static int
-check_type_of(struct loader *ld, const config_setting_t *g, bool quiet)
-{
-	const char *v = g != NULL ? get_str(g, check_keys, "type") : NULL;
-	int t;
-
-	if (v == NULL)
-		return -1;
-	t = lb_check_type_from_name(v);
-	if (t < 0 && !quiet)
-		report(ld, config_setting_get_member(g, "type"),
-				"unknown check type '%s' (expected \"tcp\", \"http\", \"https\","
-				" \"misc\" or \"none\")", v);
-	return t;
-}
-
-/*
- * The check of a server: the service's group (svc_g, reported when the
- * service was loaded) overridden key by key by its own (dest_g); the
- * service's own default when dest_g is NULL. NULL when neither exists.
- */
-static struct lb_check_conf *
-load_check(struct loader *ld, const config_setting_t *svc_g, const config_setting_t *dest_g,
-		const config_setting_t *server, bool svc_quiet)
-{
-	const config_setting_t *own = dest_g != NULL ? dest_g : svc_g;
-	struct lb_check_conf *c;
-	int t;
-
-	if (svc_g == NULL && dest_g == NULL)
-		return NULL;
-	c = malloc(sizeof(*c));
-	if (c == NULL) {
-		report(ld, own, "out of memory");
-		return NULL;
-	}
-	t = check_type_of(ld, dest_g, false);
-	if (t < 0)
-		t = check_type_of(ld, svc_g, svc_quiet || dest_g != NULL);
-	lb_check_defaults(c, t < 0 ? LB_CHECK_TCP : (uint8_t)t);
-	if (svc_g != NULL)
-		apply_check(ld, svc_g, c, svc_quiet);
-	if (dest_g != NULL)
-		apply_check(ld, dest_g, c, false);
-	/* A service's misc check may leave the command to each server. */
-	if (c->type == LB_CHECK_MISC && c->command[0] == '\0' && svc_quiet)
-		report(ld, server, "a \"misc\" check needs a 'command'%s",
-				dest_g == NULL ? " (the service's check has none)" : "");
-	if (c->type != LB_CHECK_MISC && c->dynamic && !(dest_g == NULL && svc_quiet))
-		report(ld, config_setting_get_member(own, "dynamic") ?
-				config_setting_get_member(own, "dynamic") : own,
-				"'dynamic' applies to \"misc\" checks only");
-	if (c->timeout_ms == 0)
-		c->timeout_ms = c->delay_loop_ms;	/* keepalived's misc_timeout */
-	return c;
-}
-
-/* Only against ports whose own address is valid, or one typo reports twice. */
-static bool
-on_a_port(const struct lb_conf *conf, uint8_t af, const union lb_ip *addr)
-{
-	unsigned int i;
-
-	for (i = 0; i < conf->n_ports; i++) {
-		const struct lb_conf_port *p = &conf->ports[i];
-
-		if (af == AF_INET && (p->prefix == 0 || in_subnet(addr->v4, p)))
-			return true;
-		if (af == AF_INET6 && p->has_addr6) {
-			union lb_ip x = lb_ip6_prefix(addr, p->prefix6);
-			union lb_ip y = lb_ip6_prefix(&p->addr6, p->prefix6);
-
-			if (lb_ip_eq(&x, &y))
-				return true;
-		}
-	}
-	return conf->n_ports == 0;
-}
-
-static void
-load_dest(struct loader *ld, struct lb_conf *conf, const struct lb_conf_service *svc,
-		const config_setting_t *svc_check, const config_setting_t *g,
-		struct lb_conf_dest *d)
-{
-	const char *addr = get_str(g, dest_keys, "address");
-	uint32_t port = svc->port;
-	uint8_t af;
-
-	d->line = (int)config_setting_source_line(g);
-	d->weight = 1;
-	get_u32(g, dest_keys, "weight", &d->weight);
-	get_u32(g, dest_keys, "upper_threshold", &d->u_threshold);
-	get_u32(g, dest_keys, "lower_threshold", &d->l_threshold);
-	if (d->u_threshold != 0 && d->l_threshold > d->u_threshold)
-		report(ld, g, "lower_threshold %u is above upper_threshold %u",
-				d->l_threshold, d->u_threshold);
-	if (get_u32(g, dest_keys, "port", &port) && port != svc->port)
-		report(ld, config_setting_get_member(g, "port"),
-				"real server port %u differs from the service port %u:"
-				" direct routing cannot change ports", port, svc->port);
-	d->port = svc->port;
-	get_mac(ld, g, dest_keys, &d->has_mac, d->mac);
-	d->check = load_check(ld, svc_check, valid(g, dest_keys, "check"),
-			valid(g, dest_keys, "check") ? valid(g, dest_keys, "check") : g, true);
-	if (addr == NULL || svc->af == 0)
-		return;
-	if (!get_ip(ld, config_setting_get_member(g, "address"), addr, svc->af, &af, &d->addr))
-		return;
-	if (!on_a_port(conf, af, &d->addr))
-		report(ld, config_setting_get_member(g, "address"),
-				af == AF_INET6 ? "real server %s is on no port's IPv6 prefix"
-				" (address6): direct routing needs it on a connected network" :
-				"real server %s is on no port's subnet: direct routing needs it"
-				" on a connected network", addr);
-}
-
-static void
-load_dests(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
-		const config_setting_t *s, struct lb_conf_service *svc)
-{
-	unsigned int i, j;
-
-	svc->dests = calloc((size_t)config_setting_length(s) + 1, sizeof(*svc->dests));
-	if (svc->dests == NULL) {
-		report(ld, s, "out of memory");
-		return;
-	}
-	for (i = 0; i < (unsigned int)config_setting_length(s); i++) {
-		const config_setting_t *e = config_setting_get_elem(s, i);
-		struct lb_conf_dest *d = &svc->dests[svc->n_dests];
-
-		if (config_setting_type(e) != CONFIG_TYPE_GROUP)
-			continue;
-		if (over_limit(ld, e, LB_LIMIT_DESTS_PER_SVC, (uint64_t)svc->n_dests + 1) ||
-				over_limit(ld, e, LB_LIMIT_DESTS, (uint64_t)ld->n_dests + 1))
-			break;
-		load_dest(ld, conf, svc, valid(g, service_keys, "check"), e, d);
-		for (j = 0; !lb_ip_is_zero(&d->addr) && j < svc->n_dests; j++)
-			if (lb_ip_eq(&svc->dests[j].addr, &d->addr)) {
-				report(ld, e, "duplicate real server %s:%u (first at line %d)",
-						config_setting_get_string(
-							config_setting_get_member(e, "address")),
-						d->port, svc->dests[j].line);
-				break;
-			}
-		if (!lb_ip_is_zero(&d->addr) && lb_ip_eq(&d->addr, &svc->sorry_server))
-			report(ld, e, "real server %s is also the service's sorry_server",
-					config_setting_get_string(
-						config_setting_get_member(e, "address")));
-		if (!lb_ip_is_zero(&d->addr) && j == svc->n_dests) {
-			svc->n_dests++;
-			ld->n_dests++;
-		} else {
-			free(d->check);
-			d->check = NULL;
-		}
-	}
-}
-
-/* connect_ip is an IPv4 address: an IPv6 service's checks cannot take one. */
-static void
-refuse_connect_ip(struct loader *ld, const config_setting_t *owner)
-{
-	const config_setting_t *c = config_setting_get_member(owner, "check");
-	const config_setting_t *ip = c != NULL ? config_setting_get_member(c, "connect_ip") : NULL;
-
-	if (ip != NULL)
-		report(ld, ip, "'connect_ip' is IPv4 only: an IPv6 service's check connects to"
-				" each server's own address (connect_port may change the port)");
-}
-
-static void
-load_service(struct loader *ld, struct lb_conf *conf, const config_setting_t *g,
-		struct lb_conf_service *svc)
-{
-	const config_setting_t *s;
-	const char *str;
-	unsigned int i;
-
-	svc->line = (int)config_setting_source_line(g);
-	svc->sched = LB_SCHED_WLC;
-	svc->netmask = 0xffffffffu;
-
-	str = get_str(g, service_keys, "protocol");
-	if (str != NULL) {
-		if (strcasecmp(str, "tcp") == 0)
-			svc->proto = IPPROTO_TCP;
-		else if (strcasecmp(str, "udp") == 0)
-			svc->proto = IPPROTO_UDP;
-		else
-			report(ld, config_setting_get_member(g, "protocol"),
-					"unknown protocol '%s' (expected \"tcp\" or \"udp\")", str);
-	}
-	str = get_str(g, service_keys, "vip");
-	if (str != NULL && !get_ip(ld, config_setting_get_member(g, "vip"), str, 0, &svc->af,
-				&svc->vip))
-		svc->af = 0;
-	for (i = 0; svc->af != 0 && i < conf->n_ports; i++)
-		if ((svc->af == AF_INET && conf->ports[i].addr == svc->vip.v4) ||
-				(svc->af == AF_INET6 && conf->ports[i].has_addr6 &&
-				 lb_ip_eq(&conf->ports[i].addr6, &svc->vip)))
-			report(ld, config_setting_get_member(g, "vip"),
-					"vip %s is also the address of port '%s'", str,
-					conf->ports[i].device ? conf->ports[i].device : "?");
-	str = get_str(g, service_keys, "scheduler");
-	if (str != NULL) {
-		int k = lb_sched_from_name(str);
-
-		if (k < 0)
-			report(ld, config_setting_get_member(g, "scheduler"),
-					"unknown scheduler '%s' (expected rr, wrr, lc, wlc, sed,"
-					" nq, sh or mh)", str);
-		else
-			svc->sched = k;
-	}
-	s = valid(g, service_keys, "sched_flags");
-	for (i = 0; s != NULL && i < (unsigned int)config_setting_length(s); i++) {
-		const char *f = config_setting_get_string_elem(s, (int)i);
-		int bit = lb_sched_flag_from_name(svc->sched, f);
-
-		if (bit < 0)
-			report(ld, s, "scheduler flag '%s' does not apply to scheduler %s",
-					f, lb_sched_name(svc->sched));
-		else
-			svc->sched_flags |= (uint32_t)bit;
-	}
-	get_u32(g, service_keys, "persistence", &svc->persistence);
-	if (svc->af == AF_INET6)
-		svc->netmask = 128;
-	str = get_str(g, service_keys, "netmask");
-	if (str != NULL && svc->af == AF_INET6) {
-		char *end;
-		long plen = strtol(str, &end, 10);
-
-		/* IPv6 persistence granularity is a prefix length (ipvsadm -M 64) */
-		if (*str == '\0' || *end != '\0' || plen < 1 || plen > 128)
-			report(ld, config_setting_get_member(g, "netmask"),
-					"bad netmask '%s' for an IPv6 service (expected a prefix"
-					" length, 1..128, such as \"64\")", str);
-		else
-			svc->netmask = (uint32_t)plen;
-	} else if (str != NULL) {
-		uint32_t h;
-
-		/* 0.0.0.0 is IPVS's "every client under one template" */
-		if (lb_parse_ipv4(str, &svc->netmask) < 0 ||
-				((h = ntohl(svc->netmask)) != 0 && (~h & (~h + 1)) != 0)) {
-			report(ld, config_setting_get_member(g, "netmask"),
-					"bad netmask '%s' (expected a contiguous mask such as"
-					" 255.255.255.0)", str);
-			svc->netmask = 0xffffffffu;
-		}
-	}
-	if (get_u32(g, service_keys, "port", &i)) {
-		svc->port = (uint16_t)i;
-		if (i == 0 && svc->persistence == 0)
-			report(ld, config_setting_get_member(g, "port"),
-					"Zero port specified for non-persistent service");
-	}
-
-	svc->sloppy = get_bool(g, service_keys, "sloppy", false);
-	svc->quorum = 1;
-	get_u32(g, service_keys, "quorum", &svc->quorum);
-	get_u32(g, service_keys, "hysteresis", &svc->hysteresis);
-	str = get_str(g, service_keys, "sorry_server");
-	if (str != NULL && svc->af != 0) {
-		uint8_t af;
-
-		if (get_ip(ld, config_setting_get_member(g, "sorry_server"), str,
-					svc->af, &af, &svc->sorry_server) &&
-				!on_a_port(conf, af, &svc->sorry_server)) {
-			report(ld, config_setting_get_member(g, "sorry_server"),
-					"sorry_server %s is on no port's subnet: direct routing needs"
-					" it on a connected network", str);
-		}
-	}
-	svc->check = load_check(ld, valid(g, service_keys, "check"), NULL, NULL, false);
-
-	s = valid(g, service_keys, "real_servers");
-	if (s != NULL)
-		load_dests(ld, conf, g, s, svc);
-	if (svc->af == AF_INET6) {
-		refuse_connect_ip(ld, g);
-		for (i = 0; s != NULL && i < (unsigned int)config_setting_length(s); i++)
-			if (config_setting_type(config_setting_get_elem(s, i)) == CONFIG_TYPE_GROUP)
-				refuse_connect_ip(ld, config_setting_get_elem(s, i));
-	}
-	/* the sorry server takes the id of a real server */
-	if (!lb_ip_is_zero(&svc->sorry_server) &&
-			!over_limit(ld, config_setting_get_member(g, "sorry_server"),
-				LB_LIMIT_DESTS_PER_SVC, (uint64_t)svc->n_dests + 1) &&
-			!over_limit(ld, config_setting_get_member(g, "sorry_server"),
-				LB_LIMIT_DESTS, ld->n_dests + 1))
-		ld->n_dests++;
-}
-
-static void
-free_service(struct lb_conf_service *svc)
-{
-	unsigned int j;
-
-	for (j = 0; j < svc->n_dests; j++)
-		free(svc->dests[j].check);
-	free(svc->check);
-	free(svc->dests);
-	memset(svc, 0, sizeof(*svc));
-}
-
-static void
-load_services(struct loader *ld, struct lb_conf *conf, const config_setting_t *list)
-{
-	unsigned int i, j, n = (unsigned int)config_setting_length(list);
-	char a[LB_ADDRPORT_STRLEN];
-
-	conf->services = calloc(n + 1, sizeof(*conf->services));
-	if (conf->services == NULL) {
-		report(ld, list, "out of memory");
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		const config_setting_t *g = config_setting_get_elem(list, i);
-		struct lb_conf_service *svc = &conf->services[conf->n_services];
-
-		if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-			continue;
-		if (over_limit(ld, g, LB_LIMIT_SERVICES, (uint64_t)conf->n_services + 1))
-			break;
-		load_service(ld, conf, g, svc);
-		if (svc->proto == 0 || svc->af == 0) {
-			free_service(svc);
-			continue;
-		}
-		for (j = 0; j < conf->n_services; j++) {
-			const struct lb_conf_service *o = &conf->services[j];
-
-			if (o->proto == svc->proto && o->af == svc->af &&
-					lb_ip_eq(&o->vip, &svc->vip) && o->port == svc->port)
-				break;
-		}
-		if (j < conf->n_services) {
-			report(ld, g, "duplicate service %s %s (first at line %d)",
-					lb_proto_name(svc->proto),
-					lb_addrport_str(svc->af, &svc->vip, svc->port, a, sizeof(a)),
-					conf->services[j].line);
-			free_service(svc);
-			continue;
-		}
-		conf->n_services++;
-	}
-}
-
 /* One entry of sync: a master or a backup daemon, as --start-daemon takes. */
 static void
 load_sync(struct loader *ld, struct lb_conf *conf, const config_setting_t *g)
 {
-	const char *state = get_str(g, sync_keys, "state");
-	const char *ifname = get_str(g, sync_keys, "interface");
-	const char *group = get_str(g, sync_keys, "group");
+	const char *state = conf_get_str(g, sync_keys, "state");
+	const char *ifname = conf_get_str(g, sync_keys, "interface");
+	const char *group = conf_get_str(g, sync_keys, "group");
 	struct lb_sync_cfg c = { 0 };
 	uint32_t v;
 	int role;
@@ -1277,32 +746,32 @@ load_sync(struct loader *ld, struct lb_conf *conf, const config_setting_t *g)
 	role = strcmp(state, "master") == 0 ? LB_SYNC_MASTER :
 		strcmp(state, "backup") == 0 ? LB_SYNC_BACKUP : -1;
 	if (role < 0) {
-		report(ld, config_setting_get_member(g, "state"),
+		conf_report(ld, config_setting_get_member(g, "state"),
 				"unknown sync state '%s' (expected \"master\" or \"backup\")", state);
 		return;
 	}
 	if (conf->sync_on[role]) {
-		report(ld, g, "a second %s sync daemon: there is one of each", state);
+		conf_report(ld, g, "a second %s sync daemon: there is one of each", state);
 		return;
 	}
 	if (ifname[0] == '\0' || strlen(ifname) >= sizeof(c.ifname)) {
-		report(ld, config_setting_get_member(g, "interface"),
+		conf_report(ld, config_setting_get_member(g, "interface"),
 				"sync interface '%s' is not an interface name (1..%zu characters)",
 				ifname, sizeof(c.ifname) - 1);
 		return;
 	}
 	snprintf(c.ifname, sizeof(c.ifname), "%s", ifname);
-	if (get_u32(g, sync_keys, "syncid", &v))
+	if (conf_get_u32(g, sync_keys, "syncid", &v))
 		c.syncid = (uint8_t)v;
-	if (get_u32(g, sync_keys, "maxlen", &v))
+	if (conf_get_u32(g, sync_keys, "maxlen", &v))
 		c.maxlen = (uint16_t)v;
-	if (get_u32(g, sync_keys, "port", &v))
+	if (conf_get_u32(g, sync_keys, "port", &v))
 		c.port = (uint16_t)v;
-	if (get_u32(g, sync_keys, "ttl", &v))
+	if (conf_get_u32(g, sync_keys, "ttl", &v))
 		c.ttl = (uint8_t)v;
 	if (group != NULL && (inet_pton(AF_INET, group, &c.group) != 1 ||
 			!IN_MULTICAST(ntohl(c.group)))) {
-		report(ld, config_setting_get_member(g, "group"),
+		conf_report(ld, config_setting_get_member(g, "group"),
 				"sync group '%s' is not an IPv4 multicast address", group);
 		return;
 	}
@@ -1317,9 +786,9 @@ load_ports(struct loader *ld, struct lb_conf *conf, const config_setting_t *list
 	unsigned int i, j, n = (unsigned int)config_setting_length(list);
 
 	if (n == 0)
-		report(ld, list, "'ports' is empty: lbd needs at least one port");
+		conf_report(ld, list, "'ports' is empty: lbd needs at least one port");
 	if (n > lb_limit_max(LB_LIMIT_PORTS))
-		over_limit(ld, config_setting_get_elem(list, lb_limit_max(LB_LIMIT_PORTS)),
+		conf_over_limit(ld, config_setting_get_elem(list, lb_limit_max(LB_LIMIT_PORTS)),
 				LB_LIMIT_PORTS, n);
 	if (n > LB_MAX_PORTS)
 		n = LB_MAX_PORTS;
@@ -1333,12 +802,12 @@ load_ports(struct loader *ld, struct lb_conf *conf, const config_setting_t *list
 		for (j = 0; p->device != NULL && j < conf->n_ports; j++)
 			if (conf->ports[j].device != NULL &&
 					strcmp(conf->ports[j].device, p->device) == 0)
-				report(ld, g, "duplicate port '%s' (first at line %d)",
+				conf_report(ld, g, "duplicate port '%s' (first at line %d)",
 						p->device, conf->ports[j].line);
 		for (j = 0; p->has_host && j < conf->n_ports; j++)
 			if (conf->ports[j].has_host &&
 					strcmp(conf->ports[j].host_ifname, p->host_ifname) == 0)
-				report(ld, config_setting_get_member(g, "host"),
+				conf_report(ld, config_setting_get_member(g, "host"),
 						"duplicate host interface '%s' (first at line %d)",
 						p->host_ifname, conf->ports[j].line);
 		conf->n_ports++;
@@ -1350,27 +819,27 @@ load_control(struct loader *ld, struct lb_conf *conf, const config_setting_t *g)
 {
 	const char *s;
 
-	s = get_str(g, control_keys, "socket");
+	s = conf_get_str(g, control_keys, "socket");
 	if (s != NULL) {
 		struct stat st;
 
 		if (s[0] != '/' || strlen(s) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-			report(ld, config_setting_get_member(g, "socket"),
+			conf_report(ld, config_setting_get_member(g, "socket"),
 					"socket path must be absolute and shorter than %zu bytes",
 					sizeof(((struct sockaddr_un *)0)->sun_path));
 		else if (lstat(s, &st) == 0 && !S_ISSOCK(st.st_mode))
 			/* lbd replaces a stale socket at start: never another file */
-			report(ld, config_setting_get_member(g, "socket"),
+			conf_report(ld, config_setting_get_member(g, "socket"),
 					"socket path '%s' exists and is not a socket", s);
 		else {
 			free(conf->socket);
 			conf->socket = strdup(s);
 		}
 	}
-	s = get_str(g, control_keys, "group");
+	s = conf_get_str(g, control_keys, "group");
 	if (s != NULL)
 		conf->socket_group = strdup(s);
-	s = get_str(g, control_keys, "admin_group");
+	s = conf_get_str(g, control_keys, "admin_group");
 	if (s != NULL)
 		conf->admin_group = strdup(s);
 }
@@ -1380,22 +849,22 @@ load_defense(const config_setting_t *g, struct lb_defense *d)
 {
 	uint32_t v;
 
-	if (get_u32(g, dataplane_keys, "drop_entry", &v))
+	if (conf_get_u32(g, dataplane_keys, "drop_entry", &v))
 		d->drop_entry = (uint8_t)v;
-	if (get_u32(g, dataplane_keys, "drop_packet", &v))
+	if (conf_get_u32(g, dataplane_keys, "drop_packet", &v))
 		d->drop_packet = (uint8_t)v;
-	if (get_u32(g, dataplane_keys, "stateless_mh", &v))
+	if (conf_get_u32(g, dataplane_keys, "stateless_mh", &v))
 		d->stateless_mh = (uint8_t)v;
-	if (get_u32(g, dataplane_keys, "defense_threshold", &v))
+	if (conf_get_u32(g, dataplane_keys, "defense_threshold", &v))
 		d->threshold = (uint8_t)v;
-	get_u32(g, dataplane_keys, "am_droprate", &d->am_droprate);
+	conf_get_u32(g, dataplane_keys, "am_droprate", &d->am_droprate);
 }
 
 /* "ADDR:PORT", an IPv4 address (127.0.0.1 keeps it on the host). */
 static void
 load_metrics(struct loader *ld, struct lb_conf *conf, const config_setting_t *g)
 {
-	const char *s = get_str(g, metrics_keys, "listen"), *colon;
+	const char *s = conf_get_str(g, metrics_keys, "listen"), *colon;
 	char addr[16];
 	char *end;
 	unsigned long port;
@@ -1415,7 +884,7 @@ load_metrics(struct loader *ld, struct lb_conf *conf, const config_setting_t *g)
 			return;
 		}
 	}
-	report(ld, config_setting_get_member(g, "listen"),
+	conf_report(ld, config_setting_get_member(g, "listen"),
 			"metrics listen '%s' is not ADDR:PORT (an IPv4 address, a port 1..65535)", s);
 }
 
@@ -1427,21 +896,21 @@ load_tree(struct loader *ld, struct lb_conf *conf, const config_setting_t *root)
 
 	check_group(ld, root, top_keys, "the top level");
 
-	s = valid(root, top_keys, "eal");
+	s = conf_valid(root, top_keys, "eal");
 	if (s != NULL) {
 		conf->n_eal = (unsigned int)config_setting_length(s);
 		conf->eal = calloc(conf->n_eal + 1, sizeof(char *));
 		for (i = 0; conf->eal != NULL && i < conf->n_eal; i++)
 			conf->eal[i] = strdup(config_setting_get_string_elem(s, (int)i));
 	}
-	s = valid(root, top_keys, "ports");
+	s = conf_valid(root, top_keys, "ports");
 	if (s != NULL)
 		load_ports(ld, conf, s);
-	s = valid(root, top_keys, "services");
+	s = conf_valid(root, top_keys, "services");
 	if (s != NULL)
-		load_services(ld, conf, s);
+		conf_load_services(ld, conf, s);
 
-	s = valid(root, top_keys, "vip_arp");
+	s = conf_valid(root, top_keys, "vip_arp");
 	if (s != NULL) {
 		const char *v = config_setting_get_string(s);
 
@@ -1452,49 +921,49 @@ load_tree(struct loader *ld, struct lb_conf *conf, const config_setting_t *root)
 			for (i = 0; i < conf->n_ports && !conf->ports[i].has_host; i++)
 				;
 			if (i == conf->n_ports)
-				report(ld, s, "vip_arp \"kernel\" follows the VIPs of the ports'"
+				conf_report(ld, s, "vip_arp \"kernel\" follows the VIPs of the ports'"
 						" kernel interfaces, and no port has one (host)");
 		}
 		else if (strcmp(v, "always") != 0)
-			report(ld, s, "unknown vip_arp '%s' (expected \"always\", \"never\" or"
+			conf_report(ld, s, "unknown vip_arp '%s' (expected \"always\", \"never\" or"
 					" \"kernel\")", v);
 	}
-	g = valid(root, top_keys, "announce");
-	if (g != NULL && get_u32(g, announce_keys, "table", &conf->announce_table)) {
+	g = conf_valid(root, top_keys, "announce");
+	if (g != NULL && conf_get_u32(g, announce_keys, "table", &conf->announce_table)) {
 		/* 253..255 are the kernel's default, main and local tables */
 		if (conf->announce_table >= 253 && conf->announce_table <= 255)
-			report(ld, config_setting_get_member(g, "table"),
+			conf_report(ld, config_setting_get_member(g, "table"),
 					"announce table %u is one of the kernel's own (253 default,"
 					" 254 main, 255 local): use a table of lbd's own",
 					conf->announce_table);
 		else
 			conf->has_announce = true;
 		conf->announce_drain = 5;
-		get_u32(g, announce_keys, "drain_seconds", &conf->announce_drain);
+		conf_get_u32(g, announce_keys, "drain_seconds", &conf->announce_drain);
 	}
-	s = valid(root, top_keys, "sync");
+	s = conf_valid(root, top_keys, "sync");
 	for (i = 0; s != NULL && i < (unsigned int)config_setting_length(s); i++)
 		load_sync(ld, conf, config_setting_get_elem(s, (int)i));
-	g = valid(root, top_keys, "metrics");
+	g = conf_valid(root, top_keys, "metrics");
 	if (g != NULL)
 		load_metrics(ld, conf, g);
-	g = valid(root, top_keys, "timeouts");
+	g = conf_valid(root, top_keys, "timeouts");
 	for (i = 0; g != NULL && i < LB_S_COUNT; i++)
-		get_u32(g, timeout_keys, lb_state_key(i), &conf->timeout[i]);
+		conf_get_u32(g, timeout_keys, lb_state_key(i), &conf->timeout[i]);
 
-	g = valid(root, top_keys, "dataplane");
+	g = conf_valid(root, top_keys, "dataplane");
 	if (g != NULL) {
-		get_u32(g, dataplane_keys, "mbufs", &conf->mbufs);
-		get_u32(g, dataplane_keys, "connections", &conf->connections);
-		get_u32(g, dataplane_keys, "burst", &conf->burst);
-		get_u32(g, dataplane_keys, "idle_sleep_us", &conf->idle_sleep_us);
-		conf->sloppy_tcp = get_bool(g, dataplane_keys, "sloppy_tcp", false);
-		conf->secure_tcp = get_bool(g, dataplane_keys, "secure_tcp", false);
-		conf->expire_nodest_conn = get_bool(g, dataplane_keys,
+		conf_get_u32(g, dataplane_keys, "mbufs", &conf->mbufs);
+		conf_get_u32(g, dataplane_keys, "connections", &conf->connections);
+		conf_get_u32(g, dataplane_keys, "burst", &conf->burst);
+		conf_get_u32(g, dataplane_keys, "idle_sleep_us", &conf->idle_sleep_us);
+		conf->sloppy_tcp = conf_get_bool(g, dataplane_keys, "sloppy_tcp", false);
+		conf->secure_tcp = conf_get_bool(g, dataplane_keys, "secure_tcp", false);
+		conf->expire_nodest_conn = conf_get_bool(g, dataplane_keys,
 				"expire_nodest_conn", false);
 		load_defense(g, &conf->defense);
 	}
-	g = valid(root, top_keys, "control");
+	g = conf_valid(root, top_keys, "control");
 	if (g != NULL)
 		load_control(ld, conf, g);
 }
@@ -1543,7 +1012,7 @@ lb_conf_free(struct lb_conf *conf)
 	for (i = 0; i < conf->n_ports; i++)
 		free(conf->ports[i].device);
 	for (i = 0; conf->services != NULL && i < conf->n_services; i++)
-		free_service(&conf->services[i]);
+		conf_free_service(&conf->services[i]);
 	free(conf->services);
 	free(conf->socket);
 	free(conf->socket_group);
@@ -1551,3 +1020,4 @@ lb_conf_free(struct lb_conf *conf)
 	free(conf->path);
 	memset(conf, 0, sizeof(*conf));
 }
+

@@ -42,9 +42,10 @@ obj() {
 	echo "$o"
 }
 
+config_c="control/config.c control/config_check.c control/config_service.c"
 core_src="dataplane/tcp_state.c dataplane/sched.c dataplane/counters.c dataplane/pkt.c dataplane/nd.c
 	dataplane/conn.c dataplane/core.c dataplane/worker.c
-	control/check.c control/config.c control/limits.c control/model.c
+	control/check.c $config_c control/limits.c control/model.c
 	control/model_admin.c control/model_health.c control/model_reload.c"
 # everything lbd links but its main and daemon
 ctl_src="$core_src control/announce.c control/ctl.c control/health.c
@@ -52,13 +53,13 @@ ctl_src="$core_src control/announce.c control/ctl.c control/health.c
 	control/neigh.c control/notify.c control/obs.c control/port.c control/promfmt.c
 	control/reload.c control/sync.c control/sync_wire.c control/telemetry.c
 	control/vipown.c"
-config_src="control/check.c control/config.c control/limits.c dataplane/tcp_state.c
+config_src="control/check.c $config_c control/limits.c dataplane/tcp_state.c
 	dataplane/sched.c control/keepalived/checker.c control/keepalived/convert.c
 	control/keepalived/emit.c control/keepalived/msg.c control/keepalived/read.c
 	control/keepalived/server.c control/keepalived/value.c"
 lbadm_src="control/lbadm/client.c control/check.c control/lbadm/healthfmt.c control/lbadm/ipvsfmt.c
 	control/sync_wire.c dataplane/tcp_state.c dataplane/sched.c dataplane/counters.c
-	control/config.c control/limits.c"
+	$config_c control/limits.c"
 
 build() {
 	t=$1
