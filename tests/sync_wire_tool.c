@@ -14,6 +14,7 @@
  *                                   the datagrams, in hex, one per line
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,16 +38,14 @@ print_conn(const struct lb_sync_conn *c, void *arg)
 	*first = 0;
 }
 
+/* (the tool links the wire code only, not the loader's lb_hex_digit) */
 static int
 hexval(int ch)
 {
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
+	static const char digits[] = "0123456789abcdef";
+	const char *p = isxdigit(ch) ? strchr(digits, tolower(ch)) : NULL;
+
+	return p != NULL ? (int)(p - digits) : -1;
 }
 
 static int
