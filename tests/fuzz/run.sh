@@ -74,7 +74,8 @@ build() {
 	for s in $srcs; do objs="$objs $(obj "$s")"; done
 	# lbadm's main renamed, its exit() a jump back to the fuzzer, no DNS
 	[ "$t" = lbadm ] && objs="$objs $(obj control/lbadm/lbadm.c \
-		'-Dmain=lbadm_main -Dexit=lb_fuzz_exit -Dgethostbyname=lb_fuzz_gethostbyname')"
+		'-Dmain=lbadm_main -Dexit=lb_fuzz_exit -Dgethostbyname=lb_fuzz_gethostbyname')
+		$(obj control/lbadm/parse.c '-Dexit=lb_fuzz_exit -Dgethostbyname=lb_fuzz_gethostbyname')"
 	objs="$objs $(obj "tests/fuzz/fuzz_$t.c")"
 	case $t in core|ctl) objs="$objs $(obj tests/fuzz/fuzz_model.c)" ;; esac
 	# shellcheck disable=SC2086
