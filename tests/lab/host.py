@@ -876,11 +876,12 @@ def test_flood():
           "without" % (dl.secs, base.secs))
     check(drops > 0, "no host drop counted under the flood")
     # Same range: the longest loop under the flood within 10 times the one
-    # without it, or 10 ms above it. On a small virtual machine both are
+    # without it, or 25 ms above it. On a small virtual machine both are
     # mostly the worker's CPU taken away for a few ms (0.5 to 7.5 ms seen
-    # without any flood); a worker that waited on the host path under the
-    # flood would stall for longer.
-    check(flood_loop <= max(10 * base_loop, base_loop + 10000000),
+    # without any flood, 2 to 3.5 ms with it, and once 16 ms with it in a
+    # clean-clone run: the flood's softirqs share the worker's CPU); a worker
+    # that waited on the host path would stall for as long as the flood.
+    check(flood_loop <= max(10 * base_loop, base_loop + 25000000),
           "the worker's longest loop went from %d ns to %d ns under the flood"
           % (base_loop, flood_loop))
     # The host path is back once the flood is over.
