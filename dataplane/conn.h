@@ -15,7 +15,7 @@
  * 4x the capacity a full table still never finds both buckets full in
  * practice; each bucket counts the keys that went on to their second bucket,
  * and while that count is 0 a lookup need not read the second one. A lookup
- * so costs one bucket line and one entry line (at capacity, 1 to 2% of keys
+ * so costs one bucket line and one entry line (at capacity, about 0.3% of keys
  * need a second bucket line), which the caller prefetches a burst ahead. Per
  * live connection: 64 bytes of entry + 32 bytes of index = 96 bytes, the
  * timer included (below).

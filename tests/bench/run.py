@@ -901,7 +901,7 @@ def limits(s, prof):
              "with 1K live entries, whose lines stay in the caches, and %.0f with 1M: the "
              "%.0f more are the table outgrowing the caches. A packet reads its index bucket and "
              "then its entry, two lines at random in a %d MiB table (the entry's address "
-             "comes from its bucket, so the second read cannot start with the first; 1 to 2%% "
+             "comes from its bucket, so the second read cannot start with the first; about 0.3%% "
              "of keys of a full table also read their second bucket)."
              % (c1k, c1m, c1m - c1k, MB * 96 >> 20))
         if ("memfloor3", MB) in s:
